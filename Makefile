@@ -1,0 +1,72 @@
+# kong-slo: `make up` deploys the stack (default: local); `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= local
+ARGS ?=
+
+# The local file backend keeps state inside the project (git-ignored). Point PULUMI_BACKEND_URL at a
+# durable backend (s3://…, Pulumi Cloud) for shared stacks, and set your own PULUMI_CONFIG_PASSPHRASE.
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+export PULUMI_CONFIG_PASSPHRASE ?=
+export PULUMI_SKIP_UPDATE_CHECK := true
+
+.PHONY: help setup up preview destroy render validate test test-live golden lint
+
+help:
+	@echo "make up [STACK=local]      deploy a stack (needs the Pulumi CLI)"
+	@echo "make preview [STACK=…]     show what would change"
+	@echo "make destroy [STACK=…]     remove everything the stack created"
+	@echo "make render [STACK=…]      write what the stack would deploy to out/STACK"
+	@echo "make test                  lint and run the whole test suite"
+	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
+	@echo "make golden                regenerate the golden files after an intended change"
+
+$(BIN)/.installed: pyproject.toml requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(BIN)/.installed
+
+define need_pulumi
+	@command -v pulumi >/dev/null || { echo "The Pulumi CLI is needed: curl -fsSL https://get.pulumi.com | sh (see https://www.pulumi.com/docs/install/)"; exit 2; }
+endef
+
+up: setup
+	$(need_pulumi)
+	$(BIN)/kong-slo validate --stack $(STACK)
+	@mkdir -p .pulumi-state
+	pulumi stack select --create $(STACK)
+	pulumi up --stack $(STACK) $(ARGS)
+
+preview: setup
+	$(need_pulumi)
+	$(BIN)/kong-slo validate --stack $(STACK)
+	@mkdir -p .pulumi-state
+	pulumi stack select --create $(STACK)
+	pulumi preview --stack $(STACK) --diff $(ARGS)
+
+destroy: setup
+	$(need_pulumi)
+	pulumi destroy --stack $(STACK) $(ARGS)
+
+validate: setup
+	$(BIN)/kong-slo validate --stack $(STACK)
+
+render: setup
+	$(BIN)/kong-slo render --stack $(STACK) --out out/$(STACK)
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+test-live: setup
+	$(BIN)/python -m pytest tests/live -m live -rs
+
+golden: setup
+	KONG_SLO_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_golden.py -q

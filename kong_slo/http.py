@@ -1,0 +1,102 @@
+"""A small retrying HTTP layer shared by the Kong and Dynatrace clients.
+
+Every request has a timeout. 429 and 5xx answers and connection errors are retried with capped
+exponential backoff, honouring ``Retry-After``. Sessions are created per client call and never
+stored on objects that Pulumi pickles.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from kong_slo.errors import KongSloError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class ApiError(KongSloError):
+    """An HTTP API answered with an error, or could not be reached after every retry."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry. ``sleep`` is injectable so tests run without waiting."""
+
+    attempts: int = 6
+    initial_delay: float = 0.5
+    multiplier: float = 2.0
+    max_delay: float = 30.0
+    timeout: float = 15.0
+    """Seconds for connecting and for each read."""
+    sleep: Callable[[float], None] = time.sleep
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.max_delay, self.initial_delay * self.multiplier ** attempt)
+        return delay * (0.5 + random.random() / 2)
+
+
+def retry_after_seconds(headers: Any, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date; ``None`` when absent or unreadable."""
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    wait_hint: Callable[[requests.Response], float | None] = lambda response: retry_after_seconds(
+        response.headers),
+    retry_statuses: Iterable[int] = RETRY_STATUSES,
+    describe: str | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request, retrying transient failures; returns the last response (any status).
+
+    Connection errors and timeouts are retried too. A retried write may already have been applied
+    by the server, so callers make writes idempotent (PUT with a client-chosen id, or look before
+    creating). Raises ``ApiError`` when the server cannot be reached at all.
+    """
+    statuses = frozenset(retry_statuses)
+    label = describe or f"{method} {url}"
+    last_error: Exception | None = None
+    for attempt in range(policy.attempts):
+        try:
+            response = session.request(method, url, timeout=policy.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            last_error = error
+            if attempt + 1 < policy.attempts:
+                policy.sleep(policy.backoff(attempt))
+            continue
+        if response.status_code not in statuses or attempt + 1 == policy.attempts:
+            return response
+        hinted = wait_hint(response)
+        delay = policy.backoff(attempt) if hinted is None else min(hinted, policy.max_delay * 2)
+        policy.sleep(delay)
+    raise ApiError(f"{label}: no answer after {policy.attempts} attempts ({type(last_error).__name__}: "
+                   f"{last_error})")

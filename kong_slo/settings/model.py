@@ -1,0 +1,140 @@
+"""The stack settings as frozen dataclasses: what every other module of kong-slo reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kong_slo.secrets import Secret
+
+TARGETS = ("aws", "local")
+DISTRIBUTIONS = ("dynatrace", "contrib")
+SLI_SOURCES = ("collector", "service")
+
+DEFAULT_IMAGES = {
+    "dynatrace": "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector:0.54.0",
+    "contrib": "otel/opentelemetry-collector-contrib:0.153.0",
+}
+LOCAL_ADMIN_URL = "http://127.0.0.1:8001"
+
+
+@dataclass(frozen=True, order=True)
+class KongVersion:
+    """A Kong release line, compared by (major, minor)."""
+
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> KongVersion:
+        """Parse ``3.9``, ``3.9.1`` or an Enterprise ``3.4.3.5``; raises ValueError otherwise."""
+        parts = str(text).strip().split(".")
+        if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
+            raise ValueError(f"{text!r} is not a Kong version such as 3.9 or 3.9.1")
+        return cls(int(parts[0]), int(parts[1]))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+@dataclass(frozen=True)
+class LatencyObjective:
+    """Good when Kong answered within ``threshold_ms``."""
+
+    threshold_ms: int
+    target: float
+    warning: float
+    window: str
+
+
+@dataclass(frozen=True)
+class AvailabilityObjective:
+    """Good when the status code matches none of ``fail_on`` (``5xx``, ``404``, ...)."""
+
+    target: float
+    warning: float
+    window: str
+    fail_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Api:
+    """One API: a Kong service (and optionally one of its routes) with its objectives."""
+
+    name: str
+    route: str | None
+    latency: LatencyObjective | None
+    availability: AvailabilityObjective | None
+    sampling_rate: float | None
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    distribution: str
+    image: str
+    allowed_cidrs: tuple[str, ...]
+    allow_public_ingress: bool
+    open_grpc: bool
+    instance_type: str
+    subnet_id: str | None
+    ami_id: str | None
+    public_ip: bool
+    trace_sampling: float
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    host: str
+    user: str
+    port: int
+    private_key: Secret
+    conf_path: str
+    restart_command: str
+
+
+@dataclass(frozen=True)
+class KongSettings:
+    admin_url: str
+    admin_token: Secret | None
+    workspace: str | None
+    version: KongVersion | None
+    sampling_rate: float
+    export_logs: bool | None
+    """``None``: export logs wherever the Kong version supports it (3.8+)."""
+    collector_url: str | None
+    ca_bundle: str | None
+    ssh: SshSettings | None
+
+
+@dataclass(frozen=True)
+class AlertingSettings:
+    """One alerting profile and e-mail notification; a burn-rate alert per SLO."""
+
+    emails: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DynatraceSettings:
+    environment_url: str
+    api_token: Secret
+    sli_source: str
+    fast_burn_threshold: float
+    """Burn rate at which an SLO counts as burning fast; also the burn-rate alert's threshold."""
+    alerting: AlertingSettings | None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything one stack file asks for, checked and with every default applied."""
+
+    project: str
+    stack: str
+    target: str
+    aws_region: str | None
+    collector: CollectorSettings
+    kong: KongSettings
+    dynatrace: DynatraceSettings | None
+    apis: tuple[Api, ...]
+
+    @property
+    def ownership_tags(self) -> tuple[str, ...]:
+        return ("kong-slo", f"kong-slo-stack:{self.stack}")

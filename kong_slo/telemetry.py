@@ -1,0 +1,26 @@
+"""Names shared by the collector config (which produces the SLO counters) and the SLO definitions
+(which read them). Both sides import them from here, so they cannot disagree."""
+
+from __future__ import annotations
+
+SPANMETRICS_NAMESPACE = "kong.slo"
+"""The spanmetrics connector's namespace: it emits ``<namespace>.calls`` and ``<namespace>.duration``."""
+
+CALLS_METRIC = f"{SPANMETRICS_NAMESPACE}.calls"
+DURATION_METRIC = f"{SPANMETRICS_NAMESPACE}.duration"
+
+SERVICE_DIMENSION = "service.name"
+"""Set per API by the opentelemetry plugin's ``resource_attributes``; one Dynatrace service per API."""
+
+LATENCY_DIMENSION = "slo.latency"
+LATENCY_GOOD = "good"
+LATENCY_BAD = "bad"
+
+OUTCOME_DIMENSION = "slo.outcome"
+OUTCOME_SUCCESS = "success"
+OUTCOME_FAILURE = "failure"
+
+KONG_ROOT_SPAN = "kong"
+"""Kong names every request's root span ``kong`` (kind SERVER); only those are counted."""
+
+STATUS_ATTRIBUTE = "http.status_code"
