@@ -7,6 +7,7 @@ so a whole stack file is checked in one pass and every mistake is reported at on
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from collections.abc import Mapping
@@ -125,10 +126,8 @@ class Node:
         if value is None:
             return default
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = float(value)
-            except ValueError:
-                pass
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             self.problem(name, f"{_describe(self.data.get(name))} is not a number")
             return default
