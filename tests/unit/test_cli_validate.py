@@ -1,0 +1,64 @@
+"""`kong-slo validate`: exit codes and one line per problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kong_slo.cli import main
+
+BAD_STACK = """\
+config:
+  aws:region: eu-west-1
+  kong-slo:target: aws
+  kong-slo:collector:
+    allowedCidrs: [0.0.0.0/0]
+  kong-slo:kong:
+    adminUrl: http://kong.internal:8001
+    verison: "3.9"
+  kong-slo:dynatrace:
+    environmentUrl: https://abc12345.live.dynatrace.com
+    apiToken: {secure: v1:abc}
+  kong-slo:apis:
+    - name: HealthService
+      availability: {target: 120}
+    - name: HealthService
+"""
+
+
+def test_validate_accepts_the_dev_stack(root: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+    assert main(["validate", "--stack", "dev"]) == 0
+    assert "stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s)" in capsys.readouterr().out
+
+
+def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text(BAD_STACK)
+    assert main(["validate", "--config-file", str(stack)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "the stack configuration has 4 problems:"
+    expected = [
+        "kong-slo:collector.allowedCidrs[0]: '0.0.0.0/0' opens the collector to the whole internet",
+        "kong-slo:kong.verison: unknown key; did you mean 'version'?",
+        "kong-slo:apis[0].availability.target: 120 is not a percentage",
+        "kong-slo:apis[1].name: 'HealthService' is already used by kong-slo:apis[0]",
+    ]
+    for start in expected:
+        assert sum(line.strip().startswith(start) for line in lines) == 1, (start, lines)
+
+
+def test_missing_stack_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--config-file", str(tmp_path / "Pulumi.none.yaml")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_same_cli(root: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "kong_slo", "validate", "--stack", "local"], cwd=root,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "ok: target local" in result.stdout
