@@ -1,0 +1,25 @@
+"""Every key of the ``kong-slo`` namespace, as dotted paths: the README's reference is tested against it."""
+
+from __future__ import annotations
+
+from kong_slo.settings import objectives, parse
+
+
+def _under(prefix: str, keys: tuple[str, ...]) -> list[str]:
+    return [f"{prefix}.{key}" for key in keys]
+
+
+def all_key_paths() -> list[str]:
+    """Leaf and section keys, e.g. ``collector.allowedCidrs``, ``apis[].latency.thresholdMs``."""
+    paths = ["target"]
+    paths += _under("collector", parse.COLLECTOR_KEYS)
+    paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key != "ssh"))
+    paths += _under("kong.ssh", parse.SSH_KEYS)
+    paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key != "alerting"))
+    paths += ["dynatrace.alerting.emails", "dynatrace.alerting.burnRate.fastBurnThreshold"]
+    paths += _under("sloDefaults.latency", objectives.LATENCY_KEYS)
+    paths += _under("sloDefaults.availability", objectives.AVAILABILITY_KEYS)
+    paths += _under("apis[]", tuple(key for key in parse.API_KEYS if key not in ("latency", "availability")))
+    paths += _under("apis[].latency", objectives.LATENCY_KEYS)
+    paths += _under("apis[].availability", objectives.AVAILABILITY_KEYS)
+    return paths
