@@ -24,3 +24,8 @@ KONG_ROOT_SPAN = "kong"
 """Kong names every request's root span ``kong`` (kind SERVER); only those are counted."""
 
 STATUS_ATTRIBUTE = "http.status_code"
+
+CALLS_METRIC_KEY = f"{CALLS_METRIC}.count"
+"""``CALLS_METRIC`` as Dynatrace stores it. OTLP metric ingest maps a delta monotonic sum to a Dynatrace
+counter and suffixes counter keys with ``.count``; SLO expressions must use the suffixed key. Dimension keys
+keep their dots (``service.name``, ``slo.latency``) and are quoted in metric selectors."""

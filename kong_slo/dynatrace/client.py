@@ -1,0 +1,209 @@
+"""A small client for the parts of the Dynatrace Environment API v2 kong-slo uses: classic SLOs and
+Settings 2.0 objects.
+
+Every request has a timeout; 429, 5xx and connection errors are retried with capped backoff that honours
+``Retry-After``, else ``X-RateLimit-Reset``. The token goes into the ``Authorization`` header only: it is
+never part of a URL, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+
+RESET_MICROSECONDS_ABOVE = 1e14
+"""``X-RateLimit-Reset`` is documented in µs, but some clients treat it as seconds: above this it is µs."""
+
+
+class DynatraceError(ApiError):
+    """Dynatrace answered with an error; the message lists its ``constraintViolations``."""
+
+
+def api_base(environment_url: str) -> str:
+    """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
+    except the platform ``.apps.`` host, which does not serve this API."""
+    url = environment_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DynatraceError(f"{environment_url!r} is not an http(s) URL of a Dynatrace environment")
+    if ".apps." in parts.hostname:
+        raise DynatraceError(f"{environment_url!r} is the platform (apps) host; the SLO and settings APIs "
+                             "live on the environment (.live.) host")
+    if url.endswith("/api/v2"):
+        return url
+    return f"{url}/api/v2"
+
+
+def rate_limit_wait(response: requests.Response, now: float | None = None) -> float | None:
+    """Seconds to wait before retrying: ``Retry-After``, else until ``X-RateLimit-Reset``; None if neither."""
+    hinted = retry_after_seconds(response.headers)
+    if hinted is not None:
+        return hinted
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset is None:
+        return None
+    try:
+        value = float(reset)
+    except ValueError:
+        return None
+    seconds = value / 1e6 if value > RESET_MICROSECONDS_ABOVE else value
+    return max(0.0, seconds - (time.time() if now is None else now))
+
+
+def error_message(response: requests.Response, what: str) -> str:
+    """``<what>: HTTP <code>: <message> (<path>: <violation>; …)`` from Dynatrace's error envelope."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())[:300]
+        return f"{what}: HTTP {response.status_code}" + (f": {text}" if text else "")
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    message = str(error.get("message") or "").strip() if isinstance(error, dict) else ""
+    violations = error.get("constraintViolations") if isinstance(error, dict) else None
+    details = [f"{item.get('path') or item.get('location') or '?'}: {item.get('message')}"
+               for item in violations or [] if isinstance(item, dict)]
+    line = f"{what}: HTTP {response.status_code}" + (f": {message}" if message else "")
+    return line + (f" ({'; '.join(details)})" if details else "")
+
+
+class DynatraceClient:
+    """One environment. Create one per operation; it holds a ``requests.Session`` (never pickled)."""
+
+    def __init__(self, environment_url: str, token: str, *, policy: RetryPolicy | None = None) -> None:
+        self.base = api_base(environment_url)
+        self.policy = policy or RetryPolicy(attempts=5, initial_delay=2.0, multiplier=1.5, max_delay=60.0,
+                                            timeout=30.0)
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Api-Token {token}", "Accept": "application/json"})
+        self.calls = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> DynatraceClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, *, what: str, **kwargs: Any) -> requests.Response:
+        """Send with retries and return the response, whatever its status."""
+        self.calls += 1
+        return send(self.session, method, f"{self.base}{path}", policy=self.policy, wait_hint=rate_limit_wait,
+                    describe=what, **kwargs)
+
+    def expect(self, response: requests.Response, what: str, *ok: int) -> requests.Response:
+        if response.status_code not in ok:
+            raise DynatraceError(error_message(response, what), status=response.status_code,
+                                 body=_json_or_none(response))
+        return response
+
+    # -- classic SLOs -------------------------------------------------------------------------------
+
+    def list_slos(self, selector: str | None = None, *, evaluate: bool = False) -> Iterator[dict[str, Any]]:
+        """Every SLO (disabled ones too) matching ``selector``, following ``nextPageKey``."""
+        params: dict[str, Any] = {"enabledSlos": "all", "pageSize": 25 if evaluate else 500}
+        if selector:
+            params["sloSelector"] = selector
+        if evaluate:
+            params["evaluate"] = "true"
+        while True:
+            response = self.expect(self.request("GET", "/slo", params=params, what="list SLOs"), "list SLOs", 200)
+            body = response.json()
+            yield from body.get("slo") or []
+            next_key = body.get("nextPageKey")
+            if not next_key:
+                return
+            params = {"nextPageKey": next_key}
+
+    def find_slo_by_name(self, name: str) -> dict[str, Any] | None:
+        matches = [slo for slo in self.list_slos(f"name({_quoted(name)})") if slo.get("name") == name]
+        return matches[0] if matches else None
+
+    def slo_listed(self, slo_id: str) -> bool:
+        return any(slo.get("id") == slo_id for slo in self.list_slos(f"id({_quoted(slo_id)})"))
+
+    def get_slo(self, slo_id: str) -> dict[str, Any] | None:
+        """The SLO, or None when it does not exist (404)."""
+        what = f"read SLO {slo_id}"
+        response = self.request("GET", f"/slo/{quote(slo_id, safe='')}", what=what)
+        if response.status_code == 404:
+            return None
+        return self.expect(response, what, 200).json()
+
+    def create_slo(self, payload: dict[str, Any]) -> requests.Response:
+        """POST the SLO; returns the raw response (201 carries the id in ``Location``)."""
+        return self.request("POST", "/slo", json=payload, what=f"create SLO {payload.get('name')!r}")
+
+    def update_slo(self, slo_id: str, payload: dict[str, Any]) -> requests.Response:
+        return self.request("PUT", f"/slo/{quote(slo_id, safe='')}", json=payload,
+                            what=f"update SLO {payload.get('name')!r}")
+
+    def delete_slo(self, slo_id: str) -> bool:
+        """Delete; False when it was already gone."""
+        what = f"delete SLO {slo_id}"
+        response = self.request("DELETE", f"/slo/{quote(slo_id, safe='')}", what=what)
+        if response.status_code == 404:
+            return False
+        self.expect(response, what, 204, 200)
+        return True
+
+    # -- Settings 2.0 -------------------------------------------------------------------------------
+
+    def find_settings(self, schema_id: str, external_id: str) -> dict[str, Any] | None:
+        """The environment-scoped object of ``schema_id`` with this ``externalId``, or None."""
+        params: dict[str, Any] = {"schemaIds": schema_id, "scopes": "environment", "externalIds": external_id,
+                                  "fields": "objectId,value,externalId,updateToken,schemaVersion",
+                                  "pageSize": 500}
+        what = f"look up {schema_id} {external_id!r}"
+        while True:
+            body = self.expect(self.request("GET", "/settings/objects", params=params, what=what), what, 200).json()
+            for item in body.get("items") or []:
+                if item.get("externalId") == external_id:
+                    return item
+            next_key = body.get("nextPageKey")
+            if not next_key:
+                return None
+            params = {"nextPageKey": next_key}
+
+    def create_settings(self, schema_id: str, external_id: str, value: dict[str, Any]) -> requests.Response:
+        body = [{"schemaId": schema_id, "scope": "environment", "externalId": external_id, "value": value}]
+        return self.request("POST", "/settings/objects", json=body, what=f"create {schema_id} {external_id!r}")
+
+    def get_settings(self, object_id: str) -> dict[str, Any] | None:
+        what = f"read settings object {object_id}"
+        response = self.request("GET", f"/settings/objects/{quote(object_id, safe='')}", what=what)
+        if response.status_code == 404:
+            return None
+        return self.expect(response, what, 200).json()
+
+    def update_settings(self, object_id: str, value: dict[str, Any]) -> None:
+        what = f"update settings object {object_id}"
+        response = self.request("PUT", f"/settings/objects/{quote(object_id, safe='')}", json={"value": value},
+                                what=what)
+        self.expect(response, what, 200)
+
+    def delete_settings(self, object_id: str) -> bool:
+        what = f"delete settings object {object_id}"
+        response = self.request("DELETE", f"/settings/objects/{quote(object_id, safe='')}", what=what)
+        if response.status_code == 404:
+            return False
+        self.expect(response, what, 204, 200)
+        return True
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("~", "~~").replace('"', '~"') + '"'
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,50 @@
+"""How the Dynatrace providers get their API token without ever pickling or outputting it.
+
+Pulumi hands each dynamic provider the stack config through ``configure()``. The ``kong-slo:dynatrace``
+object arrives as a JSON string (or, depending on the engine, a dict); its ``apiToken`` is the token.
+``DT_API_TOKEN`` in the environment is the fallback (tests, and CI that injects the token that way).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from kong_slo.errors import KongSloError
+
+CONFIG_KEY = "kong-slo:dynatrace"
+TOKEN_ENV = "DT_API_TOKEN"
+
+
+class MissingToken(KongSloError):
+    """No Dynatrace API token in the stack config or the environment."""
+
+
+def token_from_config(config: Any) -> str | None:
+    """The ``apiToken`` inside ``kong-slo:dynatrace`` from a ``pulumi.dynamic.Config``-like object."""
+    try:
+        raw = config.get(CONFIG_KEY)
+    except Exception:  # the engine's config object is not ours to trust; any failure means "not found"
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, dict):
+        token = raw.get("apiToken")
+        if isinstance(token, dict):  # a secret that reached us still wrapped
+            token = token.get("value") or token.get("plaintext")
+        if isinstance(token, str) and token.strip():
+            return token.strip()
+    return None
+
+
+def resolve_token(configured: str | None) -> str:
+    """The configured token, else ``DT_API_TOKEN``; raises ``MissingToken`` naming both places."""
+    token = configured or os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise MissingToken(f"no Dynatrace API token: set {CONFIG_KEY}.apiToken as a Pulumi secret "
+                           f"(pulumi config set --secret --path '{CONFIG_KEY}.apiToken' …) or {TOKEN_ENV}")
+    return token

@@ -1,0 +1,256 @@
+"""Burn-rate alerting through Dynatrace Settings 2.0: a metric event per SLO, one alerting profile and one
+e-mail notification per stack.
+
+Each object carries an ``externalId`` derived from the stack, so a create finds an object left by an
+earlier, interrupted run and takes it over instead of adding a second one. The value builders are pure;
+``SettingsObject`` is the dynamic resource; ``SloAlerting`` wires the three kinds together.
+
+The burn-rate alert is a metric event on ``func:slo.errorBudgetBurnRate.<metricName>`` (the burn rate over
+the last hour), raised as a CUSTOM_ALERT whose title starts with ``kong-slo <stack>:``. The alerting profile
+matches exactly those titles, and the e-mail notification is attached to that profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, api_base, error_message
+from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
+from kong_slo.slo import SloDefinition, burn_rate_metric
+
+ALERTING_PROFILE_SCHEMA = "builtin:alerting.profile"
+NOTIFICATION_SCHEMA = "builtin:problem.notifications"
+METRIC_EVENT_SCHEMA = "builtin:anomaly-detection.metric-events"
+EXTERNAL_ID_MAX = 500
+TRANSIENT_ERRORS = re.compile(r"metric selector|func:slo|does not exist yet", re.IGNORECASE)
+STATE_KEYS = ("schema_id", "external_id", "value", "environment_url")
+
+
+def title_prefix(stack: str) -> str:
+    """How every kong-slo alert title of a stack begins; the alerting profile matches on it."""
+    return f"kong-slo {stack}:"
+
+
+def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
+    text = ":".join(part for part in (project, stack, kind, name) if part)
+    return text[:EXTERNAL_ID_MAX]
+
+
+def burn_rate_alert_value(definition: SloDefinition, stack: str) -> dict[str, Any]:
+    """A metric event that fires when the SLO burns its error budget at or above its fast-burn threshold."""
+    title = f"{title_prefix(stack)} {definition.api} {definition.objective} error budget burning fast"
+    return {
+        "enabled": True,
+        "summary": f"{definition.name}: burn rate above {definition.fast_burn_threshold:g}"[:500],
+        "queryDefinition": {"type": "METRIC_SELECTOR", "metricSelector": burn_rate_metric(definition.metric_name)},
+        "modelProperties": {
+            "type": "STATIC_THRESHOLD",
+            "threshold": definition.fast_burn_threshold,
+            "alertCondition": "ABOVE",
+            "alertOnNoData": False,
+            "samples": 5,
+            "violatingSamples": 3,
+            "dealertingSamples": 5,
+        },
+        "eventTemplate": {
+            "title": title[:500],
+            "description": (f"{definition.description}: the error budget is being used "
+                            f"{{alert_condition}} {definition.fast_burn_threshold:g} times faster than the "
+                            f"target {definition.target:g} % allows over {definition.window}.")[:5000],
+            "eventType": "CUSTOM_ALERT",
+            "davisMerge": False,
+        },
+    }
+
+
+def alerting_profile_value(stack: str) -> dict[str, Any]:
+    """A profile that passes on, without delay, only the custom alerts this stack's burn-rate events raise."""
+    return {
+        "name": f"kong-slo {stack} SLO burn rate"[:100],
+        "managementZone": None,
+        "severityRules": [{"severityLevel": "CUSTOM_ALERT", "delayInMinutes": 0, "tagFilterIncludeMode": "NONE"}],
+        "eventFilters": [{
+            "type": "CUSTOM",
+            "customFilter": {"titleFilter": {"enabled": True, "operator": "BEGINS_WITH", "value": title_prefix(stack),
+                                             "negate": False, "caseSensitive": True}},
+        }],
+    }
+
+
+def email_notification_value(stack: str, emails: Sequence[str], profile_id: str) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "displayName": f"kong-slo {stack} SLO alerts"[:100],
+        "type": "EMAIL",
+        "alertingProfile": profile_id,
+        "emailNotification": {
+            "recipients": list(emails),
+            "ccRecipients": [],
+            "bccRecipients": [],
+            "subject": "{State} SLO alert {ProblemID}: {ProblemTitle}",
+            "body": "{ProblemDetailsHTML}",
+            "notifyClosedProblems": True,
+        },
+    }
+
+
+class SettingsObjectProvider(DynatraceProvider):
+    """CRUD for one environment-scoped Settings 2.0 object identified by ``externalId``."""
+
+    create_attempts: ClassVar[int] = 30
+    create_retry_delay: ClassVar[float] = 2.0
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        for key in ("schema_id", "external_id"):
+            if not isinstance(news.get(key), str) or not news[key]:
+                failures.append(CheckFailure(key, f"{key} must be a non-empty string"))
+        if not isinstance(news.get("value"), dict):
+            failures.append(CheckFailure("value", "value must be an object"))
+        try:
+            api_base(str(news.get("environment_url") or ""))
+        except DynatraceError as error:
+            failures.append(CheckFailure("environment_url", str(error)))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in ("schema_id", "external_id", "environment_url")
+                    if normalised(olds.get(key)) != normalised(news.get(key))]
+        old_value, new_value = olds.get("value") or {}, news.get("value") or {}
+        value_changed = bool(differing_keys(new_value, old_value) or set(old_value) - set(new_value))
+        changes = value_changed or bool(replaces)
+        return DiffResult(changes=changes, replaces=replaces, stables=[] if changes else list(STATE_KEYS),
+                          delete_before_replace=True)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        schema_id, ext_id, value = props["schema_id"], props["external_id"], props["value"]
+        with self.client(props["environment_url"]) as client:
+            existing = client.find_settings(schema_id, ext_id)
+            if existing is not None:
+                object_id = self._adopt(client, existing, value)
+                return CreateResult(object_id, {**props, "object_id": object_id, "adopted": True})
+            object_id = self._post(client, schema_id, ext_id, value)
+        return CreateResult(object_id, {**props, "object_id": object_id, "adopted": False})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with self.client(props["environment_url"]) as client:
+            remote = client.get_settings(id_)
+        if remote is None:
+            return ReadResult("", {})
+        remote_value = remote.get("value") or {}
+        value = {key: remote_value.get(key, wanted) for key, wanted in (props.get("value") or {}).items()}
+        inputs = {key: props[key] for key in ("schema_id", "external_id", "environment_url")} | {"value": value}
+        return ReadResult(id_, {**props, **inputs, "object_id": id_}, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        with self.client(news["environment_url"]) as client:
+            try:
+                client.update_settings(id_, news["value"])
+            except DynatraceError as error:
+                if error.status == 404:
+                    raise DynatraceError(f"{news['schema_id']} {news['external_id']!r} ({id_}) no longer exists; "
+                                         "run `pulumi refresh` so the next `pulumi up` creates it again",
+                                         status=404) from None
+                raise
+        return UpdateResult({**news, "object_id": id_, "adopted": bool(olds.get("adopted"))})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with self.client(props["environment_url"]) as client:
+            client.delete_settings(id_)
+
+    @staticmethod
+    def _adopt(client: DynatraceClient, existing: dict[str, Any], value: dict[str, Any]) -> str:
+        object_id = str(existing["objectId"])
+        if differing_keys(value, existing.get("value") or {}):
+            client.update_settings(object_id, value)
+        return object_id
+
+    def _post(self, client: DynatraceClient, schema_id: str, ext_id: str, value: dict[str, Any]) -> str:
+        what = f"create {schema_id} {ext_id!r}"
+        for attempt in range(self.create_attempts):
+            response = client.create_settings(schema_id, ext_id, value)
+            items = _json_list(response)
+            item = items[0] if items else {}
+            if response.status_code in (200, 207) and item.get("code") == 200 and item.get("objectId"):
+                return str(item["objectId"])
+            message = error_message_from_item(item, what) if item.get("error") else error_message(response, what)
+            # A retried POST whose first attempt was applied fails on the duplicate externalId: take that one.
+            existing = client.find_settings(schema_id, ext_id)
+            if existing is not None:
+                return self._adopt(client, existing, value)
+            if not TRANSIENT_ERRORS.search(message) or attempt + 1 == self.create_attempts:
+                raise DynatraceError(message, status=item.get("code") or response.status_code)
+            # A new SLO's func: metrics take a while to appear; until then the selector is refused.
+            self.sleep(self.create_retry_delay)
+        raise AssertionError("unreachable")
+
+
+def _json_list(response: Any) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+
+def error_message_from_item(item: dict[str, Any], what: str) -> str:
+    """One item of a Settings POST answer (``{code, error{message, constraintViolations}}``) as a message."""
+    error = item.get("error") or {}
+    violations = [f"{v.get('path') or '?'}: {v.get('message')}" for v in error.get("constraintViolations") or []
+                  if isinstance(v, dict)]
+    line = f"{what}: {item.get('code')}: {error.get('message') or 'rejected'}"
+    return line + (f" ({'; '.join(violations)})" if violations else "")
+
+
+class SettingsObject(Resource, module="dynatrace", name="SettingsObject"):
+    """One Settings 2.0 object in the environment scope, found again by ``external_id``."""
+
+    object_id: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
+
+    def __init__(self, name: str, *, schema_id: str, external_id: str, value: pulumi.Input[dict[str, Any]],
+                 environment_url: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(SettingsObjectProvider(), name,
+                         {"schema_id": schema_id, "external_id": external_id, "value": value,
+                          "environment_url": environment_url, "object_id": None, "adopted": None}, opts)
+
+
+class SloAlerting(pulumi.ComponentResource):
+    """The alerting profile, the e-mail notification on it, and a burn-rate alert per SLO of one stack.
+
+    ``slos`` pairs each definition with its ``ServiceLevelObjective`` so every alert is created after (and
+    removed before) the SLO whose burn-rate metric it watches.
+    """
+
+    def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
+                 slos: Sequence[tuple[SloDefinition, pulumi.Resource]], environment_url: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kong-slo:dynatrace:SloAlerting", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.profile = SettingsObject(
+            f"{name}-profile", schema_id=ALERTING_PROFILE_SCHEMA,
+            external_id=external_id(project, stack, "alerting-profile"),
+            value=alerting_profile_value(stack), environment_url=environment_url, opts=child)
+        self.notification = SettingsObject(
+            f"{name}-email", schema_id=NOTIFICATION_SCHEMA,
+            external_id=external_id(project, stack, "email-notification"),
+            value=self.profile.object_id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
+            environment_url=environment_url, opts=child)
+        self.alerts = [
+            SettingsObject(
+                f"{name}-{definition.metric_name}", schema_id=METRIC_EVENT_SCHEMA,
+                external_id=external_id(project, stack, "burn-rate", definition.metric_name),
+                value=burn_rate_alert_value(definition, stack), environment_url=environment_url,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
+            for definition, slo in slos
+        ]
+        self.register_outputs({
+            "profile_id": self.profile.object_id,
+            "notification_id": self.notification.object_id,
+            "alert_ids": [alert.object_id for alert in self.alerts],
+        })

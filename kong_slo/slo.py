@@ -1,0 +1,218 @@
+"""API objectives → SLI definitions → classic Dynatrace SLO payloads (``/api/v2/slo``). Pure: no network.
+
+Two SLI sources:
+
+- ``collector`` (default): ratios over the spanmetrics counter the collector config produces from every
+  Kong request (names shared through ``kong_slo.telemetry``), filtered to the API's ``service.name``.
+  Request-based and unaffected by trace sampling.
+- ``service``: Dynatrace's unified-service metrics for the service the traces create. Availability is
+  request-based (Dynatrace's failure detection decides what fails); latency is time-slice based (the
+  share of minutes whose average response time stayed under the threshold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kong_slo import telemetry
+from kong_slo.settings.model import Api, AvailabilityObjective, LatencyObjective, StackSettings
+
+LATENCY = "latency"
+AVAILABILITY = "availability"
+OBJECTIVES = (LATENCY, AVAILABILITY)
+
+DEFAULT_SLI_SOURCE = "collector"
+DEFAULT_FAST_BURN_THRESHOLD = 10.0
+
+METRIC_NAME_MAX = 220
+SLO_NAME_MAX = 200
+DESCRIPTION_MAX = 250
+METRIC_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+SERVICE_REQUESTS = "builtin:service.request.count"
+SERVICE_FAILURES = "builtin:service.request.failure_count"
+SERVICE_RESPONSE_TIME = "builtin:service.request.response_time"
+"""Unified-service metrics (services created from OTLP spans); the response time is in microseconds."""
+
+
+@dataclass(frozen=True)
+class SloDefinition:
+    """One objective of one API, ready to become a Dynatrace SLO."""
+
+    api: str
+    objective: str
+    """``latency`` or ``availability``."""
+    name: str
+    """The SLO's display name; unique per stack, and how ``kong-slo status`` finds it."""
+    metric_name: str
+    description: str
+    metric_expression: str
+    entity_filter: str | None
+    target: float
+    warning: float
+    window: str
+    fast_burn_threshold: float
+    sli_source: str
+
+    @property
+    def timeframe(self) -> str:
+        """The window in Dynatrace's timeframe syntax: ``1h`` → ``-1h``."""
+        return f"-{self.window}"
+
+
+def selector_string(text: str) -> str:
+    """``text`` as a quoted metric-selector / entity-selector string (``~`` and ``"`` escaped with ``~``)."""
+    return '"' + text.replace("~", "~~").replace('"', '~"') + '"'
+
+
+def slo_name(stack: str, api: str, objective: str) -> str:
+    """``kong-slo <stack>: <api> <objective>``, shortened in the middle if it would exceed 200 characters."""
+    prefix, suffix = f"kong-slo {stack}: ", f" {objective}"
+    room = SLO_NAME_MAX - len(prefix) - len(suffix)
+    if len(api) > room:
+        api = api[: room - 1] + "…"
+    return f"{prefix}{api}{suffix}"
+
+
+def metric_name(project: str, stack: str, api: str, objective: str) -> str:
+    """A ``metricName`` unique per project, stack, API and objective, in ``[a-z][a-z0-9_]*``, ≤ 220 chars.
+
+    Readable parts are lowercased and reduced to letters, digits and underscores; a short hash of the
+    exact names keeps two APIs apart whose names differ only in case or punctuation.
+    """
+    digest = hashlib.sha256("\0".join((project, stack, api, objective)).encode()).hexdigest()[:8]
+    readable = "_".join(_slug(part) for part in (project, stack, api, objective) if _slug(part))
+    room = METRIC_NAME_MAX - len(digest) - 1
+    readable = readable[:room].rstrip("_")
+    if not readable or not readable[0].isalpha():
+        readable = f"slo_{readable}"[:room].rstrip("_")
+    return f"{readable}_{digest}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9]+", "_", text.lower())).strip("_")
+
+
+def _percent(value: float) -> str:
+    return f"{value:g} %"
+
+
+def _failure_words(fail_on: tuple[str, ...]) -> str:
+    codes = [code.upper() if code.endswith("xx") else code for code in fail_on]
+    return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " or " + codes[-1]
+
+
+def _collector_ratio(api: str, dimension: str, good_value: str) -> str:
+    service = f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(api)})"
+    good = f"eq({selector_string(dimension)},{selector_string(good_value)})"
+    metric = telemetry.CALLS_METRIC_KEY
+    return (f"(100)*({metric}:filter(and({service},{good})):splitBy():sum:default(0))"
+            f"/({metric}:filter({service}):splitBy():sum)")
+
+
+def _service_filter(api: str) -> str:
+    return f'type("SERVICE"),entityName.equals({selector_string(api)})'
+
+
+def latency_definition(settings: StackSettings, api: Api, objective: LatencyObjective) -> SloDefinition:
+    source, threshold = _sli_source(settings), objective.threshold_ms
+    if source == "service":
+        micros = threshold * 1000
+        expression = (f'(({SERVICE_RESPONSE_TIME}:avg:partition("latency",value("good",lt({micros}))):splitBy()'
+                      f":count:default(0))/({SERVICE_RESPONSE_TIME}:avg:splitBy():count)*(100)):default(100,always)")
+        description = (f"share of minutes in which {api.name}'s average response time stayed under "
+                       f"{threshold} ms, over {objective.window}")
+        entity_filter: str | None = _service_filter(api.name)
+    else:
+        expression = _collector_ratio(api.name, telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD)
+        description = f"share of {api.name} requests answered within {threshold} ms, over {objective.window}"
+        entity_filter = None
+    return _definition(settings, api, LATENCY, expression, description, entity_filter, objective.target,
+                       objective.warning, objective.window)
+
+
+def availability_definition(settings: StackSettings, api: Api,
+                            objective: AvailabilityObjective) -> SloDefinition:
+    if _sli_source(settings) == "service":
+        expression = (f"(100)*(({SERVICE_REQUESTS}:splitBy())-({SERVICE_FAILURES}:splitBy():default(0)))"
+                      f"/({SERVICE_REQUESTS}:splitBy())")
+        description = (f"share of {api.name} requests that Dynatrace's failure detection did not mark as "
+                       f"failed, over {objective.window}")
+        entity_filter: str | None = _service_filter(api.name)
+    else:
+        expression = _collector_ratio(api.name, telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS)
+        description = (f"share of {api.name} requests not answered with {_failure_words(objective.fail_on)}, "
+                       f"over {objective.window}")
+        entity_filter = None
+    return _definition(settings, api, AVAILABILITY, expression, description, entity_filter, objective.target,
+                       objective.warning, objective.window)
+
+
+def _sli_source(settings: StackSettings) -> str:
+    return settings.dynatrace.sli_source if settings.dynatrace is not None else DEFAULT_SLI_SOURCE
+
+
+def _definition(settings: StackSettings, api: Api, objective: str, expression: str, description: str,
+                entity_filter: str | None, target: float, warning: float, window: str) -> SloDefinition:
+    if len(description) > DESCRIPTION_MAX:
+        description = description[: DESCRIPTION_MAX - 1] + "…"
+    dynatrace = settings.dynatrace
+    return SloDefinition(
+        api=api.name,
+        objective=objective,
+        name=slo_name(settings.stack, api.name, objective),
+        metric_name=metric_name(settings.project, settings.stack, api.name, objective),
+        description=description,
+        metric_expression=expression,
+        entity_filter=entity_filter,
+        target=float(target),
+        warning=float(warning),
+        window=window,
+        fast_burn_threshold=dynatrace.fast_burn_threshold if dynatrace else DEFAULT_FAST_BURN_THRESHOLD,
+        sli_source=_sli_source(settings),
+    )
+
+
+def slo_definitions(settings: StackSettings) -> list[SloDefinition]:
+    """One definition per enabled objective per API, in stack-file order (latency before availability).
+
+    Works without a ``dynatrace`` block too (collector SLIs, default burn threshold), so the payloads can
+    be rendered for review before any environment is configured.
+    """
+    definitions: list[SloDefinition] = []
+    for api in settings.apis:
+        if api.latency is not None:
+            definitions.append(latency_definition(settings, api, api.latency))
+        if api.availability is not None:
+            definitions.append(availability_definition(settings, api, api.availability))
+    return definitions
+
+
+def slo_payload(definition: SloDefinition) -> dict[str, Any]:
+    """The classic ``POST/PUT /api/v2/slo`` body. ``enabled`` is always sent: Dynatrace defaults it to false."""
+    payload: dict[str, Any] = {
+        "name": definition.name,
+        "description": definition.description,
+        "enabled": True,
+        "evaluationType": "AGGREGATE",
+        "metricName": definition.metric_name,
+        "metricExpression": definition.metric_expression,
+        "target": definition.target,
+        "warning": definition.warning,
+        "timeframe": definition.timeframe,
+        "errorBudgetBurnRate": {
+            "burnRateVisualizationEnabled": True,
+            "fastBurnThreshold": definition.fast_burn_threshold,
+        },
+    }
+    if definition.entity_filter is not None:
+        payload["filter"] = definition.entity_filter
+    return payload
+
+
+def burn_rate_metric(metric_name_: str) -> str:
+    """The func metric Dynatrace derives from an SLO's ``metricName`` for its error-budget burn rate."""
+    return f"func:slo.errorBudgetBurnRate.{metric_name_}"

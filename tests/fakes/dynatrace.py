@@ -1,0 +1,401 @@
+"""An in-process stand-in for the parts of the Dynatrace Environment API v2 kong-slo uses.
+
+It behaves like the real service where that matters to a client: POST /slo answers 201 with an empty body
+and a ``Location`` header; reads lag behind writes; ``name`` and ``metricName`` are unique and ``metricName``
+cannot change; ``enabled`` is false when omitted and disabled SLOs cannot be read by id; ``warning`` must
+exceed ``target``; floats come back slightly off; errors carry ``constraintViolations``. Settings 2.0 takes
+and returns arrays (207 on mixed results) and keeps ``externalId`` unique per schema. Faults can be queued:
+429 with ``Retry-After`` or ``X-RateLimit-Reset`` (seconds or µs), 5xx, slow replies, connections dropped
+before or after the write was applied, and transient "Metric selector is invalid" answers.
+
+Binds to 127.0.0.1 on a free port; use it as a context manager so it always shuts down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+FLOAT_DRIFT = 0.0000015
+SCHEMAS = ("builtin:alerting.profile", "builtin:problem.notifications", "builtin:anomaly-detection.metric-events")
+SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "builtin:alerting.profile": {"managementZone": None, "eventFilters": []},
+    "builtin:problem.notifications": {"enabled": True},
+    "builtin:anomaly-detection.metric-events": {"eventEntityDimensionKey": None, "legacyId": None},
+}
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour for the next request matching ``method`` and ``path`` (a regex)."""
+
+    kind: str
+    """``429``, ``500``, ``503``, ``slow``, ``drop`` (before the write), ``drop-after`` (after the write),
+    ``invalid-selector``."""
+    method: str = ".*"
+    path: str = ".*"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Evaluation:
+    percentage: float
+    burn_rate: float
+
+
+class FakeDynatrace:
+    """The emulator's state and controls. ``url`` is the environment URL (``prefix`` emulates Managed)."""
+
+    def __init__(self, token: str = "dt0c01.FAKE.TOKEN", *, prefix: str = "", read_lag: int = 2,
+                 page_size_cap: int = 500) -> None:
+        self.token = token
+        self.prefix = prefix.rstrip("/")
+        self.read_lag = read_lag
+        self.page_size_cap = page_size_cap
+        self.slos: dict[str, dict[str, Any]] = {}
+        self.hidden_reads: dict[str, int] = {}
+        self.settings: dict[str, dict[str, Any]] = {}
+        self.evaluations: dict[str, Evaluation] = {}
+        self.faults: list[Fault] = []
+        self.calls: list[tuple[str, str]] = []
+        self.auth_headers: list[str] = []
+        self.lock = threading.RLock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{self.prefix}"
+
+    def __enter__(self) -> FakeDynatrace:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    # -- controls -----------------------------------------------------------------------------------
+
+    def inject(self, *faults: Fault) -> None:
+        with self.lock:
+            self.faults.extend(faults)
+
+    def evaluate(self, name: str, percentage: float, burn_rate: float) -> None:
+        """Set what evaluated reads report for the SLO called ``name``."""
+        self.evaluations[name] = Evaluation(percentage, burn_rate)
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        return sum(1 for m, p in self.calls if (method is None or m == method) and (path is None or p.startswith(path)))
+
+    def writes(self) -> int:
+        return sum(1 for method, _ in self.calls if method in ("POST", "PUT", "DELETE"))
+
+    def per_method(self) -> Counter[str]:
+        return Counter(method for method, _ in self.calls)
+
+    def reset_calls(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    def slo_named(self, name: str) -> dict[str, Any] | None:
+        return next((slo for slo in self.slos.values() if slo["name"] == name), None)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for index, fault in enumerate(self.faults):
+                if re.fullmatch(fault.method, method) and re.search(fault.path, path):
+                    return self.faults.pop(index)
+        return None
+
+    # -- SLO API ------------------------------------------------------------------------------------
+
+    def slo_violations(self, body: dict[str, Any], own_id: str | None) -> tuple[int, list[dict[str, str]]]:
+        problems: list[tuple[str, str]] = []
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 200:
+            problems.append(("name", "size must be between 1 and 200"))
+        if body.get("evaluationType") != "AGGREGATE":
+            problems.append(("evaluationType", "must be AGGREGATE"))
+        expression = body.get("metricExpression")
+        if not isinstance(expression, str) or not expression or expression != expression.strip():
+            problems.append(("metricExpression", "must not be empty or surrounded by whitespace"))
+        metric = body.get("metricName")
+        if not isinstance(metric, str) or not METRIC_NAME.match(metric) or len(metric) > 220:
+            problems.append(("metricName", "is not a valid metric name"))
+        target, warning = body.get("target"), body.get("warning")
+        if not isinstance(target, int | float) or not isinstance(warning, int | float):
+            problems.append(("target", "target and warning are required"))
+        elif warning <= target:
+            problems.append(("warning", "The warning threshold must be greater than the target"))
+        if not isinstance(body.get("timeframe"), str) or not 3 <= len(body["timeframe"]) <= 60:
+            problems.append(("timeframe", "size must be between 3 and 60"))
+        if problems:
+            return 400, [_violation(path, message) for path, message in problems]
+        conflicts = []
+        for slo_id, slo in self.slos.items():
+            if slo_id == own_id:
+                continue
+            if slo["name"] == name:
+                conflicts.append(_violation("name", "An SLO with this name already exists"))
+            if slo["metricName"] == metric:
+                conflicts.append(_violation("metricName", "An SLO with this metricName already exists"))
+        if own_id is not None and self.slos[own_id]["metricName"] != metric:
+            return 400, [_violation("metricName", "metricName cannot be changed after creation")]
+        return (409, conflicts) if conflicts else (0, [])
+
+    def stored(self, body: dict[str, Any]) -> dict[str, Any]:
+        slo = {key: value for key, value in body.items() if key not in ("id",)}
+        slo.setdefault("enabled", False)
+        for key in ("target", "warning"):
+            slo[key] = float(slo[key]) + FLOAT_DRIFT
+        return slo
+
+    def visible(self, slo_id: str) -> bool:
+        """Reads lag behind writes: the first ``read_lag`` reads after a create do not see the SLO."""
+        remaining = self.hidden_reads.get(slo_id, 0)
+        if remaining > 0:
+            self.hidden_reads[slo_id] = remaining - 1
+            return False
+        return slo_id in self.slos
+
+    def rendered(self, slo_id: str, evaluate: bool) -> dict[str, Any]:
+        slo = dict(self.slos[slo_id], id=slo_id)
+        metric = slo["metricName"]
+        slo.update(metricKey=f"func:slo.{metric}", errorBudgetMetricKey=f"func:slo.errorBudget.{metric}",
+                   burnRateMetricKey=f"func:slo.errorBudgetBurnRate.{metric}", error="NONE",
+                   relatedOpenProblems=0, relatedTotalProblems=0)
+        evaluation = self.evaluations.get(slo["name"]) if evaluate else None
+        if evaluation is None:
+            slo.update(status="SUCCESS", evaluatedPercentage=-1.0, errorBudget=-1.0)
+            return slo
+        target, warning = slo["target"], slo["warning"]
+        status = "SUCCESS" if evaluation.percentage >= warning else "WARNING" if evaluation.percentage >= target \
+            else "FAILURE"
+        fast = (slo.get("errorBudgetBurnRate") or {}).get("fastBurnThreshold", 10)
+        kind = "NONE" if evaluation.burn_rate < 1 else "FAST" if evaluation.burn_rate >= fast else "SLOW"
+        slo.update(status=status, evaluatedPercentage=evaluation.percentage,
+                   errorBudget=evaluation.percentage - target,
+                   errorBudgetBurnRate={"burnRateVisualizationEnabled": True, "fastBurnThreshold": fast,
+                                        "burnRateType": kind, "burnRateValue": evaluation.burn_rate,
+                                        "estimatedTimeToConsumeErrorBudget": 1.0, "sloValue": evaluation.percentage})
+        return slo
+
+    def matches(self, slo_id: str, slo: dict[str, Any], selector: str | None) -> bool:
+        if not selector:
+            return True
+        for kind, value in re.findall(r'(\w+)\("((?:[^"~]|~.)*)"\)', selector):
+            value = re.sub(r"~(.)", r"\1", value)
+            if kind == "id" and slo_id != value:
+                return False
+            if kind == "name" and slo["name"] != value:
+                return False
+            if kind == "text" and value.lower() not in slo["name"].lower():
+                return False
+        return True
+
+    # -- Settings 2.0 -------------------------------------------------------------------------------
+
+    def settings_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        schema, ext_id, value = item.get("schemaId"), item.get("externalId"), item.get("value")
+        if schema not in SCHEMAS:
+            return _item_error(404, f"Schema {schema} not found")
+        if not isinstance(value, dict):
+            return _item_error(400, "value is required", "value")
+        if ext_id and any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values()):
+            return _item_error(400, f"An object with external ID {ext_id} already exists", "externalId")
+        if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
+            return _item_error(400, "Alerting profile does not exist", "alertingProfile")
+        object_id = f"vu9U3hXa3q0AAAA{uuid.uuid4().hex}"
+        self.settings[object_id] = {"objectId": object_id, "schemaId": schema, "scope": "environment",
+                                    "externalId": ext_id, "schemaVersion": "1.0.0",
+                                    "updateToken": uuid.uuid4().hex,
+                                    "value": {**SETTINGS_DEFAULTS.get(schema, {}), **value}}
+        return {"code": 200, "objectId": object_id}
+
+
+def _violation(path: str, message: str) -> dict[str, str]:
+    return {"path": path, "message": message, "parameterLocation": "PAYLOAD_BODY", "location": None}
+
+
+def _item_error(code: int, message: str, path: str | None = None) -> dict[str, Any]:
+    violations = [_violation(path, message)] if path else []
+    return {"code": code, "error": {"code": code, "message": message, "constraintViolations": violations}}
+
+
+def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.handle_any("GET")
+
+        def do_POST(self) -> None:
+            self.handle_any("POST")
+
+        def do_PUT(self) -> None:
+            self.handle_any("PUT")
+
+        def do_DELETE(self) -> None:
+            self.handle_any("DELETE")
+
+        def handle_any(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            path = parts.path
+            with fake.lock:
+                fake.calls.append((method, path.removeprefix(f"{fake.prefix}/api/v2")))
+                fake.auth_headers.append(self.headers.get("Authorization") or "")
+            fault = fake.take_fault(method, path)
+            if fault and fault.kind == "drop":
+                return self.drop()
+            if fault and fault.kind == "slow":
+                time.sleep(fault.delay)
+            if fault and fault.kind in ("429", "500", "503"):
+                message = "Too many requests." if fault.kind == "429" else "Internal error"
+                return self.reply(int(fault.kind), {"error": {"code": int(fault.kind), "message": message,
+                                                              "constraintViolations": None}}, fault.headers)
+            if self.headers.get("Authorization") != f"Api-Token {fake.token}":
+                return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
+            prefix = f"{fake.prefix}/api/v2"
+            if not path.startswith(prefix):
+                return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
+            body = json.loads(raw) if raw else None
+            query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+            with fake.lock:
+                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault)
+            if fault and fault.kind == "drop-after":
+                return self.drop()
+            self.reply(status, payload, headers)
+
+        def route(self, method: str, path: str, query: dict[str, str], body: Any,
+                  fault: Fault | None) -> tuple[int, Any, dict[str, str]]:
+            if path == "/slo" and method == "GET":
+                return self.list_slos(query)
+            if path == "/slo" and method == "POST":
+                if fault and fault.kind == "invalid-selector":
+                    return 400, {"error": {"code": 400, "message": "Metric selector is invalid: the metric "
+                                           "kong.slo.calls.count does not exist", "constraintViolations": []}}, {}
+                code, violations = fake.slo_violations(body, None)
+                if code:
+                    return code, {"error": {"code": code, "message": f"{len(violations)} constraint violations",
+                                            "constraintViolations": violations}}, {}
+                slo_id = str(uuid.uuid4())
+                fake.slos[slo_id] = fake.stored(body)
+                fake.hidden_reads[slo_id] = fake.read_lag
+                return 201, None, {"Location": f"{fake.url}/api/v2/slo/{slo_id}"}
+            match = re.fullmatch(r"/slo/([^/]+)", path)
+            if match:
+                return self.one_slo(method, match.group(1), body)
+            if path == "/settings/objects" and method == "GET":
+                return self.list_settings(query)
+            if path == "/settings/objects" and method == "POST":
+                items = [fake.settings_item(item) for item in body]
+                codes = {item["code"] == 200 for item in items}
+                status = 200 if codes == {True} else 207 if len(codes) == 2 else items[0]["code"]
+                return status, items, {}
+            match = re.fullmatch(r"/settings/objects/([^/]+)", path)
+            if match:
+                return self.one_setting(method, match.group(1), body)
+            return 404, {"error": {"code": 404, "message": f"{method} {path} not found"}}, {}
+
+        def list_slos(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+            if "nextPageKey" in query:
+                if len(query) > 1:
+                    return 400, {"error": {"code": 400, "message": "nextPageKey must be the only parameter"}}, {}
+                query = json.loads(query["nextPageKey"])
+            enabled = query.get("enabledSlos", "true")
+            evaluate = query.get("evaluate") == "true"
+            page_size = min(int(query.get("pageSize", 10)), 25 if evaluate else fake.page_size_cap)
+            found = [fake.rendered(slo_id, evaluate) for slo_id, slo in sorted(fake.slos.items(),
+                                                                                 key=lambda kv: kv[1]["name"])
+                     if fake.matches(slo_id, slo, query.get("sloSelector")) and fake.visible(slo_id)
+                     and (enabled == "all" or str(slo["enabled"]).lower() == enabled)]
+            start = int(query.get("start", 0))
+            page = found[start:start + page_size]
+            next_key = None
+            if start + page_size < len(found):
+                next_key = json.dumps({**query, "start": start + page_size})
+            return 200, {"slo": page, "pageSize": page_size, "totalCount": len(found), "nextPageKey": next_key}, {}
+
+        def one_slo(self, method: str, slo_id: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+            if slo_id not in fake.slos:
+                return 404, {"error": {"code": 404, "message": f"SLO {slo_id} not found"}}, {}
+            if method == "DELETE":
+                del fake.slos[slo_id]
+                return 204, None, {}
+            if method == "PUT":
+                code, violations = fake.slo_violations(body, slo_id)
+                if code:
+                    return code, {"error": {"code": code, "message": "constraint violations",
+                                            "constraintViolations": violations}}, {}
+                fake.slos[slo_id] = fake.stored(body)
+                return 200, None, {}
+            if not fake.visible(slo_id):
+                return 404, {"error": {"code": 404, "message": f"SLO {slo_id} not found"}}, {}
+            if not fake.slos[slo_id]["enabled"]:
+                return 400, {"error": {"code": 400, "message": "Cannot access a disabled SLO."}}, {}
+            return 200, fake.rendered(slo_id, True), {}
+
+        def list_settings(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+            if "nextPageKey" in query:
+                query = json.loads(query["nextPageKey"])
+            schemas = set(query.get("schemaIds", "").split(","))
+            external = set(filter(None, query.get("externalIds", "").split(",")))
+            found = [obj for obj in fake.settings.values() if obj["schemaId"] in schemas
+                     and (not external or obj.get("externalId") in external)]
+            size = min(int(query.get("pageSize", 100)), 500)
+            start = int(query.get("start", 0))
+            next_key = json.dumps({**query, "start": start + size}) if start + size < len(found) else None
+            return 200, {"items": found[start:start + size], "totalCount": len(found), "pageSize": size,
+                         "nextPageKey": next_key}, {}
+
+        def one_setting(self, method: str, object_id: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+            obj = fake.settings.get(object_id)
+            if obj is None:
+                return 404, {"error": {"code": 404, "message": f"Settings object {object_id} not found"}}, {}
+            if method == "DELETE":
+                del fake.settings[object_id]
+                return 204, None, {}
+            if method == "PUT":
+                obj["value"] = {**SETTINGS_DEFAULTS.get(obj["schemaId"], {}), **body["value"]}
+                obj["updateToken"] = uuid.uuid4().hex
+                return 200, {"code": 200, "objectId": object_id}, {}
+            return 200, obj, {}
+
+        def reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = b"" if payload is None else json.dumps(payload).encode()
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            if data:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def drop(self) -> None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+    return Handler

@@ -1,0 +1,40 @@
+"""Shared pieces of the Dynatrace provider tests: a fast, configured provider and sample payloads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from kong_slo.dynatrace.provider import DynatraceProvider
+from kong_slo.http import RetryPolicy
+from kong_slo.secrets import Secret
+from kong_slo.settings import parse_settings
+from kong_slo.slo import slo_definitions, slo_payload
+
+TOKEN = "dt0c01.SENTINELPUBLIC.SENTINELSECRETNEVERSHOWN"
+FAST_POLICY = RetryPolicy(attempts=4, initial_delay=0.01, multiplier=2.0, max_delay=0.05, timeout=0.5)
+
+
+def configured(provider: DynatraceProvider, token: str = TOKEN) -> list[float]:
+    """Configure ``provider`` as the engine would and make it wait for nothing; returns its recorded waits."""
+    waits: list[float] = []
+    provider.configure(ConfigureRequest(Config({"kong-slo:dynatrace": json.dumps({"apiToken": token})},
+                                               "kong-slo")))
+    provider.sleep = waits.append  # type: ignore[method-assign]
+    provider.retry_policy = FAST_POLICY  # type: ignore[misc]
+    return waits
+
+
+def payloads(stack: str = "test", apis: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    config = {
+        "target": "aws",
+        "collector": {"allowedCidrs": ["10.0.0.0/16"]},
+        "kong": {"adminUrl": "http://kong.internal:8001"},
+        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN)},
+        "apis": apis or [{"name": "HealthService"}, {"name": "Orders"}],
+    }
+    settings = parse_settings(config, project="kong-slo", stack=stack, aws_region="eu-west-1")
+    return [slo_payload(definition) for definition in slo_definitions(settings)]
