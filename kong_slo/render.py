@@ -1,0 +1,145 @@
+"""Render the collector deployment (compose file, collector config, cloud-init) from the stack settings.
+
+Pure functions returning text; one Jinja2 environment over the project's ``templates/`` folder with
+``StrictUndefined``, so a missing value fails loudly instead of rendering an empty string. Secrets
+never enter a template: the collector reads the Dynatrace token from ``${env:DT_API_TOKEN}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from kong_slo import telemetry
+from kong_slo.collector_model import (
+    COLLECTOR_CONFIG_PATH,
+    COLLECTOR_UID,
+    CONTAINER_MEMORY_MIB,
+    DYNATRACE_COMPONENTS,
+    GOMEMLIMIT_MIB,
+    HEALTH_PORT,
+    MEMORY_LIMIT_MIB,
+    MEMORY_SPIKE_MIB,
+    OTLP_GRPC_PORT,
+    OTLP_HTTP_PORT,
+    QUEUE_DIRECTORY,
+    TOKEN_ENV_FILE,
+    TOKEN_ENV_VAR,
+    collector_model,
+    components_outside,
+    ottl_string,
+)
+from kong_slo.errors import KongSloError
+from kong_slo.settings import StackSettings
+
+__all__ = [
+    "APP_DIR",
+    "COLLECTOR_CONFIG_PATH",
+    "HEALTH_PORT",
+    "OTLP_GRPC_PORT",
+    "OTLP_HTTP_PORT",
+    "QUEUE_DIRECTORY",
+    "TOKEN_ENV_FILE",
+    "TOKEN_ENV_VAR",
+    "render_cloud_init",
+    "render_collector_config",
+    "render_compose",
+]
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+APP_DIR = "/opt/kong-slo"
+"""Where cloud-init puts docker-compose.yml, the collector config and the token env file on the host."""
+FETCH_TOKEN_SCRIPT = "/usr/local/sbin/kong-slo-fetch-token"
+SERVICE_UNIT = "kong-slo-collector.service"
+INIT_IMAGE = "busybox:1.37.0"
+"""Runs once per start to give the queue volume to the collector's uid (the collector image has no shell)."""
+
+SSM_PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+def yaml_str(text: object) -> str:
+    """A YAML scalar for any string: single-quoted when possible (readable OTTL), else double-quoted."""
+    value = str(text)
+    if value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value)
+
+
+def python_str(text: object) -> str:
+    """A Python string literal (JSON's escaping is valid Python for these ASCII values)."""
+    return json.dumps(str(text))
+
+
+def comment(text: object) -> str:
+    """Text that stays on one comment line."""
+    return " ".join(str(text).split())
+
+
+def _environment() -> jinja2.Environment:
+    if not TEMPLATES.is_dir():
+        raise KongSloError(f"the templates folder {TEMPLATES} is missing; run kong-slo from a checkout of the project")
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    environment.filters.update(yaml_str=yaml_str, python_str=python_str, comment=comment)
+    environment.globals.update(
+        t=telemetry, ottl_string=ottl_string, APP_DIR=APP_DIR, COLLECTOR_CONFIG_PATH=COLLECTOR_CONFIG_PATH,
+        COLLECTOR_UID=COLLECTOR_UID, CONTAINER_MEMORY_MIB=CONTAINER_MEMORY_MIB, FETCH_TOKEN_SCRIPT=FETCH_TOKEN_SCRIPT,
+        GOMEMLIMIT_MIB=GOMEMLIMIT_MIB, HEALTH_PORT=HEALTH_PORT, INIT_IMAGE=INIT_IMAGE,
+        MEMORY_LIMIT_MIB=MEMORY_LIMIT_MIB, MEMORY_SPIKE_MIB=MEMORY_SPIKE_MIB, OTLP_GRPC_PORT=OTLP_GRPC_PORT,
+        OTLP_HTTP_PORT=OTLP_HTTP_PORT, QUEUE_DIRECTORY=QUEUE_DIRECTORY, SERVICE_UNIT=SERVICE_UNIT,
+        TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR,
+    )
+    return environment
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja2 environment, created on first use."""
+    return _environment()
+
+
+def render_collector_config(settings: StackSettings) -> str:
+    """The collector's config.yaml; raises ``KongSloError`` if it names a component its distribution lacks."""
+    model = collector_model(settings)
+    text = environment().get_template("otel-collector-config.yaml.j2").render(m=model)
+    if model.distribution == "dynatrace":
+        outside = components_outside(yaml.safe_load(text), DYNATRACE_COMPONENTS)
+        if outside:
+            raise KongSloError(f"the collector config uses {', '.join(outside)}, which the Dynatrace distribution "
+                               "does not ship; set kong-slo:collector.distribution: contrib")
+    return text
+
+
+def render_compose(settings: StackSettings) -> str:
+    """docker-compose.yml running the collector next to otel-collector-config.yaml (and the token env file)."""
+    model = collector_model(settings)
+    otlp_bind = "127.0.0.1:" if model.loopback_only else ""
+    return environment().get_template("docker-compose.yml.j2").render(m=model, otlp_bind=otlp_bind)
+
+
+def render_cloud_init(settings: StackSettings, *, token_parameter: str, region: str) -> str:
+    """User data for the collector host: Docker, the rendered files, and a systemd unit that reads the token
+    from the SSM SecureString ``token_parameter`` in ``region`` at every boot and starts the collector."""
+    if settings.dynatrace is None:
+        raise ValueError("the collector host exports to Dynatrace: kong-slo:dynatrace is required for target aws")
+    if not SSM_PARAMETER.match(token_parameter) or len(token_parameter) > 1011:
+        raise ValueError(f"{token_parameter!r} is not an SSM parameter name such as /kong-slo/dev/dynatrace-api-token")
+    if not AWS_REGION.match(region):
+        raise ValueError(f"{region!r} is not an AWS region such as eu-west-1")
+    return environment().get_template("cloud-init.yaml.j2").render(
+        m=collector_model(settings),
+        compose=render_compose(settings),
+        collector_config=render_collector_config(settings),
+        token_parameter=token_parameter,
+        region=region,
+    )
