@@ -1,0 +1,269 @@
+"""The rendered collector config, checked by structure for many stack variants."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kong_slo import collector_model, telemetry
+from kong_slo.collector_model import (
+    DEFAULT_BUCKETS_MS,
+    DYNATRACE_COMPONENTS,
+    QUEUE_DIRECTORY,
+    STATUS_CODE,
+    components_outside,
+    failure_condition,
+    ottl_string,
+    sampling_percentage,
+)
+from kong_slo.errors import KongSloError
+from kong_slo.render import HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, render_collector_config
+from kong_slo.secrets import Secret
+from kong_slo.settings import StackSettings, parse_settings
+from tests.unit.settings_helpers import TOKEN
+
+KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
+DYNATRACE_URL = "https://abc12345.live.dynatrace.com"
+
+names = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-", min_size=1, max_size=20)
+fail_entries = st.sampled_from(["5xx", "4xx", "3xx", "404", "429", "408", "503", "500"])
+fail_lists = st.lists(fail_entries, min_size=1, max_size=4, unique=True)
+
+
+@st.composite
+def api_entries(draw: st.DrawFn) -> list[dict[str, Any]]:
+    api_names = draw(st.lists(names, min_size=1, max_size=12, unique_by=str.lower))
+    apis = []
+    for name in api_names:
+        entry: dict[str, Any] = {"name": name}
+        switch_off = draw(st.sampled_from([None, "latency", "availability"]))
+        entry["latency"] = False if switch_off == "latency" else {"thresholdMs": draw(st.integers(1, 20_000))}
+        entry["availability"] = False if switch_off == "availability" else {"failOn": draw(fail_lists)}
+        apis.append(entry)
+    return apis
+
+
+@st.composite
+def stack_settings(draw: st.DrawFn) -> StackSettings:
+    target = draw(st.sampled_from(["aws", "local"]))
+    with_dynatrace = target == "aws" or draw(st.booleans())
+    config: dict[str, Any] = {
+        "target": target,
+        "collector": {
+            "distribution": draw(st.sampled_from(["dynatrace", "contrib"])),
+            "openGrpc": draw(st.booleans()),
+            "traceSampling": draw(st.sampled_from([1.0, 0.5, 0.25, 0.1, 0.015])),
+        },
+        "apis": draw(api_entries()),
+    }
+    if target == "aws":
+        config["collector"]["allowedCidrs"] = ["10.0.0.0/16"]
+        config["kong"] = {"adminUrl": "http://kong.internal:8001"}
+    if with_dynatrace:
+        config["dynatrace"] = {"environmentUrl": DYNATRACE_URL, "apiToken": Secret(TOKEN)}
+    return parse_settings(config, project="kong-slo", stack="prop", aws_region="eu-west-1")
+
+
+def rendered(settings_: StackSettings) -> dict[str, Any]:
+    return yaml.safe_load(render_collector_config(settings_))
+
+
+def component_type(component_id: str) -> str:
+    return component_id.split("/", 1)[0]
+
+
+def check_structure(document: dict[str, Any]) -> None:
+    """Every referenced component defined, every defined one used, connectors wired on both sides."""
+    service = document["service"]
+    pipelines: dict[str, dict[str, list[str]]] = service["pipelines"]
+    used: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for name, pipeline in pipelines.items():
+        assert pipeline["processors"][0] == "memory_limiter", f"{name}: memory_limiter must come first"
+        for role in ("receivers", "processors", "exporters"):
+            for component in pipeline.get(role, []):
+                kind = "connectors" if component in (document.get("connectors") or {}) else role
+                assert component in (document.get(kind) or {}), f"{name} names undefined {role} {component}"
+                used[kind].add(component)
+    used["extensions"] = set(service.get("extensions", []))
+    for extension in used["extensions"]:
+        assert extension in document["extensions"], f"service.extensions names undefined {extension}"
+    for kind in KINDS:
+        unused = set(document.get(kind) or {}) - used[kind]
+        assert not unused, f"{kind} defined but never used: {sorted(unused)}"
+    for connector in document.get("connectors") or {}:
+        as_exporter = [name for name, p in pipelines.items() if connector in p.get("exporters", [])]
+        as_receiver = [name for name, p in pipelines.items() if connector in p.get("receivers", [])]
+        assert as_exporter and as_receiver and set(as_exporter).isdisjoint(as_receiver), connector
+
+
+def test_the_structure_check_catches_unused_and_undefined_components() -> None:
+    document = rendered(aws())
+    document["processors"]["batch/unused"] = {}
+    with pytest.raises(AssertionError, match="never used"):
+        check_structure(document)
+    document = rendered(aws())
+    document["service"]["pipelines"]["logs"]["exporters"] = ["otlphttp/elsewhere"]
+    with pytest.raises(AssertionError, match="undefined exporters"):
+        check_structure(document)
+    document = rendered(aws())
+    document["service"]["pipelines"]["traces"]["processors"].reverse()
+    with pytest.raises(AssertionError, match="memory_limiter must come first"):
+        check_structure(document)
+
+
+def exporter_names(document: dict[str, Any]) -> set[str]:
+    return {component_type(name) for name in document["exporters"]}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stack_settings())
+def test_config_is_well_formed_for_every_variant(settings_: StackSettings) -> None:
+    text = render_collector_config(settings_)
+    document = yaml.safe_load(text)
+    check_structure(document)
+    collector = settings_.collector
+
+    protocols = document["receivers"]["otlp"]["protocols"]
+    assert protocols["http"]["endpoint"] == f"0.0.0.0:{OTLP_HTTP_PORT}"
+    assert ("grpc" in protocols) == collector.open_grpc
+    if collector.open_grpc:
+        assert protocols["grpc"]["endpoint"] == f"0.0.0.0:{OTLP_GRPC_PORT}"
+    assert document["extensions"]["health_check"]["endpoint"] == f"0.0.0.0:{HEALTH_PORT}"
+
+    buckets = document["connectors"]["spanmetrics"]["histogram"]["explicit"]["buckets"]
+    for api in settings_.apis:
+        if api.latency is not None:
+            assert f"{api.latency.threshold_ms}ms" in buckets, api.name
+
+    assert TOKEN not in text
+    assert ("debug" in exporter_names(document)) == (settings_.dynatrace is None)
+    assert ("otlphttp" in exporter_names(document)) == (settings_.dynatrace is not None)
+    if collector.distribution == "dynatrace":
+        assert components_outside(document, DYNATRACE_COMPONENTS) == []
+
+    sampler_in_traces = "probabilistic_sampler" in document["service"]["pipelines"]["traces"]["processors"]
+    assert sampler_in_traces == (collector.trace_sampling < 1)
+    slo_pipeline = document["service"]["pipelines"]["traces/slo"]
+    assert slo_pipeline["receivers"] == ["otlp"] and "probabilistic_sampler" not in slo_pipeline["processors"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(stack_settings())
+def test_each_api_gets_exactly_its_own_marks(settings_: StackSettings) -> None:
+    groups = rendered(settings_)["processors"]["transform/slo"]["trace_statements"]
+    for api in settings_.apis:
+        condition = f'resource.attributes["service.name"] == {ottl_string(api.name)}'
+        matching = [group for group in groups if condition in group["conditions"]]
+        assert len(matching) == 1, api.name
+        statements = "\n".join(matching[0]["statements"])
+        assert (api.latency is not None) == (f'attributes["{telemetry.LATENCY_DIMENSION}"]' in statements)
+        assert (api.availability is not None) == (f'attributes["{telemetry.OUTCOME_DIMENSION}"]' in statements)
+        if api.latency is not None:
+            assert f"<= {api.latency.threshold_ms * 1_000_000}" in statements
+        if api.availability is not None:
+            assert failure_condition(api.availability.fail_on) in statements
+
+
+def aws(**collector: Any) -> StackSettings:
+    return parse_settings({
+        "target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"], **collector},
+        "kong": {"adminUrl": "http://kong.internal:8001"},
+        "dynatrace": {"environmentUrl": DYNATRACE_URL, "apiToken": Secret(TOKEN)},
+        "apis": [{"name": "HealthService"}, {"name": "Orders", "latency": {"thresholdMs": 250}}],
+    }, project="kong-slo", stack="test", aws_region="eu-west-1")
+
+
+def test_exporter_sends_to_the_environment_otlp_api_with_the_token_from_the_environment() -> None:
+    text = render_collector_config(aws())
+    exporter = yaml.safe_load(text)["exporters"]["otlphttp/dynatrace"]
+    assert exporter["endpoint"] == f"{DYNATRACE_URL}/api/v2/otlp"
+    assert exporter["headers"] == {"Authorization": "Api-Token ${env:DT_API_TOKEN}"}
+    assert exporter["retry_on_failure"]["enabled"] is True
+    assert exporter["sending_queue"] == {"enabled": True, "storage": "file_storage"}
+    assert yaml.safe_load(text)["extensions"]["file_storage"]["directory"] == QUEUE_DIRECTORY
+
+
+def test_managed_environment_urls_keep_their_path() -> None:
+    settings_ = parse_settings({
+        "target": "local", "apis": [{"name": "Orders"}],
+        "dynatrace": {"environmentUrl": "https://dynatrace.example.com/e/abc-123", "apiToken": Secret(TOKEN)},
+    }, project="kong-slo", stack="test")
+    exporter = rendered(settings_)["exporters"]["otlphttp/dynatrace"]
+    assert exporter["endpoint"] == "https://dynatrace.example.com/e/abc-123/api/v2/otlp"
+
+
+def test_spanmetrics_counts_delta_in_milliseconds_with_the_shared_names() -> None:
+    spanmetrics = rendered(aws())["connectors"]["spanmetrics"]
+    assert spanmetrics["namespace"] == telemetry.SPANMETRICS_NAMESPACE
+    assert spanmetrics["aggregation_temporality"] == "AGGREGATION_TEMPORALITY_DELTA"
+    assert spanmetrics["histogram"]["unit"] == "ms"
+    assert [d["name"] for d in spanmetrics["dimensions"]] == [telemetry.LATENCY_DIMENSION,
+                                                              telemetry.OUTCOME_DIMENSION]
+    # spanmetrics always adds service.name and rejects it as a duplicate when listed
+    assert telemetry.SERVICE_DIMENSION not in [d["name"] for d in spanmetrics["dimensions"]]
+    assert spanmetrics["metrics_flush_interval"] and spanmetrics["metrics_expiration"]
+    assert spanmetrics["histogram"]["explicit"]["buckets"] == [
+        f"{ms}ms" for ms in sorted({*DEFAULT_BUCKETS_MS, 250, 600})]
+
+
+def test_only_kong_root_server_spans_are_counted() -> None:
+    document = rendered(aws())
+    (condition,) = document["processors"]["filter/kong_root"]["traces"]["span"]
+    assert condition == f'name != "{telemetry.KONG_ROOT_SPAN}" or kind != SPAN_KIND_SERVER'
+    assert document["service"]["pipelines"]["traces/slo"]["processors"] == [
+        "memory_limiter", "filter/kong_root", "transform/slo"]
+
+
+def test_apis_with_identical_objectives_share_one_rule() -> None:
+    settings_ = aws()
+    rules = collector_model.slo_rules(settings_.apis + settings_.apis[:1])
+    assert [rule.services for rule in rules] == [("HealthService", "HealthService"), ("Orders",)]
+
+
+def test_sampler_keeps_the_configured_share() -> None:
+    processors = rendered(aws(traceSampling=0.1))["processors"]
+    assert processors["probabilistic_sampler"] == {"sampling_percentage": 10}
+    assert sampling_percentage(0.07) == "7" and sampling_percentage(0.015) == "1.5"
+
+
+def test_render_refuses_components_the_dynatrace_distribution_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    without_transform = {**DYNATRACE_COMPONENTS,
+                         "processors": DYNATRACE_COMPONENTS["processors"] - {"transform"}}
+    monkeypatch.setattr("kong_slo.render.DYNATRACE_COMPONENTS", without_transform)
+    with pytest.raises(KongSloError, match=r"processors/transform/slo.*distribution: contrib"):
+        render_collector_config(aws())
+    render_collector_config(aws(distribution="contrib"))  # contrib ships everything
+
+
+def test_components_outside_reads_types_not_ids() -> None:
+    document = {"connectors": {"count": {}, "spanmetrics/x": {}}, "exporters": {"otlphttp/dynatrace": {}}}
+    assert components_outside(document, DYNATRACE_COMPONENTS) == ["connectors/count"]
+
+
+def test_ottl_strings_escape_quotes_and_backslashes() -> None:
+    assert ottl_string('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def evaluate(condition: str, status: int) -> bool:
+    """Evaluate a generated failure condition for one status code (the subset is valid Python once the
+    attribute is replaced; OTTL, like Python, binds `and` tighter than `or`)."""
+    assert re.fullmatch(r"[\w\s()<>=\[\]\".]+", condition), condition
+    return bool(eval(condition.replace(STATUS_CODE, "status"), {"__builtins__": {}}, {"status": status}))
+
+
+@settings(max_examples=200, deadline=None)
+@given(fail_lists, st.integers(100, 599))
+def test_failure_condition_matches_exactly_the_listed_statuses(fail_on: list[str], status: int) -> None:
+    expected = any(status // 100 == int(entry[0]) if entry.endswith("xx") else status == int(entry)
+                   for entry in fail_on)
+    assert evaluate(failure_condition(fail_on), status) == expected
+
+
+def test_failure_condition_skips_codes_their_class_covers() -> None:
+    assert failure_condition(["4xx", "404"]) == f"({STATUS_CODE} >= 400 and {STATUS_CODE} <= 499)"
+    assert failure_condition(["5xx", "404"]).endswith(f"or {STATUS_CODE} == 404")
