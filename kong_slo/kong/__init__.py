@@ -1,0 +1,1 @@
+"""Kong Gateway: the kong.conf tracing patch, the Admin API client and the opentelemetry plugin resource."""

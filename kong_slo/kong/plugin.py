@@ -1,0 +1,259 @@
+"""``OpenTelemetryPlugin``: one Kong ``opentelemetry`` plugin per API, as a Pulumi dynamic resource.
+
+Identity is a UUID we choose from stack and scope, written with ``PUT``, so a retried or interrupted
+create never makes a second plugin. A plugin already sitting in the same scope is adopted (``adopted``
+output) rather than duplicated. ``diff`` makes no network call; ``read`` reports drift of the keys we
+manage; ``delete`` treats 204 and 404 alike. The admin token and CA bundle come from stack config in
+``configure()`` and are never pickled or written to outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pulumi import dynamic
+from pulumi.runtime import rpc
+
+from kong_slo.http import RetryPolicy
+from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.payload import (
+    PLUGIN_NAME,
+    drifted_keys,
+    managed_view,
+    otlp_urls,
+    plugin_id,
+    plugin_payload,
+    version_problems,
+    wants_logs,
+)
+from kong_slo.settings.model import Api, KongVersion
+from kong_slo.settings.reader import NAMESPACE
+
+INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
+              "admin_url", "workspace", "version")
+REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
+"""Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
+UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "version")
+OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed")
+
+
+class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
+    """CRUD for the plugin against the Kong Admin API. Holds no session and no credentials when pickled."""
+
+    def __init__(self, policy: RetryPolicy | None = None) -> None:
+        self._policy = policy
+        self._token: str | None = None
+        self._ca_bundle: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_policy": self._policy}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._policy = state.get("_policy")
+        self._token = None
+        self._ca_bundle = None
+
+    def configure(self, req: dynamic.ConfigureRequest) -> None:
+        """Read ``kong.adminToken`` and ``kong.caBundle`` from the stack's ``kong-slo:kong`` config."""
+        kong = _config_mapping(req.config.get(f"{NAMESPACE}:kong"))
+        token = rpc.unwrap_rpc_secret(kong.get("adminToken"))
+        self._token = token if isinstance(token, str) and token else None
+        bundle = kong.get("caBundle")
+        self._ca_bundle = bundle if isinstance(bundle, str) and bundle else None
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
+        inputs = {key: news.get(key) for key in INPUT_KEYS}
+        failures: list[dynamic.CheckFailure] = []
+
+        def fail(key: str, reason: str) -> None:
+            failures.append(dynamic.CheckFailure(key, reason))
+
+        for key in ("api_name", "service", "stack", "collector_url", "admin_url"):
+            if _known(inputs[key]) and (not isinstance(inputs[key], str) or not inputs[key].strip()):
+                fail(key, f"{key} is required (a non-empty string)")
+        if _known(inputs["collector_url"]) and isinstance(inputs["collector_url"], str):
+            try:
+                inputs["collector_url"] = otlp_urls(inputs["collector_url"]).traces.removesuffix("/v1/traces")
+            except ValueError as error:
+                fail("collector_url", str(error))
+        if isinstance(inputs["admin_url"], str) and not inputs["admin_url"].startswith(("http://", "https://")):
+            fail("admin_url", f"{inputs['admin_url']!r} is not an http(s) URL of the Kong Admin API")
+        rate = inputs["sampling_rate"]
+        if _known(rate) and rate is not None:
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                fail("sampling_rate", f"{rate!r} is not a sampling rate between 0 and 1")
+            else:
+                inputs["sampling_rate"] = float(rate)
+        try:
+            version = _wished_version(inputs)
+        except ValueError as error:
+            version = None
+            fail("version", str(error))
+        if version is not None:
+            scope_key = "route" if inputs["route"] else "service"
+            for key, problems in (
+                (scope_key, version_problems(version, scoped=True, logs=False, sampling_rate=None)),
+                ("export_logs", version_problems(version, scoped=False, logs=inputs["export_logs"] is True,
+                                                 sampling_rate=None)),
+                ("sampling_rate", version_problems(version, scoped=False, logs=False,
+                                                   sampling_rate=inputs["sampling_rate"])),
+            ):
+                for problem in problems:
+                    fail(key, problem)
+        return dynamic.CheckResult(inputs, failures)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        replaces = [key for key in REPLACE_KEYS if _differs(olds.get(key), news.get(key))]
+        changed = [key for key in UPDATE_KEYS if _differs(olds.get(key), news.get(key))]
+        if not replaces and not changed and _drifted(olds, news):
+            changed.append("managed")
+        return dynamic.DiffResult(changes=bool(replaces or changed), replaces=replaces,
+                                  delete_before_replace=True)
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        kind, scope = _scope(props)
+        own_id = plugin_id(props["stack"], kind, scope, props.get("workspace"))
+        with self._admin(props) as kong:
+            version, body = _body(props, kong)
+            occupant = _occupant(kong, kind, scope)
+            target = occupant["id"] if occupant else own_id
+            try:
+                written = kong.put_plugin(kind, scope, target, body)
+            except KongAdminError as error:
+                occupant = _occupant(kong, kind, scope) if error.status == 409 else None
+                if occupant is None or occupant["id"] == target:
+                    raise
+                target = occupant["id"]
+                written = kong.put_plugin(kind, scope, target, body)
+        outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written)
+        return dynamic.CreateResult(target, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        with self._admin(props) as kong:
+            plugin = kong.get_plugin(id_)
+            if plugin is None:
+                return dynamic.ReadResult(None, {})
+            version = _wished_version(props) or kong.version()
+        outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin)
+        return dynamic.ReadResult(id_, outs, {key: props.get(key) for key in INPUT_KEYS})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        kind, scope = _scope(news)
+        with self._admin(news) as kong:
+            version, body = _body(news, kong)
+            try:
+                written = kong.put_plugin(kind, scope, id_, body)
+            except KongAdminError as error:
+                if error.status != 409:
+                    raise
+                raise KongAdminError(
+                    f"plugin {id_} is gone from Kong and another {PLUGIN_NAME} plugin now occupies {kind} "
+                    f"{scope!r}; run `pulumi refresh` and `pulumi up` to adopt it ({error})",
+                    status=error.status, body=error.body) from error
+        return dynamic.UpdateResult(_outputs(news, id_, adopted=bool(olds.get("adopted")), version=version,
+                                             plugin=written))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with self._admin(props) as kong:
+            kong.delete_plugin(id_)
+
+    def _admin(self, props: dict[str, Any]) -> KongAdmin:
+        return KongAdmin(props["admin_url"], workspace=props.get("workspace"), token=self._token,
+                         ca_bundle=self._ca_bundle, policy=self._policy)
+
+
+class OpenTelemetryPlugin(dynamic.Resource, module="kong", name="OpenTelemetryPlugin"):
+    """The ``opentelemetry`` plugin of one API: service (or route) scope, ``service.name`` = the API name,
+    traces (and, on 3.8+, logs) to the collector, ownership tags ``kong-slo`` and ``kong-slo-stack:<stack>``.
+    """
+
+    plugin_id: pulumi.Output[str]
+    """Kong's id of the plugin: ours, or the adopted plugin's."""
+    adopted: pulumi.Output[bool]
+    """True when a plugin already in the scope was taken over instead of created."""
+    kong_version: pulumi.Output[str]
+
+    def __init__(self, name: str, *, api_name: str, service: str, route: str | None, stack: str,
+                 collector_url: pulumi.Input[str], export_logs: bool | None, sampling_rate: float | None,
+                 admin_url: str, workspace: str | None, version: str | None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        props = {"api_name": api_name, "service": service, "route": route, "stack": stack,
+                 "collector_url": collector_url, "export_logs": export_logs, "sampling_rate": sampling_rate,
+                 "admin_url": admin_url, "workspace": workspace, "version": version,
+                 **dict.fromkeys(OUTPUT_KEYS)}
+        super().__init__(OpenTelemetryPluginProvider(), name, props, opts)
+
+
+def _config_mapping(raw: Any) -> dict[str, Any]:
+    raw = rpc.unwrap_rpc_secret(raw)
+    if isinstance(raw, str) and raw.strip():
+        raw = json.loads(raw)
+    return raw if isinstance(raw, dict) else {}
+
+
+def _known(value: Any) -> bool:
+    return value != rpc.UNKNOWN
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if not _known(new):
+        return True
+    if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(old, bool):
+        return float(old) != float(new)
+    return old != new
+
+
+def _wished_version(props: dict[str, Any]) -> KongVersion | None:
+    """The ``version`` input (``3.9``, ``3.9.1``, ``3.4.3.5``), or None when Kong is to be asked."""
+    text = props.get("version")
+    if not text or not _known(text):
+        return None
+    return KongVersion.parse(str(text))
+
+
+def _scope(props: dict[str, Any]) -> tuple[str, str]:
+    return ("route", props["route"]) if props.get("route") else ("service", props["service"])
+
+
+def _api(props: dict[str, Any]) -> Api:
+    return Api(name=props["api_name"], route=props.get("route"), latency=None, availability=None,
+               sampling_rate=props.get("sampling_rate"))
+
+
+def _desired(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
+    urls = otlp_urls(props["collector_url"])
+    logs = urls.logs if wants_logs(props.get("export_logs"), version) else None
+    return plugin_payload(_api(props), stack=props["stack"], traces_url=urls.traces, logs_url=logs,
+                          sampling_rate=props.get("sampling_rate"), version=version)
+
+
+def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:
+    version = _wished_version(props) or kong.version()
+    return version, _desired(props, version)
+
+
+def _drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether Kong's plugin, as last written or refreshed, differs from what ``news`` asks for."""
+    state = olds.get("managed")
+    version = _wished_version(news) or (KongVersion.parse(olds["kong_version"]) if olds.get("kong_version") else None)
+    if not state or version is None:
+        return False
+    return bool(drifted_keys(managed_view(_desired(news, version)), state))
+
+
+def _occupant(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:
+    """The ``opentelemetry`` plugin sitting exactly in this scope (the tuple Kong keeps unique), if any."""
+    others = ("route", "consumer") if kind == "service" else ("service", "consumer")
+    for plugin in kong.scope_plugins(kind, scope):
+        if plugin.get("name") == PLUGIN_NAME and all(plugin.get(other) is None for other in others) \
+                and plugin.get("consumer_group") is None:
+            return plugin
+    return None
+
+
+def _outputs(props: dict[str, Any], id_: str, *, adopted: bool, version: KongVersion,
+             plugin: dict[str, Any]) -> dict[str, Any]:
+    return {**{key: props.get(key) for key in INPUT_KEYS}, "plugin_id": id_, "adopted": adopted,
+            "kong_version": str(version), "managed": managed_view(plugin)}
