@@ -1,0 +1,147 @@
+"""Settings 2.0 alerting objects against the Dynatrace emulator: externalId adoption, faults, call counts."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import pytest
+
+from kong_slo.dynatrace.client import DynatraceError
+from kong_slo.dynatrace.settings import (
+    ALERTING_PROFILE_SCHEMA,
+    METRIC_EVENT_SCHEMA,
+    NOTIFICATION_SCHEMA,
+    SettingsObjectProvider,
+    alerting_profile_value,
+    burn_rate_alert_value,
+    email_notification_value,
+    external_id,
+)
+from kong_slo.secrets import Secret
+from kong_slo.settings import parse_settings
+from kong_slo.slo import slo_definitions
+from tests.fakes.dynatrace import FakeDynatrace, Fault
+from tests.providers.dynatrace_helpers import TOKEN, configured
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDynatrace]:
+    with FakeDynatrace(TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def provider() -> SettingsObjectProvider:
+    provider = SettingsObjectProvider()
+    configured(provider)
+    return provider
+
+
+def profile_props(fake: FakeDynatrace) -> dict:
+    return {"schema_id": ALERTING_PROFILE_SCHEMA, "external_id": external_id("kong-slo", "test", "alerting-profile"),
+            "value": alerting_profile_value("test"), "environment_url": fake.url}
+
+
+def create(provider: SettingsObjectProvider, props: dict):
+    result = provider.check({}, props)
+    assert result.failures == []
+    return provider.create(result.inputs)
+
+
+def test_create_is_one_post_with_an_external_id(fake, provider):
+    result = create(provider, profile_props(fake))
+    assert fake.per_method() == {"GET": 1, "POST": 1}
+    stored = fake.settings[result.id]
+    assert stored["externalId"] == "kong-slo:test:alerting-profile"
+    assert stored["value"]["severityRules"][0]["severityLevel"] == "CUSTOM_ALERT"
+    assert result.outs["object_id"] == result.id and result.outs["adopted"] is False
+
+
+def test_unchanged_is_no_call_even_though_dynatrace_filled_defaults(fake, provider):
+    created = create(provider, profile_props(fake))
+    refreshed = provider.read(created.id, created.outs)
+    fake.reset_calls()
+    assert provider.diff(created.id, refreshed.outs, profile_props(fake)).changes is False
+    assert provider.diff(created.id, created.outs, copy.deepcopy(profile_props(fake))).changes is False
+    assert fake.calls == []
+
+
+def test_rerun_after_lost_state_adopts_by_external_id(fake, provider):
+    first = create(provider, profile_props(fake))
+    fake.reset_calls()
+    second = create(provider, profile_props(fake))
+    assert second.id == first.id and second.outs["adopted"] is True
+    assert len(fake.settings) == 1
+    assert fake.writes() == 0
+
+
+def test_adoption_brings_a_drifted_value_in_line(fake, provider):
+    first = create(provider, profile_props(fake))
+    fake.settings[first.id]["value"]["name"] = "renamed by hand"
+    create(provider, profile_props(fake))
+    assert fake.settings[first.id]["value"]["name"] == "kong-slo test SLO burn rate"
+    assert fake.count("PUT") == 1
+
+
+@pytest.mark.parametrize("kind", ["drop-after", "drop", "503", "429"])
+def test_no_duplicate_when_the_post_fails_in_flight(fake, provider, kind):
+    fake.inject(Fault(kind, "POST", "/settings/objects$", {"Retry-After": "0"}))
+    result = create(provider, profile_props(fake))
+    assert list(fake.settings) == [result.id]
+    assert fake.faults == []
+
+
+def test_update_and_delete(fake, provider):
+    created = create(provider, profile_props(fake))
+    news = profile_props(fake)
+    news["value"]["severityRules"][0]["delayInMinutes"] = 5
+    assert provider.diff(created.id, created.outs, news).changes is True
+    fake.reset_calls()
+    provider.update(created.id, created.outs, news)
+    assert fake.per_method() == {"PUT": 1}
+    assert fake.settings[created.id]["value"]["severityRules"][0]["delayInMinutes"] == 5
+    provider.delete(created.id, created.outs)
+    provider.delete(created.id, created.outs)  # 404: already done
+    assert fake.settings == {}
+
+
+def test_notification_on_the_profile_and_its_rejection_message(fake, provider):
+    profile = create(provider, profile_props(fake))
+    notification = {"schema_id": NOTIFICATION_SCHEMA, "external_id": "kong-slo:test:email-notification",
+                    "value": email_notification_value("test", ["sre@example.com"], profile.id),
+                    "environment_url": fake.url}
+    created = create(provider, notification)
+    assert fake.settings[created.id]["value"]["alertingProfile"] == profile.id
+    broken = dict(notification, external_id="other",
+                  value=email_notification_value("test", ["sre@example.com"], "no-such-profile"))
+    with pytest.raises(DynatraceError, match="alertingProfile: Alerting profile does not exist"):
+        create(provider, broken)
+
+
+def test_external_id_change_is_a_replacement(fake, provider):
+    created = create(provider, profile_props(fake))
+    news = dict(profile_props(fake), external_id="kong-slo:other:alerting-profile")
+    diff = provider.diff(created.id, created.outs, news)
+    assert diff.replaces == ["external_id"] and diff.delete_before_replace is True
+
+
+def test_burn_rate_alert_watches_the_slo_burn_rate_metric(fake, provider):
+    settings = parse_settings({
+        "target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"]},
+        "kong": {"adminUrl": "http://kong.internal:8001"},
+        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN),
+                      "alerting": {"emails": ["sre@example.com"], "burnRate": {"fastBurnThreshold": 14}}},
+        "apis": [{"name": "Orders"}]}, project="kong-slo", stack="test", aws_region="eu-west-1")
+    definition = slo_definitions(settings)[0]
+    value = burn_rate_alert_value(definition, "test")
+    assert value["queryDefinition"]["metricSelector"] == f"func:slo.errorBudgetBurnRate.{definition.metric_name}"
+    assert value["modelProperties"]["threshold"] == 14
+    assert value["modelProperties"]["alertCondition"] == "ABOVE"
+    assert value["eventTemplate"]["title"].startswith("kong-slo test:")
+    profile_filter = alerting_profile_value("test")["eventFilters"][0]["customFilter"]["titleFilter"]
+    assert value["eventTemplate"]["title"].startswith(profile_filter["value"])
+    created = create(provider, {"schema_id": METRIC_EVENT_SCHEMA, "environment_url": fake.url,
+                                "external_id": external_id("kong-slo", "test", "burn-rate", definition.metric_name),
+                                "value": value})
+    assert fake.settings[created.id]["schemaId"] == METRIC_EVENT_SCHEMA
