@@ -68,9 +68,14 @@ def selector_string(text: str) -> str:
     return '"' + text.replace("~", "~~").replace('"', '~"') + '"'
 
 
+def slo_name_prefix(stack: str) -> str:
+    """How the names of a stack's SLOs begin; ``kong-slo status`` searches for it."""
+    return f"kong-slo {stack}:"
+
+
 def slo_name(stack: str, api: str, objective: str) -> str:
-    """``kong-slo <stack>: <api> <objective>``, shortened in the middle if it would exceed 200 characters."""
-    prefix, suffix = f"kong-slo {stack}: ", f" {objective}"
+    """``kong-slo <stack>: <api> <objective>``, the API name shortened if it would exceed 200 characters."""
+    prefix, suffix = f"{slo_name_prefix(stack)} ", f" {objective}"
     room = SLO_NAME_MAX - len(prefix) - len(suffix)
     if len(api) > room:
         api = api[: room - 1] + "…"

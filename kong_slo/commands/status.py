@@ -1,0 +1,101 @@
+"""``kong-slo status``: how every objective of the stack is doing right now, read from Dynatrace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, add_stack_arguments, fail, load
+from kong_slo.dynatrace.client import DynatraceClient
+from kong_slo.dynatrace.credentials import TOKEN_ENV
+from kong_slo.slo import SloDefinition, selector_string, slo_definitions, slo_name_prefix
+
+NAME = "status"
+HELP = "show each SLO's current value, error budget and burn rate (token from DT_API_TOKEN); exit 1 if any fails"
+
+STATES = {"SUCCESS": "ok", "WARNING": "warning", "FAILURE": "failing"}
+
+
+@dataclass(frozen=True)
+class ObjectiveStatus:
+    api: str
+    objective: str
+    slo: str
+    state: str
+    """``ok``, ``warning``, ``failing``, ``no data`` or ``missing`` (not deployed)."""
+    current: float | None
+    target: float
+    warning: float
+    budget_left: float | None
+    """Share of the error budget still unspent, in percent (negative when overspent)."""
+    burn_rate: float | None
+    burn: str | None
+    """``FAST``, ``SLOW`` or ``NONE`` as Dynatrace classifies the burn rate."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--environment-url", metavar="URL", default=None,
+                        help="read from this base URL instead of the stack's environmentUrl (e.g. an ActiveGate)")
+
+
+def objective_status(definition: SloDefinition, slo: dict[str, Any] | None) -> ObjectiveStatus:
+    """One row, from the definition and the evaluated SLO (None when no SLO of that name exists)."""
+    if slo is None:
+        return ObjectiveStatus(definition.api, definition.objective, definition.name, "missing", None,
+                               definition.target, definition.warning, None, None, None)
+    current = slo.get("evaluatedPercentage")
+    evaluated = isinstance(current, int | float) and current >= 0 and slo.get("error", "NONE") == "NONE"
+    burn = slo.get("errorBudgetBurnRate") or {}
+    budget = slo.get("errorBudget")
+    budget_left = None
+    if evaluated and isinstance(budget, int | float):
+        budget_left = round(100.0 * budget / (100.0 - definition.target), 2)
+    return ObjectiveStatus(
+        api=definition.api, objective=definition.objective, slo=definition.name,
+        state=STATES.get(str(slo.get("status")), "no data") if evaluated else "no data",
+        current=round(float(current), 4) if evaluated else None,
+        target=definition.target, warning=definition.warning, budget_left=budget_left,
+        burn_rate=burn.get("burnRateValue") if evaluated else None,
+        burn=burn.get("burnRateType") if evaluated else None)
+
+
+def _cell(value: float | None, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:g}{suffix}"
+
+
+def table(rows: list[ObjectiveStatus]) -> str:
+    header = ("API", "OBJECTIVE", "CURRENT", "TARGET", "BUDGET LEFT", "BURN RATE", "STATE")
+    lines = [header] + [(row.api, row.objective, _cell(row.current, " %"), _cell(row.target, " %"),
+                         _cell(row.budget_left, " %"),
+                         _cell(row.burn_rate) + (f" ({row.burn.lower()})" if row.burn else ""), row.state)
+                        for row in rows]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load(args)
+    if settings.dynatrace is None:
+        return fail(f"kong-slo status: stack {settings.stack!r} has no kong-slo:dynatrace block, so it has no SLOs")
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        return fail(f"kong-slo status: set {TOKEN_ENV} to a Dynatrace API token with the slo.read scope")
+    definitions = slo_definitions(settings)
+    if not definitions:
+        print("The stack defines no objectives.")
+        return EXIT_OK
+    with DynatraceClient(args.environment_url or settings.dynatrace.environment_url, token) as client:
+        selector = f"text({selector_string(slo_name_prefix(settings.stack))})"
+        found = {slo.get("name"): slo for slo in client.list_slos(selector, evaluate=True)}
+    rows = [objective_status(definition, found.get(definition.name)) for definition in definitions]
+    if args.json:
+        print(json.dumps([asdict(row) for row in rows], indent=2))
+    else:
+        print(table(rows))
+    return EXIT_CHANGES if any(row.state in ("failing", "missing") for row in rows) else EXIT_OK

@@ -1,0 +1,116 @@
+"""``kong-slo status`` against the Dynatrace emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kong_slo.cli import main
+from kong_slo.slo import slo_name
+from tests.fakes.dynatrace import FakeDynatrace
+
+TOKEN = "dt0c01.STATUSPUBLIC.STATUSSECRETVALUE"
+STACK_FILE = """\
+config:
+  aws:region: eu-west-1
+  kong-slo:target: aws
+  kong-slo:collector:
+    allowedCidrs: [10.0.0.0/16]
+  kong-slo:kong:
+    adminUrl: http://kong.internal:8001
+  kong-slo:dynatrace:
+    environmentUrl: https://abc12345.live.dynatrace.com
+    apiToken:
+      secure: v1:encrypted
+  kong-slo:apis:
+    - name: HealthService
+    - name: Orders
+      latency: false
+"""
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDynatrace]:
+    with FakeDynatrace(TOKEN, read_lag=0) as server:
+        yield server
+
+
+@pytest.fixture
+def stack_file(tmp_path: Path) -> Path:
+    path = tmp_path / "Pulumi.ci.yaml"
+    path.write_text(STACK_FILE)
+    return path
+
+
+def deploy(fake: FakeDynatrace, name: str, target: float = 99.0, warning: float = 99.5) -> None:
+    fake.slos[name] = fake.stored({"name": name, "metricName": name.replace(" ", "_").replace(":", ""),
+                                   "enabled": True, "evaluationType": "AGGREGATE", "metricExpression": "(100)",
+                                   "target": target, "warning": warning, "timeframe": "-1h",
+                                   "errorBudgetBurnRate": {"burnRateVisualizationEnabled": True,
+                                                           "fastBurnThreshold": 10}})
+
+
+def status(fake: FakeDynatrace, stack_file: Path, *extra: str) -> int:
+    return main(["status", "--config-file", str(stack_file), "--environment-url", fake.url, *extra])
+
+
+def test_all_healthy_prints_a_table_and_exits_0(fake, stack_file, monkeypatch, capsys):
+    monkeypatch.setenv("DT_API_TOKEN", TOKEN)
+    for api, objective in [("HealthService", "latency"), ("HealthService", "availability"), ("Orders", "availability")]:
+        deploy(fake, slo_name("ci", api, objective))
+        fake.evaluate(slo_name("ci", api, objective), 99.8, 0.2)
+    assert status(fake, stack_file) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["API", "OBJECTIVE", "CURRENT", "TARGET", "BUDGET", "LEFT", "BURN", "RATE", "STATE"]
+    assert len(lines) == 4
+    assert lines[1].split()[:2] == ["HealthService", "latency"]
+    assert "80 %" in lines[1] and lines[1].endswith("ok")  # (99.8 - 99) / (100 - 99) of the budget is left
+
+
+def test_a_failing_objective_exits_1_and_json_reports_it(fake, stack_file, monkeypatch, capsys):
+    monkeypatch.setenv("DT_API_TOKEN", TOKEN)
+    for api, objective in [("HealthService", "latency"), ("HealthService", "availability"), ("Orders", "availability")]:
+        deploy(fake, slo_name("ci", api, objective))
+        fake.evaluate(slo_name("ci", api, objective), 99.9, 0.1)
+    fake.evaluate(slo_name("ci", "Orders", "availability"), 97.0, 12.5)
+    assert status(fake, stack_file, "--json") == 1
+    rows = {(row["api"], row["objective"]): row for row in json.loads(capsys.readouterr().out)}
+    failing = rows[("Orders", "availability")]
+    assert failing["state"] == "failing"
+    assert failing["current"] == 97.0 and failing["budget_left"] == pytest.approx(-200.0)
+    assert failing["burn_rate"] == 12.5 and failing["burn"] == "FAST"
+    assert rows[("HealthService", "latency")]["state"] == "ok"
+    assert ("Orders", "latency") not in rows  # switched off in the stack file
+
+
+def test_undeployed_and_unevaluated_objectives(fake, stack_file, monkeypatch, capsys):
+    monkeypatch.setenv("DT_API_TOKEN", TOKEN)
+    deploy(fake, slo_name("ci", "HealthService", "latency"))  # no evaluation: Dynatrace reports -1
+    assert status(fake, stack_file, "--json") == 1
+    states = [row["state"] for row in json.loads(capsys.readouterr().out)]
+    assert states == ["no data", "missing", "missing"]
+    assert fake.per_method() == {"GET": 1}
+
+
+def test_missing_token_is_bad_input(fake, stack_file, monkeypatch, capsys):
+    monkeypatch.delenv("DT_API_TOKEN", raising=False)
+    assert status(fake, stack_file) == 2
+    assert "DT_API_TOKEN" in capsys.readouterr().err
+    assert fake.calls == []
+
+
+def test_wrong_token_is_reported_without_the_token(fake, stack_file, monkeypatch, capsys):
+    monkeypatch.setenv("DT_API_TOKEN", "dt0c01.WRONG.WRONGSECRETVALUE")
+    assert status(fake, stack_file) == 2
+    err = capsys.readouterr().err
+    assert "401" in err and "WRONGSECRETVALUE" not in err
+
+
+def test_stack_without_dynatrace_is_bad_input(tmp_path, capsys):
+    path = tmp_path / "Pulumi.local.yaml"
+    path.write_text("config:\n  kong-slo:target: local\n  kong-slo:apis:\n    - name: HealthService\n")
+    assert main(["status", "--config-file", str(path)]) == 2
+    assert "no kong-slo:dynatrace block" in capsys.readouterr().err
