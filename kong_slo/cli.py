@@ -16,6 +16,7 @@ from kong_slo.errors import KongSloError, SettingsError
 
 COMMANDS = (
     "kong_slo.commands.validate",
+    "kong_slo.commands.status",
     "kong_slo.commands.kong_conf",
 )
 
