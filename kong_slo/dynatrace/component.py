@@ -1,0 +1,39 @@
+"""``DynatraceSlos``: every SLO a stack asks for, and its burn-rate alerting, as one component."""
+
+from __future__ import annotations
+
+import pulumi
+
+from kong_slo.dynatrace.settings import SloAlerting
+from kong_slo.dynatrace.slo import ServiceLevelObjective
+from kong_slo.settings.model import DynatraceSettings
+from kong_slo.slo import SloDefinition, slo_payload
+
+
+class DynatraceSlos(pulumi.ComponentResource):
+    """One ``ServiceLevelObjective`` per definition and, when ``dynatrace.alerting`` is set, one
+    ``SloAlerting`` (alerting profile, e-mail notification, a burn-rate alert per SLO).
+
+    ``slo_ids`` maps each SLO name to its Dynatrace id. The token is not an input: providers read it
+    from the ``kong-slo:dynatrace`` stack config.
+    """
+
+    def __init__(self, name: str, *, project: str, stack: str, dynatrace: DynatraceSettings,
+                 definitions: list[SloDefinition], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kong-slo:dynatrace:Slos", name, None, opts)
+        self.slos = [
+            (definition, ServiceLevelObjective(
+                f"{name}-{definition.metric_name}", payload=slo_payload(definition),
+                environment_url=dynatrace.environment_url, opts=pulumi.ResourceOptions(parent=self)))
+            for definition in definitions
+        ]
+        self.alerting: SloAlerting | None = None
+        if dynatrace.alerting is not None and self.slos:
+            self.alerting = SloAlerting(
+                f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails,
+                slos=self.slos, environment_url=dynatrace.environment_url,
+                opts=pulumi.ResourceOptions(parent=self))
+        self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+            *[slo.slo_id for _, slo in self.slos]).apply(
+            lambda ids: {definition.name: slo_id for (definition, _), slo_id in zip(self.slos, ids, strict=True)})
+        self.register_outputs({"slo_ids": self.slo_ids})

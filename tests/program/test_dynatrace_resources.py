@@ -1,0 +1,120 @@
+"""The Dynatrace component under Pulumi mocks: which SLO and alerting resources a stack declares."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+
+from kong_slo.dynatrace.component import DynatraceSlos
+from kong_slo.secrets import Secret
+from kong_slo.settings import parse_settings
+from kong_slo.slo import slo_definitions, slo_payload
+
+TOKEN = "dt0c01.PROGRAMPUBLIC.PROGRAMSECRETNEVERINPUTS"
+SLO_TYPE = "pulumi-python:dynamic/dynatrace:ServiceLevelObjective"
+SETTINGS_TYPE = "pulumi-python:dynamic/dynatrace:SettingsObject"
+
+
+class Recorder(pulumi_mocks.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[pulumi_mocks.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        outs = dict(args.inputs)
+        if args.typ == SLO_TYPE:
+            outs.update(slo_id=f"slo-{args.name}", adopted=False)
+        if args.typ == SETTINGS_TYPE:
+            outs.update(object_id=f"obj-{args.name}", adopted=False)
+        return f"{args.name}-id", outs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+    def of_type(self, typ: str) -> list[pulumi_mocks.MockResourceArgs]:
+        return [resource for resource in self.resources if resource.typ == typ]
+
+
+def stack(apis: list[dict[str, Any]], alerting: dict[str, Any] | None = None):
+    dynatrace: dict[str, Any] = {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN)}
+    if alerting:
+        dynatrace["alerting"] = alerting
+    return parse_settings({"target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"]},
+                           "kong": {"adminUrl": "http://kong.internal:8001"}, "dynatrace": dynatrace, "apis": apis},
+                          project="kong-slo", stack="dev", aws_region="eu-west-1")
+
+
+def declare(settings) -> Recorder:
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(recorder, project="kong-slo", stack="dev", preview=False)
+    holder: dict[str, DynatraceSlos] = {}
+
+    @pulumi.runtime.test
+    def program():
+        assert settings.dynatrace is not None
+        holder["component"] = DynatraceSlos("slos", project=settings.project, stack=settings.stack,
+                                            dynatrace=settings.dynatrace, definitions=slo_definitions(settings))
+        return holder["component"].slo_ids.apply(lambda ids: holder.setdefault("ids", ids))
+
+    program()
+    recorder.slo_ids = holder["ids"]  # type: ignore[attr-defined]
+    return recorder
+
+
+def test_two_slos_per_api_with_the_built_payloads():
+    settings = stack([{"name": "HealthService"}, {"name": "Orders", "latency": {"thresholdMs": 400}}])
+    recorder = declare(settings)
+    slos = recorder.of_type(SLO_TYPE)
+    assert len(slos) == 4
+    expected = {slo_payload(d)["name"]: slo_payload(d) for d in slo_definitions(settings)}
+    for resource in slos:
+        payload = resource.inputs["payload"]
+        assert payload == expected[payload["name"]]
+        assert resource.inputs["environment_url"] == "https://abc12345.live.dynatrace.com"
+    assert sorted(recorder.slo_ids) == sorted(expected)  # type: ignore[attr-defined]
+    assert recorder.of_type(SETTINGS_TYPE) == []  # no alerting configured
+
+
+def test_no_slo_for_an_objective_switched_off():
+    recorder = declare(stack([{"name": "HealthService", "latency": False}, {"name": "Orders", "availability": False}]))
+    names = sorted(resource.inputs["payload"]["name"] for resource in recorder.of_type(SLO_TYPE))
+    assert names == ["kong-slo dev: HealthService availability", "kong-slo dev: Orders latency"]
+
+
+def test_alerting_declares_profile_notification_and_an_alert_per_slo():
+    recorder = declare(stack([{"name": "HealthService"}, {"name": "Orders"}],
+                             alerting={"emails": ["sre@example.com"], "burnRate": {"fastBurnThreshold": 12}}))
+    objects = recorder.of_type(SETTINGS_TYPE)
+    by_schema: dict[str, list] = {}
+    for resource in objects:
+        by_schema.setdefault(resource.inputs["schema_id"], []).append(resource)
+    assert len(by_schema["builtin:alerting.profile"]) == 1
+    assert len(by_schema["builtin:problem.notifications"]) == 1
+    assert len(by_schema["builtin:anomaly-detection.metric-events"]) == 4
+    profile = by_schema["builtin:alerting.profile"][0]
+    notification = by_schema["builtin:problem.notifications"][0].inputs["value"]
+    assert notification["alertingProfile"] == f"obj-{profile.name}"
+    assert notification["emailNotification"]["recipients"] == ["sre@example.com"]
+    slo_metrics = {resource.inputs["payload"]["metricName"] for resource in recorder.of_type(SLO_TYPE)}
+    alert_metrics = {alert.inputs["value"]["queryDefinition"]["metricSelector"].rsplit(".", 1)[1]
+                     for alert in by_schema["builtin:anomaly-detection.metric-events"]}
+    assert alert_metrics == slo_metrics
+    assert {alert.inputs["value"]["modelProperties"]["threshold"]
+            for alert in by_schema["builtin:anomaly-detection.metric-events"]} == {12}
+    assert len({resource.inputs["external_id"] for resource in objects}) == len(objects)
+
+
+@pytest.mark.parametrize("alerting", [None, {"emails": ["sre@example.com"]}])
+def test_the_token_is_in_no_input_and_no_pickled_provider(alerting):
+    recorder = declare(stack([{"name": "HealthService"}], alerting=alerting))
+    for resource in recorder.resources:
+        text = json.dumps(resource.inputs, default=str)
+        assert "PROGRAMSECRET" not in text
+        provider = resource.inputs.get("__provider")
+        if provider:
+            assert b"PROGRAMSECRET" not in base64.b64decode(provider)
