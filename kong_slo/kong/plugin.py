@@ -35,7 +35,8 @@ INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_
               "admin_url", "workspace", "version")
 REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
-UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "version")
+UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate")
+"""Changed inputs that mean a new body. A changed ``version`` wish counts only when it changes the body."""
 OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed")
 
 

@@ -147,7 +147,10 @@ class FakeKong:
     # -- request handling ------------------------------------------------------------------------------------
 
     def take_fault(self, method: str, path: str) -> Fault | None:
+        """Count the request as received, and hand out the first fault that matches it."""
         with self._lock:
+            self.calls[method] += 1
+            self.log.append((method, path))
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.times -= 1
@@ -159,8 +162,6 @@ class FakeKong:
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: Any, body: Any) -> KongReply:
         with self._lock:
-            self.calls[method] += 1
-            self.log.append((method, path))
             if self.token is not None and headers.get("Kong-Admin-Token") != self.token:
                 return KongReply(401, {"message": "Invalid credentials. Token or User credentials required"})
             segments = [part for part in path.split("/") if part]
@@ -214,18 +215,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = kong_plugins.parse_body(raw)
         fault = fake.take_fault(self.command, path)
         if fault is not None and fault.kind in ("429", "503"):
-            with fake._lock:
-                fake.calls[self.command] += 1
-                fake.log.append((self.command, path))
             status = int(fault.kind)
             message = "API rate limit exceeded" if status == 429 else "name resolution failed"
             extra = {"Retry-After": fault.retry_after} if status == 429 else {}
             self._reply(KongReply(status, {"message": message}, extra))
             return
         if fault is not None and fault.kind == "drop":
-            with fake._lock:
-                fake.calls[self.command] += 1
-                fake.log.append((self.command, path))
             self.close_connection = True
             return
         if fault is not None and fault.kind == "slow":

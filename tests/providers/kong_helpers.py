@@ -35,7 +35,7 @@ def provider(policy: RetryPolicy | None = None, *, token: str | None = None,
     return plugin_provider
 
 
-def inputs(admin_url: str, **overrides: Any) -> dict[str, Any]:
+def inputs(admin_url: str, /, **overrides: Any) -> dict[str, Any]:
     """Resource inputs as the engine passes them to ``check``."""
     values: dict[str, Any] = {"api_name": "Orders", "service": "orders", "route": None, "stack": "dev",
                               "collector_url": COLLECTOR, "export_logs": None, "sampling_rate": 1.0,
@@ -45,7 +45,7 @@ def inputs(admin_url: str, **overrides: Any) -> dict[str, Any]:
     return values
 
 
-def checked(plugin_provider: OpenTelemetryPluginProvider, admin_url: str, **overrides: Any) -> dict[str, Any]:
+def checked(plugin_provider: OpenTelemetryPluginProvider, admin_url: str, /, **overrides: Any) -> dict[str, Any]:
     result = plugin_provider.check({}, inputs(admin_url, **overrides))
     assert not result.failures, [(f.property, f.reason) for f in result.failures]
     return result.inputs
