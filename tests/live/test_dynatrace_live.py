@@ -1,0 +1,80 @@
+"""The SLO and Settings 2.0 lifecycles against a real Dynatrace: ``DT_ENV_URL`` + ``DT_API_TOKEN``.
+
+Any base URL works: SaaS (``https://<id>.live.dynatrace.com``), Managed (``https://<host>/e/<id>``), an
+ActiveGate, or a local stand-in. The token needs slo.read, slo.write, settings.read and settings.write.
+Throwaway objects are named uniquely and removed even when a step fails. ``DT_LIVE_SLO_EXPRESSION``
+overrides the SLO expression when the environment lacks the default service metrics.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from kong_slo.dynatrace.client import DynatraceClient
+from kong_slo.dynatrace.settings import ALERTING_PROFILE_SCHEMA, SettingsObjectProvider, alerting_profile_value
+from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+from tests.live.conftest import require_env
+
+DEFAULT_EXPRESSION = ("(100)*(builtin:service.errors.server.successCount:splitBy())"
+                      "/(builtin:service.requestCount.server:splitBy())")
+
+
+@pytest.fixture
+def environment() -> dict[str, str]:
+    return require_env("DT_ENV_URL", "DT_API_TOKEN")
+
+
+@pytest.fixture
+def client(environment: dict[str, str]) -> Iterator[DynatraceClient]:
+    with DynatraceClient(environment["DT_ENV_URL"], environment["DT_API_TOKEN"]) as dynatrace:
+        yield dynatrace
+
+
+def test_slo_lifecycle(environment, client, run_id):
+    name = f"kong-slo live test {run_id}"
+    payload = {"name": name, "description": "kong-slo live test; safe to delete", "enabled": True,
+               "evaluationType": "AGGREGATE", "metricName": f"kong_slo_live_test_{run_id}",
+               "metricExpression": os.environ.get("DT_LIVE_SLO_EXPRESSION", DEFAULT_EXPRESSION),
+               "target": 95.0, "warning": 97.5, "timeframe": "-1h",
+               "errorBudgetBurnRate": {"burnRateVisualizationEnabled": True, "fastBurnThreshold": 10}}
+    provider = ServiceLevelObjectiveProvider()  # token from DT_API_TOKEN
+    props = provider.check({}, {"payload": payload, "environment_url": environment["DT_ENV_URL"]}).inputs
+    try:
+        created = provider.create(props)
+        assert created.id
+        again = provider.create(props)  # a re-run with lost state adopts, never duplicates
+        assert again.id == created.id and again.outs["adopted"] is True
+        read = provider.read(created.id, created.outs)
+        assert read.id == created.id
+        assert provider.diff(created.id, read.outs, props).changes is False
+        news = {**props, "payload": {**payload, "target": 96.0}}
+        provider.update(created.id, created.outs, news)
+        assert provider.read(created.id, created.outs).outs["payload"]["target"] == pytest.approx(96.0)
+        provider.delete(created.id, created.outs)
+        provider.delete(created.id, created.outs)  # already gone: still fine
+    finally:
+        leftover = client.find_slo_by_name(name)
+        if leftover is not None:
+            client.delete_slo(leftover["id"])
+    assert client.find_slo_by_name(name) is None
+
+
+def test_alerting_profile_lifecycle(environment, client, run_id):
+    ext_id = f"kong-slo:live-test:{run_id}"
+    props = {"schema_id": ALERTING_PROFILE_SCHEMA, "external_id": ext_id,
+             "value": alerting_profile_value(f"live-test-{run_id}"), "environment_url": environment["DT_ENV_URL"]}
+    provider = SettingsObjectProvider()
+    try:
+        created = provider.create(props)
+        assert provider.create(props).id == created.id  # adopted by externalId
+        read = provider.read(created.id, created.outs)
+        assert provider.diff(created.id, read.outs, props).changes is False
+        provider.delete(created.id, created.outs)
+    finally:
+        leftover = client.find_settings(ALERTING_PROFILE_SCHEMA, ext_id)
+        if leftover is not None:
+            client.delete_settings(leftover["objectId"])
+    assert client.find_settings(ALERTING_PROFILE_SCHEMA, ext_id) is None
