@@ -1,0 +1,4 @@
+"""Pulumi components that host the collector: ``aws`` (an EC2 host) and ``local`` (the local Docker engine).
+
+Import the submodule you need; each pulls in its own cloud SDK, which is slow to import.
+"""

@@ -1,0 +1,130 @@
+"""The collector host as plain values: firewall rules, AMI lookup, user data, names and URLs.
+
+Pure functions of the settings, so every rule the host must obey is tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from kong_slo.errors import KongSloError
+from kong_slo.render import OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from kong_slo.settings import CollectorSettings, StackSettings
+
+HTTPS_PORT = 443
+HTTP_PORT = 80
+
+CANONICAL_OWNER = "099720109477"
+UBUNTU_RELEASE = "noble-24.04"
+USER_DATA_LIMIT = 16 * 1024
+"""EC2 refuses user data above 16 KB, counted before base64 encoding."""
+
+ANYWHERE_V4 = "0.0.0.0/0"
+ANYWHERE_V6 = "::/0"
+
+# Graviton families carry a "g" after the generation digit (t4g, m7gd, c6gn); a1 is the first Graviton.
+_GRAVITON = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One security-group rule: a TCP port open to (or towards) the listed IPv4 and IPv6 blocks."""
+
+    port: int
+    cidr_blocks: tuple[str, ...]
+    ipv6_cidr_blocks: tuple[str, ...]
+    description: str
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class UserData:
+    """User data for EC2: plain ``text`` when it fits, else gzip in ``base64`` (cloud-init unpacks it)."""
+
+    text: str | None
+    base64: str | None
+    size: int
+    """Bytes EC2 counts against its 16 KB limit."""
+
+
+def split_families(cidrs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """IPv4 and IPv6 blocks of ``cidrs``, each in the given order."""
+    v4 = tuple(cidr for cidr in cidrs if ipaddress.ip_network(cidr, strict=False).version == 4)
+    v6 = tuple(cidr for cidr in cidrs if ipaddress.ip_network(cidr, strict=False).version == 6)
+    return v4, v6
+
+
+def ingress_rules(collector: CollectorSettings) -> tuple[Rule, ...]:
+    """OTLP/HTTP (and OTLP/gRPC when ``openGrpc``) from ``allowedCidrs`` only; nothing else, no SSH."""
+    if not collector.allowed_cidrs:
+        raise KongSloError("kong-slo:collector.allowedCidrs is empty: nobody could send OTLP to the collector")
+    v4, v6 = split_families(collector.allowed_cidrs)
+    rules = [Rule(OTLP_HTTP_PORT, v4, v6, "OTLP/HTTP from Kong")]
+    if collector.open_grpc:
+        rules.append(Rule(OTLP_GRPC_PORT, v4, v6, "OTLP/gRPC from Kong"))
+    return tuple(rules)
+
+
+def egress_rules() -> tuple[Rule, ...]:
+    """What the host must reach; everything else is closed.
+
+    443: Dynatrace, the SSM endpoints (token and Session Manager), the collector image's registry.
+    80: Ubuntu's apt mirrors (Docker comes from them), which serve over plain HTTP; apt verifies
+    every package against the signed indexes. DNS, NTP and instance metadata use link-local addresses that security
+    groups do not filter.
+    """
+    return (
+        Rule(HTTPS_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTPS: Dynatrace, SSM, registries"),
+        Rule(HTTP_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTP: Ubuntu apt mirrors"),
+    )
+
+
+def architecture_of(instance_type: str) -> str:
+    """``arm64`` for Graviton instance types, ``amd64`` otherwise (Ubuntu's names for both)."""
+    return "arm64" if _GRAVITON.match(instance_type.lower()) else "amd64"
+
+
+def ubuntu_ami_name(instance_type: str) -> str:
+    """The name pattern of Canonical's current Ubuntu LTS server images for this instance type."""
+    return f"ubuntu/images/hvm-ssd-gp3/ubuntu-{UBUNTU_RELEASE}-{architecture_of(instance_type)}-server-*"
+
+
+def encode_user_data(cloud_init: str) -> UserData:
+    """Plain text when the cloud-config fits in 16 KB; otherwise gzip (byte-stable, so an unchanged
+    config never rolls the host) passed as base64. Raises when even the compressed form is too big."""
+    raw = cloud_init.encode("utf-8")
+    if len(raw) <= USER_DATA_LIMIT:
+        return UserData(text=cloud_init, base64=None, size=len(raw))
+    packed = gzip.compress(raw, compresslevel=9, mtime=0)
+    if len(packed) > USER_DATA_LIMIT:
+        raise KongSloError(
+            f"the collector's cloud-init is {len(raw)} bytes ({len(packed)} gzipped); EC2 accepts at most "
+            f"{USER_DATA_LIMIT} bytes of user data. Track fewer APIs per stack.")
+    return UserData(text=None, base64=base64.b64encode(packed).decode("ascii"), size=len(packed))
+
+
+def token_parameter_name(settings: StackSettings) -> str:
+    """The SSM parameter holding the Dynatrace token: fixed per stack, so the user data can name it."""
+    return f"/{settings.project}/{settings.stack}/dynatrace-api-token"
+
+
+def host_name(settings: StackSettings) -> str:
+    """The ``Name`` tag of the host and its security group."""
+    return f"{settings.project}-{settings.stack}-collector"
+
+
+def private_otlp_url(private_ip: str) -> str:
+    """OTLP/HTTP on the host's private IP: what Kong uses unless ``kong.collectorUrl`` says otherwise."""
+    return f"http://{private_ip}:{OTLP_HTTP_PORT}"
+
+
+def traces_url(base_url: str) -> str:
+    return f"{base_url}/v1/traces"
+
+
+def logs_url(base_url: str) -> str:
+    return f"{base_url}/v1/logs"

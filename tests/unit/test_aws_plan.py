@@ -1,0 +1,102 @@
+"""The collector host's plain values: rules, AMI names, user-data encoding, IAM documents, tags."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import gzip
+import os
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kong_slo.errors import KongSloError
+from kong_slo.infra import aws_plan
+from kong_slo.infra.aws_policies import ec2_assume_role_policy, managed_policy_arn, token_read_policy
+from kong_slo.tags import ownership_tags
+from tests.unit.settings_helpers import aws_config, parse
+
+
+def _collector(**changes: object):
+    return dataclasses.replace(parse(aws_config()).collector, **changes)
+
+
+def test_ingress_is_otlp_http_from_the_allowed_blocks_only() -> None:
+    rules = aws_plan.ingress_rules(_collector(allowed_cidrs=("10.0.0.0/16", "2001:db8::/32", "192.168.1.0/24")))
+    assert [(rule.port, rule.protocol, rule.cidr_blocks, rule.ipv6_cidr_blocks) for rule in rules] == [
+        (4318, "tcp", ("10.0.0.0/16", "192.168.1.0/24"), ("2001:db8::/32",))]
+
+
+def test_grpc_port_only_when_asked() -> None:
+    rules = aws_plan.ingress_rules(_collector(open_grpc=True, allowed_cidrs=("10.1.0.0/16",)))
+    assert [rule.port for rule in rules] == [4318, 4317]
+    assert all(rule.cidr_blocks == ("10.1.0.0/16",) and rule.ipv6_cidr_blocks == () for rule in rules)
+
+
+def test_no_allowed_blocks_is_refused() -> None:
+    with pytest.raises(KongSloError, match="allowedCidrs"):
+        aws_plan.ingress_rules(_collector(allowed_cidrs=()))
+
+
+def test_egress_is_web_only() -> None:
+    assert sorted(rule.port for rule in aws_plan.egress_rules()) == [80, 443]
+    assert all(rule.protocol == "tcp" for rule in aws_plan.egress_rules())
+
+
+@pytest.mark.parametrize(("instance_type", "architecture"), [
+    ("t3.small", "amd64"), ("m6i.large", "amd64"), ("g5.xlarge", "amd64"), ("g4ad.xlarge", "amd64"),
+    ("c7i-flex.large", "amd64"), ("t4g.small", "arm64"), ("m7gd.large", "arm64"), ("c6gn.medium", "arm64"),
+    ("g5g.xlarge", "arm64"), ("a1.large", "arm64"), ("T4G.MICRO", "arm64"),
+])
+def test_architecture_follows_the_instance_family(instance_type: str, architecture: str) -> None:
+    assert aws_plan.architecture_of(instance_type) == architecture
+    assert f"ubuntu-noble-24.04-{architecture}-server-*" in aws_plan.ubuntu_ami_name(instance_type)
+
+
+def test_small_user_data_stays_plain_text() -> None:
+    text = "#cloud-config\n" + "a: b\n" * 100
+    encoded = aws_plan.encode_user_data(text)
+    assert (encoded.text, encoded.base64, encoded.size) == (text, None, len(text))
+
+
+@given(st.integers(min_value=aws_plan.USER_DATA_LIMIT + 1, max_value=200_000))
+def test_large_user_data_is_gzipped_stably(size: int) -> None:
+    text = ("#cloud-config\n" + "  - name: service-x\n" * (size // 20 + 1))[:size]
+    first, second = aws_plan.encode_user_data(text), aws_plan.encode_user_data(text)
+    assert first == second, "the same config must give byte-identical user data"
+    assert first.text is None and first.base64 is not None
+    packed = base64.b64decode(first.base64)
+    assert len(packed) == first.size <= aws_plan.USER_DATA_LIMIT
+    assert gzip.decompress(packed).decode() == text
+
+
+def test_incompressible_user_data_is_refused_with_the_sizes() -> None:
+    text = base64.b64encode(os.urandom(30_000)).decode()
+    with pytest.raises(KongSloError, match=r"16384 bytes of user data"):
+        aws_plan.encode_user_data(text)
+
+
+def test_names_and_urls() -> None:
+    settings = parse(aws_config())
+    assert aws_plan.token_parameter_name(settings) == "/kong-slo/test/dynatrace-api-token"
+    assert aws_plan.host_name(settings) == "kong-slo-test-collector"
+    assert aws_plan.private_otlp_url("10.0.1.7") == "http://10.0.1.7:4318"
+    assert aws_plan.traces_url("http://h:4318") == "http://h:4318/v1/traces"
+    assert aws_plan.logs_url("http://h:4318") == "http://h:4318/v1/logs"
+
+
+def test_ownership_tags() -> None:
+    settings = parse(aws_config())
+    assert ownership_tags(settings) == {"project": "kong-slo", "stack": "test", "managed-by": "pulumi"}
+    assert ownership_tags(settings, Name="x")["Name"] == "x"
+
+
+def test_iam_documents() -> None:
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/kong-slo/test/dynatrace-api-token"
+    (statement,) = token_read_policy(arn)["Statement"]
+    assert (statement["Action"], statement["Resource"]) == ("ssm:GetParameter", arn)
+    (trust,) = ec2_assume_role_policy()["Statement"]
+    assert trust["Principal"] == {"Service": "ec2.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert managed_policy_arn("aws-cn", "AmazonSSMManagedInstanceCore") == \
+        "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
