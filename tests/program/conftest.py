@@ -1,0 +1,27 @@
+"""Fixtures for tests that run the Pulumi program under mocks (see ``tests/program/mocks.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+
+from tests.program.mocks import ROOT, read_config
+
+STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+def stack_files(target: str) -> list[Path]:
+    """The stack files in ``stacks/`` whose ``kong-slo:target`` is ``target`` (default ``local``)."""
+    return [path for path in STACK_FILES if read_config(path).get("kong-slo:target", "local") == target]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_pulumi_runtime() -> Iterator[None]:
+    """Mocks, config and the root stack are process-global in the Pulumi SDK: leave none behind."""
+    yield
+    set_all_config({}, [])
+    runtime_settings.ROOT.set(None)

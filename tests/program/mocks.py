@@ -1,0 +1,267 @@
+"""Run the Pulumi program (``__main__.py``) under Pulumi mocks and record everything it declares.
+
+``run_program(config, stack=...)`` takes the ``config:`` mapping of a stack file, turns every
+``{secure: ...}`` into a secret config value holding a recognisable sentinel, runs the program with
+``runpy`` against a recording mock monitor, and returns a ``ProgramRun``: every registered resource
+(type, name, inputs, which inputs were secret, parent) and every stack output (value, known, secret).
+``preview=True`` runs it as ``pulumi preview`` does: computed outputs of resources stay unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from kong_slo.secrets import Secret
+from kong_slo.settings import StackSettings, parse_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ROOT / "__main__.py"
+PROJECT = "kong-slo"
+ACCOUNT = "123456789012"
+SENTINEL_PREFIX = "dt0c01.SENTINEL"
+
+
+def sentinel(path: str) -> str:
+    """The stand-in value of the secret at ``path`` (``kong-slo:dynatrace.apiToken``): unique, greppable."""
+    digest = hashlib.sha256(path.encode()).hexdigest().upper()
+    return f"{SENTINEL_PREFIX}{digest[:24]}.{digest[24:64]}"
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    secret_inputs: frozenset[str]
+    """Top-level input keys whose value was a Pulumi secret."""
+    parent: str
+    custom: bool
+    ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    dependencies: tuple[str, ...] = ()
+    """URNs named in ``depends_on``."""
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    value: Any
+    known: bool
+    secret: bool
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RegisteredResource]
+    outputs: dict[str, StackOutput]
+    invokes: list[tuple[str, dict[str, Any]]]
+    secrets: dict[str, str]
+    """Sentinel value of every secret config path."""
+
+    def of_type(self, type_: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str) -> RegisteredResource:
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, found {[resource.name for resource in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> RegisteredResource:
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+    def output(self, name: str) -> Any:
+        assert name in self.outputs, f"stack output {name!r} missing; have {sorted(self.outputs)}"
+        return self.outputs[name].value
+
+
+@dataclass
+class ProgramFailure(Exception):
+    error: BaseException
+    resources: list[RegisteredResource] = field(default_factory=list)
+
+
+CallHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _ami(args: dict[str, Any]) -> dict[str, Any]:
+    pattern = next(item["values"][0] for item in args.get("filters", []) if item["name"] == "name")
+    architecture = "arm64" if "-arm64-" in pattern else "x86_64"
+    image = "ami-0a1b2c3d4e5f60718" if architecture == "x86_64" else "ami-0f9e8d7c6b5a40312"
+    return {"id": image, "imageId": image, "architecture": architecture, "name": pattern.replace("*", "20250101")}
+
+
+CALL_HANDLERS: dict[str, CallHandler] = {
+    "aws:ec2/getAmi:getAmi": _ami,
+    "aws:ec2/getSubnet:getSubnet": lambda args: {"id": args["id"], "vpcId": "vpc-0subnet0000000001",
+                                                 "cidrBlock": "10.0.1.0/24"},
+    "aws:ec2/getVpc:getVpc": lambda args: {"id": "vpc-0default000000001", "default": True,
+                                           "cidrBlock": "172.31.0.0/16"},
+    "aws:index/getPartition:getPartition": lambda args: {"id": "aws", "partition": "aws",
+                                                         "dnsSuffix": "amazonaws.com",
+                                                         "reverseDnsPrefix": "com.amazonaws"},
+}
+"""Invoke results by token (schema camelCase keys). Other program tests add their own handlers here."""
+
+
+def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    """A plausible id and the computed outputs AWS would return for a created resource."""
+    token = hashlib.sha256(f"{type_}/{name}".encode()).hexdigest()
+    arn = f"arn:aws:{type_.split(':')[1].split('/')[0]}:{region}:{ACCOUNT}:{name}"
+    if type_ == "aws:ec2/instance:Instance":
+        octet = int(token[:2], 16) % 250 + 4
+        return f"i-0{token[:16]}", {"privateIp": f"10.0.1.{octet}", "publicIp": "", "arn": arn}
+    if type_ == "aws:ec2/securityGroup:SecurityGroup":
+        return f"sg-0{token[:16]}", {"arn": arn}
+    if type_ == "aws:ec2/eip:Eip":
+        return f"eipalloc-0{token[:16]}", {"publicIp": f"203.0.113.{int(token[:2], 16) % 250 + 4}",
+                                          "allocationId": f"eipalloc-0{token[:16]}"}
+    if type_ == "aws:ssm/parameter:Parameter":
+        return inputs["name"], {"arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{inputs['name']}"}
+    if type_ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
+        physical = inputs.get("name") or f"{name}-{token[:7]}"
+        kind = "role" if type_.endswith("Role") else "instance-profile"
+        return physical, {"name": physical, "arn": f"arn:aws:iam::{ACCOUNT}:{kind}/{physical}"}
+    return f"{name}-{token[:8]}", {}
+
+
+class ProgramMocks(pulumi.runtime.Mocks):
+    """Echoes inputs and adds computed outputs; in preview, computed outputs are left unknown."""
+
+    def __init__(self, *, region: str, preview: bool) -> None:
+        self.region = region
+        self.preview = preview
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id, computed = _computed(args.typ, args.name, args.inputs, self.region)
+        if self.preview:
+            return None, dict(args.inputs)
+        return resource_id, {**args.inputs, **computed}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.invokes.append((args.token, dict(args.args)))
+        handler = CALL_HANDLERS.get(args.token)
+        if handler is None:
+            raise NotImplementedError(f"no mock for invoke {args.token}; add one to CALL_HANDLERS")
+        return handler(args.args)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also remembers each registration's parent, inputs and secret inputs."""
+
+    def __init__(self, mocks: ProgramMocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method it overrides
+        if request.type != "pulumi:pulumi:Stack":
+            raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            secret = frozenset(key for key, value in raw.items() if rpc.is_rpc_secret(value))
+            inputs = {key: rpc.unwrap_rpc_secret(value) for key, value in raw.items()}
+            self.registered.append(RegisteredResource(
+                urn=self.make_urn(request.parent, request.type, request.name), type=request.type,
+                name=request.name, inputs=inputs, secret_inputs=secret, parent=request.parent,
+                custom=request.custom, ignore_changes=tuple(request.ignoreChanges),
+                delete_before_replace=request.deleteBeforeReplace, dependencies=tuple(request.dependencies)))
+        return super().RegisterResource(request)
+
+
+def _engine_config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Stack-file config → what the engine hands a program: JSON strings, secret keys, sentinels."""
+    secrets: dict[str, str] = {}
+
+    def replace(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            secrets[path] = sentinel(path)
+            return secrets[path]
+        if isinstance(value, Mapping):
+            return {key: replace(item, f"{path}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [replace(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return value
+
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        before = len(secrets)
+        plain = replace(value, key)
+        values[key] = plain if isinstance(plain, str) else json.dumps(plain)
+        if len(secrets) > before:
+            secret_keys.append(key)
+    return values, secret_keys, secrets
+
+
+def read_config(stack_file: Path) -> dict[str, Any]:
+    """The ``config:`` mapping of a stack file."""
+    document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+    return dict(document.get("config") or {})
+
+
+async def _resolve(outputs: Mapping[str, Any]) -> dict[str, StackOutput]:
+    resolved: dict[str, StackOutput] = {}
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        resolved[name] = StackOutput(value=await output.future(), known=await output.is_known(),
+                                     secret=await output.is_secret())
+    return resolved
+
+
+def run_program(config: Mapping[str, Any], *, stack: str = "test", preview: bool = False) -> ProgramRun:
+    """Run ``__main__.py`` for a stack whose file holds ``config``; raise ``ProgramFailure`` if it fails."""
+    values, secret_keys, secrets = _engine_config(config)
+    region = str(config.get("aws:region") or "eu-west-1")
+    mocks = ProgramMocks(region=region, preview=preview)
+    monitor = RecordingMonitor(mocks)
+    runtime_settings.ROOT.set(None)
+    set_all_config(values, secret_keys)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROGRAM), run_name="__main__")))
+        root = runtime_settings.get_root_resource()
+        outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
+    except Exception as error:
+        raise ProgramFailure(error, list(monitor.registered)) from error
+    finally:
+        set_all_config({}, [])
+    return ProgramRun(list(monitor.registered), outputs, list(mocks.invokes), secrets)
+
+
+def run_stack_file(stack_file: Path, *, preview: bool = False) -> ProgramRun:
+    """``run_program`` for ``stacks/Pulumi.<stack>.yaml``."""
+    stack = stack_file.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+    return run_program(read_config(stack_file), stack=stack, preview=preview)
+
+
+
+def settings_of(config: Mapping[str, Any], *, stack: str = "test") -> StackSettings:
+    """The settings the program derives from ``config``, secrets holding their sentinels."""
+
+    def wrap(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            return Secret(sentinel(path))
+        if isinstance(value, Mapping):
+            return {key: wrap(item, f"{path}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [wrap(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return value
+
+    namespace = {key.split(":", 1)[1]: wrap(value, key) for key, value in config.items()
+                 if key.startswith("kong-slo:")}
+    region = config.get("aws:region")
+    return parse_settings(namespace, project=PROJECT, stack=stack, aws_region=region)

@@ -1,0 +1,106 @@
+"""The program refuses bad stacks before declaring anything; preview and the local target under mocks."""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any
+
+import pulumi
+import pytest
+
+from tests.program.conftest import stack_files
+from tests.program.mocks import ProgramFailure, read_config, run_program
+
+INSTANCE = "aws:ec2/instance:Instance"
+
+
+def _aws_config(**sections: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "aws:region": "eu-west-1",
+        "kong-slo:target": "aws",
+        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
+        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001"},
+        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com",
+                               "apiToken": {"secure": "v1:encrypted"}},
+        "kong-slo:apis": [{"name": "HealthService"}],
+    }
+    config.update({f"kong-slo:{key}": value for key, value in sections.items()})
+    return config
+
+
+@pytest.mark.parametrize(("sections", "named_key", "detail"), [
+    ({"collector": {"allowedCidrs": ["0.0.0.0/0"]}}, "kong-slo:collector.allowedCidrs[0]", "whole internet"),
+    ({"collector": {}}, "kong-slo:collector.allowedCidrs", "is required for target aws"),
+    ({"collector": {"allowedCidrs": ["10.0.0.0/16"], "sshPort": 22}}, "kong-slo:collector.sshPort", "unknown key"),
+    ({"dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": "dt0c01.PLAIN"}},
+     "kong-slo:dynatrace.apiToken", "plain text"),
+    ({"apis": [{"name": "A"}, {"name": "a"}]}, "kong-slo:apis[1].name", "already used"),
+])
+def test_invalid_stack_declares_no_resource(sections: dict[str, Any], named_key: str, detail: str) -> None:
+    with pytest.raises(ProgramFailure) as failure:
+        run_program(_aws_config(**sections), stack="dev")
+    error = failure.value.error
+    assert isinstance(error, pulumi.RunError)
+    assert named_key in str(error) and detail in str(error)
+    assert failure.value.resources == []
+    assert "PLAIN" not in str(error)
+
+
+def test_missing_region_declares_no_resource() -> None:
+    config = _aws_config()
+    del config["aws:region"]
+    with pytest.raises(ProgramFailure) as failure:
+        run_program(config, stack="dev")
+    assert "aws:region" in str(failure.value.error)
+    assert failure.value.resources == []
+
+
+def test_user_data_too_big_even_gzipped_declares_no_resource() -> None:
+    rng = random.Random(7)
+    names = ["".join(rng.choices(string.ascii_letters + string.digits, k=120)) for _ in range(600)]
+    with pytest.raises(ProgramFailure) as failure:
+        run_program(_aws_config(apis=[{"name": name} for name in names]), stack="dev")
+    message = str(failure.value.error)
+    assert isinstance(failure.value.error, pulumi.RunError)
+    assert "16384" in message and "user data" in message
+    assert failure.value.resources == []
+
+
+def test_preview_leaves_computed_outputs_unknown_and_user_data_known() -> None:
+    config = read_config(stack_files("aws")[0])
+    run = run_program(config, stack="dev", preview=True)
+    for name in ("collector_instance_id", "collector_private_ip", "collector_security_group_id",
+                 "otlp_http_url", "traces_url", "logs_url"):
+        assert not run.outputs[name].known, name
+    assert run.outputs["collector_token_parameter"].known
+    instance = run.one(INSTANCE).inputs
+    assert (instance.get("userData") or instance.get("userDataBase64") or "") != ""
+    assert instance["metadataOptions"]["httpTokens"] == "required"
+
+
+def test_preview_with_collector_url_knows_the_urls() -> None:
+    config = _aws_config(kong={"adminUrl": "http://kong.internal:8001",
+                               "collectorUrl": "https://otel.example.internal:4318"})
+    run = run_program(config, stack="dev", preview=True)
+    assert run.outputs["traces_url"].known
+    assert run.outputs["traces_url"].value == "https://otel.example.internal:4318/v1/traces"
+
+
+@pytest.mark.parametrize("stack_file", stack_files("local"), ids=lambda path: path.name)
+def test_local_stack_declares_no_aws_resource(stack_file) -> None:
+    run = run_program(read_config(stack_file), stack="local")
+    assert not [resource for resource in run.resources if resource.type.startswith("aws:")]
+    assert not [token for token, _ in run.invokes if token.startswith("aws:")]
+    assert run.output("target") == "local"
+    assert run.output("apis") == [api["name"] for api in read_config(stack_file)["kong-slo:apis"]]
+
+
+def test_malformed_region_fails_cleanly_before_any_resource() -> None:
+    config = _aws_config()
+    config["aws:region"] = "europe"
+    with pytest.raises(ProgramFailure) as failure:
+        run_program(config, stack="dev")
+    assert isinstance(failure.value.error, pulumi.RunError)
+    assert "'europe' is not an AWS region" in str(failure.value.error)
+    assert failure.value.resources == []

@@ -1,0 +1,302 @@
+"""The program for target aws, under Pulumi mocks: every stack in stacks/ and generated variants.
+
+Expectations are computed from the raw stack config, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import ipaddress
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kong_slo.render import render_collector_config, render_compose
+from tests.program.conftest import stack_files
+from tests.program.mocks import (
+    CALL_HANDLERS,
+    SENTINEL_PREFIX,
+    ProgramRun,
+    read_config,
+    run_program,
+    settings_of,
+)
+
+COMPONENT = "kongslo:aws:CollectorHost"
+INSTANCE = "aws:ec2/instance:Instance"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+PARAMETER = "aws:ssm/parameter:Parameter"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+EIP = "aws:ec2/eip:Eip"
+TAGGABLE = {INSTANCE, SECURITY_GROUP, PARAMETER, EIP, "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"}
+UNTAGGABLE = {ROLE_POLICY, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"}
+USER_DATA_LIMIT = 16 * 1024
+AWS_STACKS = stack_files("aws")
+
+
+def _collector(config: dict[str, Any]) -> dict[str, Any]:
+    return config.get("kong-slo:collector") or {}
+
+
+def _user_data(instance: dict[str, Any]) -> tuple[str, int]:
+    """The cloud-config text and the byte count EC2 holds against its limit."""
+    if instance.get("userDataBase64"):
+        packed = base64.b64decode(instance["userDataBase64"])
+        return gzip.decompress(packed).decode("utf-8"), len(packed)
+    text = instance["userData"]
+    return text, len(text.encode("utf-8"))
+
+
+def _written_files(cloud_config: str) -> list[str]:
+    """Contents of every ``write_files`` entry, decoded as cloud-init would."""
+    document = yaml.safe_load(cloud_config)
+    contents = []
+    for entry in document.get("write_files") or []:
+        content = entry.get("content", "")
+        encoding = entry.get("encoding", "text/plain")
+        if encoding in ("b64", "base64"):
+            content = base64.b64decode(content).decode("utf-8")
+        elif encoding in ("gz+b64", "gzip+base64", "gz+base64", "gzip+b64"):
+            content = gzip.decompress(base64.b64decode(content)).decode("utf-8")
+        contents.append(content)
+    return contents
+
+
+def check_firewall(run: ProgramRun, config: dict[str, Any]) -> None:
+    collector = _collector(config)
+    cidrs = [str(ipaddress.ip_network(cidr)) for cidr in collector["allowedCidrs"]]
+    v4 = [cidr for cidr in cidrs if ":" not in cidr]
+    v6 = [cidr for cidr in cidrs if ":" in cidr]
+    ports = [4318, 4317] if collector.get("openGrpc") else [4318]
+    group = run.one(SECURITY_GROUP).inputs
+    ingress = [(rule["protocol"], int(rule["fromPort"]), int(rule["toPort"]), rule.get("cidrBlocks", []),
+                rule.get("ipv6CidrBlocks", [])) for rule in group["ingress"]]
+    assert ingress == [("tcp", port, port, v4, v6) for port in ports]
+    for rule in group["ingress"]:
+        assert not rule.get("securityGroups") and not rule.get("self") and not rule.get("prefixListIds")
+        assert not int(rule["fromPort"]) <= 22 <= int(rule["toPort"]), "SSH must stay closed"
+        if not collector.get("allowPublicIngress"):
+            assert "0.0.0.0/0" not in rule.get("cidrBlocks", [])
+            assert "::/0" not in rule.get("ipv6CidrBlocks", [])
+    egress = sorted((rule["protocol"], int(rule["fromPort"]), int(rule["toPort"])) for rule in group["egress"])
+    assert egress == [("tcp", 80, 80), ("tcp", 443, 443)]
+
+
+def check_host(run: ProgramRun, config: dict[str, Any]) -> None:
+    collector = _collector(config)
+    instance = run.one(INSTANCE)
+    inputs = instance.inputs
+    assert inputs["metadataOptions"]["httpTokens"] == "required"
+    assert inputs["metadataOptions"]["httpEndpoint"] == "enabled"
+    assert int(inputs["metadataOptions"]["httpPutResponseHopLimit"]) == 2
+    assert inputs["rootBlockDevice"]["encrypted"] is True
+    assert inputs["rootBlockDevice"]["volumeType"] == "gp3"
+    assert inputs["userDataReplaceOnChange"] is True
+    assert inputs["instanceType"] == collector.get("instanceType", "t3.small")
+    assert inputs.get("subnetId") == collector.get("subnetId")
+    assert inputs["vpcSecurityGroupIds"] == [run.outputs["collector_security_group_id"].value]
+    vpc_lookups = [args for token, args in run.invokes if token in ("aws:ec2/getSubnet:getSubnet",
+                                                                     "aws:ec2/getVpc:getVpc")]
+    if collector.get("subnetId"):
+        assert vpc_lookups == [{"id": collector["subnetId"]}]
+        expected_vpc = CALL_HANDLERS["aws:ec2/getSubnet:getSubnet"]({"id": collector["subnetId"]})["vpcId"]
+    else:
+        assert vpc_lookups == [{"default": True}]
+        expected_vpc = CALL_HANDLERS["aws:ec2/getVpc:getVpc"]({"default": True})["id"]
+    assert run.one(SECURITY_GROUP).inputs["vpcId"] == expected_vpc
+    ami_lookups = [args for token, args in run.invokes if token == "aws:ec2/getAmi:getAmi"]
+    if collector.get("amiId"):
+        assert inputs["ami"] == collector["amiId"]
+        assert ami_lookups == []
+        assert "ami" not in instance.ignore_changes
+    else:
+        (lookup,) = ami_lookups
+        assert lookup["owners"] == ["099720109477"] and lookup["mostRecent"] is True
+        names = next(item["values"] for item in lookup["filters"] if item["name"] == "name")
+        graviton = collector.get("instanceType", "t3.small").split(".")[0] in ("t4g", "m7g", "c7gn")
+        assert names == [f"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{'arm64' if graviton else 'amd64'}-server-*"]
+        assert inputs["ami"] == CALL_HANDLERS["aws:ec2/getAmi:getAmi"](lookup)["id"]
+        assert "ami" in instance.ignore_changes
+
+
+def check_user_data(run: ProgramRun, config: dict[str, Any], stack: str) -> None:
+    inputs = run.one(INSTANCE).inputs
+    assert bool(inputs.get("userData")) != bool(inputs.get("userDataBase64")), "exactly one user-data form"
+    cloud_config, size = _user_data(inputs)
+    assert size <= USER_DATA_LIMIT
+    assert cloud_config.startswith("#cloud-config")
+    stack_settings = settings_of(config, stack=stack)
+    written = _written_files(cloud_config)
+    assert render_compose(stack_settings) in written
+    assert render_collector_config(stack_settings) in written
+    assert run.one(PARAMETER).inputs["name"] in cloud_config, "cloud-init must fetch the token parameter"
+
+
+def check_token(run: ProgramRun) -> None:
+    token = run.secrets["kong-slo:dynatrace.apiToken"]
+    parameter = run.one(PARAMETER)
+    assert parameter.inputs["type"] == "SecureString"
+    assert parameter.inputs["value"] == token
+    assert "value" in parameter.secret_inputs
+    body = token.removeprefix(SENTINEL_PREFIX)
+    fragments = {body[start:start + 12] for start in range(len(body) - 11)}
+
+    def assert_no_token(text: str, where: str) -> None:
+        leaked = [fragment for fragment in fragments if fragment in text]
+        assert not leaked, f"the Dynatrace token leaks into {where}"
+
+    for resource in run.resources:
+        inputs = dict(resource.inputs)
+        if resource is parameter:
+            inputs.pop("value")
+        text = json.dumps(inputs, default=str)
+        if inputs.get("userDataBase64"):
+            text += _user_data(inputs)[0]
+        assert_no_token(text, f"{resource.type} {resource.name}")
+    assert_no_token(json.dumps({name: out.value for name, out in run.outputs.items()}, default=str), "outputs")
+    policy = json.loads(run.one(ROLE_POLICY).inputs["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] in ("ssm:GetParameter", ["ssm:GetParameter"])
+    assert statement["Resource"].endswith(f":parameter{parameter.inputs['name']}")
+
+
+def check_tags_and_parents(run: ProgramRun, stack: str) -> None:
+    (component,) = [resource for resource in run.resources if resource.type == COMPONENT]
+    expected = {"project": "kong-slo", "stack": stack, "managed-by": "pulumi"}
+    for resource in run.resources:
+        if resource is component:
+            continue
+        assert resource.parent == component.urn, f"{resource.name} is not a child of the CollectorHost"
+        assert resource.type in TAGGABLE | UNTAGGABLE, f"classify {resource.type} as taggable or not"
+        if resource.type in TAGGABLE:
+            assert expected.items() <= resource.inputs.get("tags", {}).items(), resource.name
+    assert expected.items() <= run.one(INSTANCE).inputs["rootBlockDevice"]["tags"].items()
+
+
+def check_outputs(run: ProgramRun, config: dict[str, Any]) -> None:
+    collector = _collector(config)
+    private_ip = run.output("collector_private_ip")
+    ipaddress.ip_address(private_ip)
+    assert run.output("collector_instance_id").startswith("i-")
+    assert run.output("collector_security_group_id").startswith("sg-")
+    base = (config.get("kong-slo:kong") or {}).get("collectorUrl") or f"http://{private_ip}:4318"
+    assert run.output("otlp_http_url") == base.rstrip("/")
+    assert run.output("traces_url") == f"{base.rstrip('/')}/v1/traces"
+    assert run.output("logs_url") == f"{base.rstrip('/')}/v1/logs"
+    if collector.get("publicIp"):
+        address = run.one(EIP)
+        assert address.inputs["domain"] == "vpc"
+        assert address.inputs["instance"] == run.output("collector_instance_id")
+        ipaddress.ip_address(run.output("collector_public_ip"))
+    else:
+        assert run.of_type(EIP) == []
+        assert "collector_public_ip" not in run.outputs
+    assert all(output.known and not output.secret for output in run.outputs.values())
+
+
+def check_everything(run: ProgramRun, config: dict[str, Any], stack: str) -> None:
+    check_firewall(run, config)
+    check_host(run, config)
+    check_user_data(run, config, stack)
+    check_token(run)
+    check_tags_and_parents(run, stack)
+    check_outputs(run, config)
+
+
+def test_stacks_directory_has_an_aws_stack() -> None:
+    assert AWS_STACKS, "stacks/ should hold at least one aws example"
+
+
+@pytest.mark.parametrize("stack_file", AWS_STACKS, ids=lambda path: path.name)
+def test_aws_stack_file(stack_file: Path) -> None:
+    config = read_config(stack_file)
+    stack = stack_file.name.split(".")[1]
+    run = run_program(config, stack=stack)
+    check_everything(run, config, stack)
+
+
+def _base_config() -> dict[str, Any]:
+    return {
+        "aws:region": "eu-west-1",
+        "kong-slo:target": "aws",
+        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
+        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001", "version": "3.9"},
+        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com",
+                               "apiToken": {"secure": "v1:encrypted"}},
+        "kong-slo:apis": [{"name": "HealthService"}],
+    }
+
+
+ipv4_blocks = st.builds(lambda address, prefix: str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)),
+                        st.ip_addresses(v=4), st.integers(8, 32))
+ipv6_blocks = st.builds(lambda address, prefix: str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)),
+                        st.ip_addresses(v=6), st.integers(16, 128))
+
+
+@st.composite
+def aws_variants(draw: st.DrawFn) -> dict[str, Any]:
+    config = _base_config()
+    collector: dict[str, Any] = {
+        "allowedCidrs": draw(st.lists(st.one_of(ipv4_blocks, ipv6_blocks), min_size=1, max_size=4,
+                                      unique_by=lambda cidr: str(ipaddress.ip_network(cidr)))),
+        "openGrpc": draw(st.booleans()),
+        "publicIp": draw(st.booleans()),
+        "instanceType": draw(st.sampled_from(["t3.small", "t3.medium", "m6i.large", "t4g.small", "m7g.large"])),
+    }
+    if draw(st.booleans()):
+        collector["allowedCidrs"].append(draw(st.sampled_from(["0.0.0.0/0", "::/0"])))
+        collector["allowPublicIngress"] = True
+    if draw(st.booleans()):
+        collector["subnetId"] = "subnet-0" + draw(st.text("0123456789abcdef", min_size=16, max_size=16))
+    if draw(st.booleans()):
+        collector["amiId"] = "ami-0" + draw(st.text("0123456789abcdef", min_size=16, max_size=16))
+    config["kong-slo:collector"] = collector
+    if draw(st.booleans()):
+        config["kong-slo:kong"]["collectorUrl"] = "http://otel.kong.internal:4318/"
+    count = draw(st.integers(1, 40))
+    config["kong-slo:apis"] = [{"name": f"api-{index}"} for index in range(count)]
+    return config
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=aws_variants(), stack=st.sampled_from(["dev", "prod", "pr-42"]))
+def test_generated_aws_stacks(config: dict[str, Any], stack: str) -> None:
+    run = run_program(config, stack=stack)
+    check_everything(run, config, stack)
+
+
+@pytest.mark.parametrize("count", [150, 500])
+def test_many_apis_stay_within_the_user_data_limit(count: int) -> None:
+    config = _base_config()
+    config["kong-slo:apis"] = [{"name": f"service-{index:03d}", "latency": {"thresholdMs": 100 + index}}
+                               for index in range(count)]
+    run = run_program(config, stack="big")
+    check_user_data(run, config, "big")
+    check_token(run)
+
+
+def test_config_change_changes_user_data_and_same_config_does_not() -> None:
+    config = _base_config()
+    first = run_program(config, stack="dev").one(INSTANCE).inputs
+    again = run_program(copy.deepcopy(config), stack="dev").one(INSTANCE).inputs
+    config["kong-slo:apis"].append({"name": "Orders"})
+    changed = run_program(config, stack="dev").one(INSTANCE).inputs
+    assert _user_data(first) == _user_data(again)
+    assert (first.get("userData"), first.get("userDataBase64")) == (again.get("userData"), again.get("userDataBase64"))
+    assert _user_data(first)[0] != _user_data(changed)[0]
+
+
+def test_token_parameter_is_replaced_delete_first_and_exists_before_the_host() -> None:
+    run = run_program(_base_config(), stack="dev")
+    parameter = run.one(PARAMETER)
+    assert parameter.delete_before_replace, "the parameter name is fixed, so a replacement must delete first"
+    assert parameter.urn in run.one(INSTANCE).dependencies
+    assert parameter.inputs["name"] == "/kong-slo/dev/dynatrace-api-token"
