@@ -1,0 +1,255 @@
+"""The GitHub Actions workflows: loaded as YAML and checked lightly, plus the stack selection script run for real
+against a throw-away git repository."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+PR_STACK_GROUP = "pulumi-pr-${{ github.event.pull_request.number }}"
+SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def load(name: str) -> dict[str, Any]:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    return workflow.get("on", workflow.get(True)) or {}
+
+
+def all_workflows() -> dict[str, dict[str, Any]]:
+    return {path.name: load(path.name) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def pulumi_steps(job: dict[str, Any], command: str | None = None) -> list[dict[str, Any]]:
+    found = [step for step in steps(job) if str(step.get("uses", "")).startswith("pulumi/actions@")]
+    return [step for step in found if command is None or step.get("with", {}).get("command") == command]
+
+
+def index_of(job: dict[str, Any], predicate: Any) -> int:
+    return next(index for index, step in enumerate(steps(job)) if predicate(step))
+
+
+def jobs_running(command: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for file, workflow in all_workflows().items():
+        for name, job in workflow["jobs"].items():
+            if pulumi_steps(job, command):
+                yield file, name, job
+
+
+def test_every_workflow_loads_and_none_runs_on_pull_request_target() -> None:
+    workflows = all_workflows()
+    assert {"pull-request.yml", "deploy.yml", "pr-stack-teardown.yml", "checks.yml", "stacks.yml"} <= set(workflows)
+    for file, workflow in workflows.items():
+        assert "pull_request_target" not in triggers(workflow), file
+        assert workflow["permissions"] == {"contents": "read"}, file
+        for name, job in workflow["jobs"].items():
+            assert job.get("permissions", {}) != "write-all", (file, name)
+            uses = job.get("uses", "")
+            if uses.startswith("./"):
+                assert (ROOT / uses).is_file(), (file, name, uses)
+
+
+def test_triggers() -> None:
+    assert triggers(load("pull-request.yml")) == {"pull_request": {"types": ["opened", "synchronize", "reopened"]}}
+    assert triggers(load("pr-stack-teardown.yml")) == {"pull_request": {"types": ["closed"]}}
+    assert triggers(load("deploy.yml"))["push"] == {"branches": ["main"]}
+    assert set(triggers(load("checks.yml"))) == set(triggers(load("stacks.yml"))) == {"workflow_call"}
+
+
+def test_checks_validate_every_stack_file_then_run_make_test() -> None:
+    job = load("checks.yml")["jobs"]["checks"]
+    runs = [step.get("run", "") for step in steps(job)]
+    validate = index_of(job, lambda step: "kong-slo validate" in step.get("run", ""))
+    assert "stacks/Pulumi.*.yaml" in runs[validate]
+    assert index_of(job, lambda step: step.get("run", "").strip() == "make test") > validate
+    for file in ("pull-request.yml", "deploy.yml"):
+        workflow = load(file)
+        assert workflow["jobs"]["checks"]["uses"] == "./.github/workflows/checks.yml"
+        for job in workflow["jobs"].values():
+            if pulumi_steps(job):
+                assert "checks" in job["needs"], file
+
+
+def test_pull_requests_preview_the_selected_stacks_with_a_comment_and_the_policy_pack() -> None:
+    workflow = load("pull-request.yml")
+    stacks = workflow["jobs"]["stacks"]
+    assert stacks["with"] == {"base": "${{ github.event.pull_request.base.sha }}",
+                              "head": "${{ github.event.pull_request.head.sha }}"}
+    preview = workflow["jobs"]["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+    assert SAME_REPO in preview["if"]
+    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    (step,) = pulumi_steps(preview, "preview")
+    assert step["with"]["stack-name"] == "${{ matrix.stack }}"
+    assert step["with"]["comment-on-pr"] is True
+    assert step["with"]["policyPacks"] == "policy"
+
+
+def test_pull_requests_bring_up_their_own_test_stack_from_the_template() -> None:
+    job = load("pull-request.yml")["jobs"]["test-stack"]
+    assert SAME_REPO in job["if"]
+    assert job["env"]["PR_STACK"] == "pr-${{ github.event.pull_request.number }}"
+    copy = index_of(job, lambda step: "pulumi config cp" in step.get("run", ""))
+    assert '--stack "$TEMPLATE_STACK" --dest "$PR_STACK"' in steps(job)[copy]["run"]
+    (up,) = pulumi_steps(job, "up")
+    assert up["with"]["stack-name"] == "${{ env.PR_STACK }}"
+    assert up["with"]["upsert"] is True
+    assert steps(job).index(up) > copy
+
+
+def test_closing_a_pull_request_destroys_and_removes_its_test_stack() -> None:
+    job = load("pr-stack-teardown.yml")["jobs"]["teardown"]
+    assert SAME_REPO in job["if"]
+    assert job["env"]["PR_STACK"] == "pr-${{ github.event.pull_request.number }}"
+    (destroy,) = pulumi_steps(job, "destroy")
+    assert destroy["with"]["stack-name"] == "${{ env.PR_STACK }}"
+    assert destroy["with"]["remove"] is True
+    assert destroy["if"] == "steps.stack.outputs.exists == 'true'"
+
+
+def test_pushes_to_main_bring_up_every_deployable_stack() -> None:
+    workflow = load("deploy.yml")
+    assert "with" not in workflow["jobs"]["stacks"]  # no base commit: every deployable stack
+    job = workflow["jobs"]["up"]
+    (up,) = pulumi_steps(job, "up")
+    assert up["with"]["stack-name"] == "${{ matrix.stack }}"
+    assert up["with"]["policyPacks"] == "policy"
+
+
+def test_each_stack_has_one_concurrency_group_for_its_updates() -> None:
+    groups: dict[str, set[str]] = {}
+    for command in ("up", "destroy"):
+        for file, name, job in jobs_running(command):
+            stack = pulumi_steps(job, command)[0]["with"]["stack-name"]
+            assert job["concurrency"]["cancel-in-progress"] is False, (file, name)
+            groups.setdefault(job["concurrency"]["group"], set()).add(f"{file}:{name}:{stack}")
+    assert groups == {
+        "pulumi-${{ matrix.stack }}": {"deploy.yml:up:${{ matrix.stack }}"},
+        PR_STACK_GROUP: {"pull-request.yml:test-stack:${{ env.PR_STACK }}",
+                         "pr-stack-teardown.yml:teardown:${{ env.PR_STACK }}"},
+    }
+    preview = load("pull-request.yml")["jobs"]["preview"]["concurrency"]["group"]
+    assert "${{ matrix.stack }}" in preview and "pull_request.number" in preview
+
+
+def test_pulumi_runs_with_a_pinned_cli_the_backend_and_passphrase_from_secrets_and_oidc() -> None:
+    versions = set()
+    for file, workflow in all_workflows().items():
+        for name, job in workflow["jobs"].items():
+            for step in pulumi_steps(job):
+                assert step["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}", (file, name)
+                versions.add(workflow["env"]["PULUMI_VERSION"])
+                if "command" in step["with"]:
+                    assert step["with"]["cloud-url"] == "${{ secrets.PULUMI_BACKEND_URL }}", (file, name)
+                    passphrase = {**job.get("env", {}), **step.get("env", {})}["PULUMI_CONFIG_PASSPHRASE"]
+                    assert passphrase == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}", (file, name)
+            if pulumi_steps(job):
+                assert job["permissions"]["id-token"] == "write", (file, name)
+                aws = index_of(job, lambda step: str(step.get("uses", "")).startswith(
+                    "aws-actions/configure-aws-credentials@"))
+                credentials = steps(job)[aws]["with"]
+                assert credentials["role-to-assume"] == "${{ secrets.AWS_ROLE_ARN }}", (file, name)
+                assert not {"aws-access-key-id", "aws-secret-access-key"} & set(credentials), (file, name)
+    (version,) = versions
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+
+
+def test_python_and_the_program_are_installed_before_the_pulumi_action() -> None:
+    for file, workflow in all_workflows().items():
+        for name, job in workflow["jobs"].items():
+            if not pulumi_steps(job):
+                continue
+            python = index_of(job, lambda step: str(step.get("uses", "")).startswith("actions/setup-python@"))
+            assert steps(job)[python]["with"]["python-version"] == "3.11", (file, name)
+            install = index_of(job, lambda step: "pip install -e ." in step.get("run", ""))
+            first_pulumi = steps(job).index(pulumi_steps(job)[0])
+            assert python < install < first_pulumi, (file, name)
+            if any(step["with"].get("policyPacks") for step in pulumi_steps(job)):
+                assert any("policy/requirements.txt" in step.get("run", "") for step in steps(job)), (file, name)
+
+
+def test_no_secret_reaches_a_shell_script_or_is_echoed() -> None:
+    secret_names = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "AWS_ROLE_ARN", "GITHUB_TOKEN")
+    for file in all_workflows():
+        text = (WORKFLOWS / file).read_text()
+        for job in load(file)["jobs"].values():
+            for step in steps(job):
+                script = step.get("run", "")
+                assert "secrets." not in script, file
+                assert "github.event" not in script, file  # untrusted event text goes through env, never inline
+                assert "set -x" not in script, file
+                for line in script.splitlines():
+                    if re.search(r"\b(echo|printf)\b", line):
+                        assert not any(name in line for name in secret_names), (file, line)
+        assert "${{ secrets." in text or file in ("checks.yml", "stacks.yml")
+
+
+# -- the stack selection script, run for real -----------------------------------------------------------------
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository with a local stack, two cloud stacks and a leftover PR stack file."""
+    if shutil.which("git") is None or shutil.which("bash") is None:
+        pytest.fail("git and bash are needed to run the stack selection script")
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.local.yaml").write_text("config:\n  kong-slo:target: local\n")
+    (stacks / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n  kong-slo:target: aws\n")
+    (stacks / "Pulumi.prod.yaml").write_text('config:\n  kong-slo:target: "aws"  # production\n')
+    (stacks / "Pulumi.pr-12.yaml").write_text("config:\n  kong-slo:target: aws\n")
+    (stacks / "Pulumi.laptop.yaml").write_text("config:\n  kong-slo:apis: []\n")  # no target: local
+    (tmp_path / "kong_slo").mkdir()
+    (tmp_path / "kong_slo" / "slo.py").write_text("X = 1\n")
+    (tmp_path / "README.md").write_text("# kong-slo\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    return tmp_path
+
+
+def select_stacks(repo: Path, change: str | None) -> str:
+    base = ""
+    if change is not None:
+        base = git(repo, "rev-parse", "HEAD")
+        path = repo / change
+        path.write_text(path.read_text() + "# changed\n")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "change")
+    step = next(step for step in load("stacks.yml")["jobs"]["select"]["steps"] if step.get("id") == "select")
+    output = repo / "github_output"
+    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "BASE_SHA": base, "HEAD_SHA": git(repo, "rev-parse", "HEAD"),
+           "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, check=True, capture_output=True)
+    (line,) = output.read_text().splitlines()
+    return line
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (None, 'stacks=["dev","prod"]'),
+    ("kong_slo/slo.py", 'stacks=["dev","prod"]'),
+    ("stacks/Pulumi.prod.yaml", 'stacks=["prod"]'),
+    ("stacks/Pulumi.local.yaml", "stacks=[]"),
+    ("README.md", "stacks=[]"),
+])
+def test_stack_selection(repo: Path, change: str | None, expected: str) -> None:
+    assert select_stacks(repo, change) == expected
