@@ -28,7 +28,7 @@ from kong_slo.kong.payload import (
     version_problems,
     wants_logs,
 )
-from kong_slo.settings.model import Api, KongVersion
+from kong_slo.settings.model import Api, KongVersion, StackSettings
 from kong_slo.settings.reader import NAMESPACE
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
@@ -185,6 +185,23 @@ class OpenTelemetryPlugin(dynamic.Resource, module="kong", name="OpenTelemetryPl
                  "admin_url": admin_url, "workspace": workspace, "version": version,
                  **dict.fromkeys(OUTPUT_KEYS)}
         super().__init__(OpenTelemetryPluginProvider(), name, props, opts)
+
+
+def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
+                    opts: pulumi.ResourceOptions | None = None) -> dict[str, OpenTelemetryPlugin]:
+    """One plugin per API of the stack, keyed by API name. ``kong.collectorUrl``, when set, wins over
+    ``collector_url`` (how Kong reaches the collector may differ from the address we know).
+    """
+    kong = settings.kong
+    target = kong.collector_url or collector_url
+    return {
+        api.name: OpenTelemetryPlugin(
+            f"kong-otel-{api.name}", api_name=api.name, service=api.name, route=api.route, stack=settings.stack,
+            collector_url=target, export_logs=kong.export_logs, sampling_rate=api.sampling_rate,
+            admin_url=kong.admin_url, workspace=kong.workspace,
+            version=None if kong.version is None else str(kong.version), opts=opts)
+        for api in settings.apis
+    }
 
 
 def _config_mapping(raw: Any) -> dict[str, Any]:
