@@ -12,7 +12,7 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: help setup up preview destroy render validate test test-live golden lint
+.PHONY: help setup up preview destroy teardown render validate test test-live golden lint
 
 help:
 	@echo "make up [STACK=local]      deploy a stack (needs the Pulumi CLI)"
@@ -52,6 +52,27 @@ preview: setup
 destroy: setup
 	$(need_pulumi)
 	pulumi destroy --stack $(STACK) $(ARGS)
+
+# `make teardown STACK=pr-12` destroys a test stack and removes it from the backend. It needs the stack named
+# explicitly and refuses the long-lived stacks below (use `make destroy` for those, which asks first).
+PROTECTED_STACKS := dev prod
+
+ifneq ($(filter teardown,$(MAKECMDGOALS)),)
+  ifeq ($(filter command line environment,$(origin STACK)),)
+    $(error make teardown: name the stack to tear down, e.g. make teardown STACK=pr-12)
+  endif
+  ifneq ($(words $(STACK)),1)
+    $(error make teardown: STACK must name exactly one stack, got "$(STACK)")
+  endif
+  ifneq ($(filter $(STACK),$(PROTECTED_STACKS)),)
+    $(error make teardown: $(STACK) is protected (PROTECTED_STACKS in the Makefile); use make destroy STACK=$(STACK))
+  endif
+endif
+
+teardown: setup
+	$(need_pulumi)
+	@[[ "$$STACK" =~ ^[A-Za-z0-9_.-]+$$ ]] || { echo "make teardown: '$$STACK' is not a stack name ([A-Za-z0-9_.-])" >&2; exit 2; }
+	pulumi destroy --stack "$$STACK" --yes --remove $(ARGS)
 
 validate: setup
 	$(BIN)/kong-slo validate --stack $(STACK)
