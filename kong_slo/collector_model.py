@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kong_slo import telemetry
 from kong_slo.settings import Api, StackSettings
@@ -35,6 +36,8 @@ GOMEMLIMIT_MIB = 640
 
 DEFAULT_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000)
 """The spanmetrics connector's default explicit buckets; every SLO threshold is added to them."""
+
+T = TypeVar("T")
 
 STATUS_CODE = f'attributes["{telemetry.STATUS_ATTRIBUTE}"]'
 SPAN_DURATION_NS = "end_time_unix_nano - start_time_unix_nano"
@@ -74,13 +77,25 @@ def histogram_buckets(thresholds_ms: Iterable[int]) -> tuple[int, ...]:
     return tuple(sorted({*DEFAULT_BUCKETS_MS, *thresholds_ms}))
 
 
+def _status_ranges(fail_on: Iterable[str]) -> list[tuple[int, int]]:
+    """Inclusive status ranges: classes (``5xx``) and codes (``404``), merged where they touch or overlap."""
+    ranges = sorted((int(entry[0]) * 100, int(entry[0]) * 100 + 99) if entry.lower().endswith("xx")
+                    else (int(entry), int(entry)) for entry in fail_on)
+    merged: list[tuple[int, int]] = []
+    for low, high in ranges:
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
 def failure_condition(fail_on: Iterable[str]) -> str:
-    """An OTTL condition true when the span's status code matches a ``failOn`` entry (``5xx``, ``404``, ...)."""
-    classes = sorted({int(entry[0]) for entry in fail_on if entry.lower().endswith("xx")})
-    codes = sorted({int(entry) for entry in fail_on
-                    if not entry.lower().endswith("xx") and int(entry) // 100 not in classes})
-    parts = [f"({STATUS_CODE} >= {digit}00 and {STATUS_CODE} <= {digit}99)" for digit in classes]
-    parts += [f"{STATUS_CODE} == {code}" for code in codes]
+    """An OTTL condition true when the span's status code matches a ``failOn`` entry (``5xx``, ``404``, ...).
+
+    A span without a status code compares false everywhere, so it counts as a success."""
+    parts = [f"{STATUS_CODE} == {low}" if low == high else f"({STATUS_CODE} >= {low} and {STATUS_CODE} <= {high})"
+             for low, high in _status_ranges(fail_on)]
     if not parts:
         raise ValueError("failOn names no status")
     return " or ".join(parts)
@@ -103,13 +118,17 @@ def outcome_statements(fail_on: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+def unmark_statement(dimension: str) -> str:
+    return f"delete_key(attributes, {ottl_string(dimension)})"
+
+
 @dataclass(frozen=True)
 class SloRule:
-    """APIs sharing the same objectives, and the OTTL statements that mark their spans."""
+    """OTTL statements and the APIs they apply to (``services`` empty: every span)."""
 
     services: tuple[str, ...]
-    threshold_ms: int | None
-    fail_on: tuple[str, ...] | None
+    statements: tuple[str, ...]
+    summary: str
 
     @property
     def conditions(self) -> tuple[str, ...]:
@@ -117,30 +136,60 @@ class SloRule:
         return tuple(f"resource.{attribute(telemetry.SERVICE_DIMENSION)} == {ottl_string(name)}"
                      for name in self.services)
 
-    @property
-    def statements(self) -> tuple[str, ...]:
-        latency = () if self.threshold_ms is None else latency_statements(self.threshold_ms)
-        outcome = () if self.fail_on is None else outcome_statements(self.fail_on)
-        return latency + outcome
 
-    @property
-    def summary(self) -> str:
-        latency = "no latency objective" if self.threshold_ms is None else f"good within {self.threshold_ms} ms"
-        outcome = "no availability objective" if self.fail_on is None else f"failed on {', '.join(self.fail_on)}"
-        return f"{latency}; {outcome}"
+def _grouped(pairs: Iterable[tuple[T, str]]) -> dict[T, tuple[str, ...]]:
+    groups: dict[T, list[str]] = {}
+    for key, name in pairs:
+        groups.setdefault(key, []).append(name)
+    return {key: tuple(names) for key, names in groups.items()}
 
 
-def _objective_key(api: Api) -> tuple[int | None, tuple[str, ...] | None]:
-    return (None if api.latency is None else api.latency.threshold_ms,
-            None if api.availability is None else api.availability.fail_on)
+def _most_common(groups: Mapping[T, tuple[str, ...]]) -> T | None:
+    """The key most APIs share (the first listed on a tie)."""
+    return max(groups, key=lambda key: len(groups[key]), default=None)
 
 
 def slo_rules(apis: Iterable[Api]) -> tuple[SloRule, ...]:
-    """Group APIs with identical objectives, in the order the stack lists them, to keep the config small."""
-    groups: dict[tuple[int | None, tuple[str, ...] | None], list[str]] = {}
-    for api in apis:
-        groups.setdefault(_objective_key(api), []).append(api.name)
-    return tuple(SloRule(tuple(names), threshold, fail_on) for (threshold, fail_on), names in groups.items())
+    """The transform rules, sized by the exceptions rather than by the number of APIs.
+
+    First every span gets the marks of the most common latency threshold and failOn list; then the APIs
+    with another threshold or list get theirs (APIs sharing one share a rule, in stack order), and the
+    APIs with an objective switched off lose that mark. Later statements win, so each API ends up with
+    exactly its own objectives. Spans of services the stack does not list are marked by the first rule,
+    which no SLO reads.
+    """
+    apis = tuple(apis)
+    latency = _grouped((api.latency.threshold_ms, api.name) for api in apis if api.latency is not None)
+    outcome = _grouped((api.availability.fail_on, api.name) for api in apis if api.availability is not None)
+    base_threshold, base_fail_on = _most_common(latency), _most_common(outcome)
+
+    parts: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
+    base_statements: tuple[str, ...] = ()
+    base_summary: list[str] = []
+    if base_threshold is not None:
+        base_statements += latency_statements(base_threshold)
+        base_summary.append(f"latency good within {base_threshold} ms")
+    if base_fail_on is not None:
+        base_statements += outcome_statements(base_fail_on)
+        base_summary.append(f"availability fails on {', '.join(base_fail_on)}")
+    parts.append(((), base_statements, "; ".join(base_summary)))
+    parts += [(names, latency_statements(threshold), f"latency good within {threshold} ms")
+              for threshold, names in latency.items() if threshold != base_threshold]
+    parts += [(names, outcome_statements(fail_on), f"availability fails on {', '.join(fail_on)}")
+              for fail_on, names in outcome.items() if fail_on != base_fail_on]
+    for dimension, base, label, has_objective in (
+            (telemetry.LATENCY_DIMENSION, base_threshold, "latency", lambda api: api.latency is not None),
+            (telemetry.OUTCOME_DIMENSION, base_fail_on, "availability", lambda api: api.availability is not None)):
+        without = tuple(api.name for api in apis if not has_objective(api))
+        if base is not None and without:
+            parts.append((without, (unmark_statement(dimension),), f"no {label} objective"))
+
+    rules: dict[tuple[str, ...], SloRule] = {}
+    for names, statements, summary in parts:
+        known = rules.get(names)
+        rules[names] = SloRule(names, statements, summary) if known is None else SloRule(
+            names, known.statements + statements, f"{known.summary}; {summary}")
+    return tuple(rule for rule in rules.values() if rule.statements)
 
 
 def sampling_percentage(share: float) -> str:

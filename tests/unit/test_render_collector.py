@@ -15,6 +15,7 @@ from kong_slo.collector_model import (
     DEFAULT_BUCKETS_MS,
     DYNATRACE_COMPONENTS,
     QUEUE_DIRECTORY,
+    SPAN_DURATION_NS,
     STATUS_CODE,
     components_outside,
     failure_condition,
@@ -152,29 +153,75 @@ def test_config_is_well_formed_for_every_variant(settings_: StackSettings) -> No
     assert slo_pipeline["receivers"] == ["otlp"] and "probabilistic_sampler" not in slo_pipeline["processors"]
 
 
-@settings(max_examples=60, deadline=None)
+SET = re.compile(r'^set\(attributes\["(?P<key>[^"]+)"\], "(?P<value>[^"]*)"\)(?: where (?P<where>.+))?$')
+DELETE = re.compile(r'^delete_key\(attributes, "(?P<key>[^"]+)"\)$')
+SERVICE_IS = re.compile(r'^resource\.attributes\["service\.name"\] == "(?P<name>[^"\\]+)"$')
+
+
+def evaluate(condition: str, *, duration_ns: int = 0, status: int = 200) -> bool:
+    """Evaluate a generated where-clause. The generated subset (integer comparisons joined by `and`/`or`,
+    parentheses) means the same in Python once the two OTTL operands are substituted."""
+    python = condition.replace(SPAN_DURATION_NS, "duration").replace(STATUS_CODE, "status")
+    assert re.fullmatch(r"[a-z0-9\s()<>=]+", python), f"unexpected OTTL: {condition}"
+    return bool(eval(python, {"__builtins__": {}}, {"duration": duration_ns, "status": status}))
+
+
+def marks(groups: list[dict[str, Any]], service: str, duration_ns: int, status: int) -> dict[str, str]:
+    """The attributes the transform processor leaves on one span: groups and statements run in order."""
+    attributes: dict[str, str] = {}
+    for group in groups:
+        services = [SERVICE_IS.match(condition)["name"] for condition in group.get("conditions", [])]  # type: ignore[index]
+        if services and service not in services:
+            continue
+        for statement in group["statements"]:
+            if (match := SET.match(statement)) is not None:
+                if match["where"] is None or evaluate(match["where"], duration_ns=duration_ns, status=status):
+                    attributes[match["key"]] = match["value"]
+            elif (match := DELETE.match(statement)) is not None:
+                attributes.pop(match["key"], None)
+            else:
+                pytest.fail(f"unexpected statement {statement}")
+    return attributes
+
+
+def fails(fail_on: tuple[str, ...], status: int) -> bool:
+    return any(status // 100 == int(entry[0]) if entry.endswith("xx") else status == int(entry) for entry in fail_on)
+
+
+@settings(max_examples=80, deadline=None)
 @given(stack_settings())
-def test_each_api_gets_exactly_its_own_marks(settings_: StackSettings) -> None:
+def test_each_api_ends_up_with_exactly_its_own_marks(settings_: StackSettings) -> None:
     groups = rendered(settings_)["processors"]["transform/slo"]["trace_statements"]
     for api in settings_.apis:
-        condition = f'resource.attributes["service.name"] == {ottl_string(api.name)}'
-        matching = [group for group in groups if condition in group["conditions"]]
-        assert len(matching) == 1, api.name
-        statements = "\n".join(matching[0]["statements"])
-        assert (api.latency is not None) == (f'attributes["{telemetry.LATENCY_DIMENSION}"]' in statements)
-        assert (api.availability is not None) == (f'attributes["{telemetry.OUTCOME_DIMENSION}"]' in statements)
-        if api.latency is not None:
-            assert f"<= {api.latency.threshold_ms * 1_000_000}" in statements
-        if api.availability is not None:
-            assert failure_condition(api.availability.fail_on) in statements
+        threshold_ns = (api.latency.threshold_ms if api.latency else 600) * 1_000_000
+        for duration_ns in (0, threshold_ns, threshold_ns + 1):
+            for status in (200, 302, 404, 408, 429, 500, 503):
+                expected: dict[str, str] = {}
+                if api.latency is not None:
+                    expected[telemetry.LATENCY_DIMENSION] = (
+                        telemetry.LATENCY_GOOD if duration_ns <= threshold_ns else telemetry.LATENCY_BAD)
+                if api.availability is not None:
+                    expected[telemetry.OUTCOME_DIMENSION] = (
+                        telemetry.OUTCOME_FAILURE if fails(api.availability.fail_on, status)
+                        else telemetry.OUTCOME_SUCCESS)
+                assert marks(groups, api.name, duration_ns, status) == expected, (api, duration_ns, status)
 
 
-def aws(**collector: Any) -> StackSettings:
+def test_the_mark_simulator_notices_a_wrong_rule() -> None:
+    groups = rendered(aws())["processors"]["transform/slo"]["trace_statements"]
+    assert marks(groups, "Orders", 250_000_000, 500) == {"slo.latency": "good", "slo.outcome": "failure"}
+    assert marks(groups, "Orders", 250_000_001, 200) == {"slo.latency": "bad", "slo.outcome": "success"}
+    assert marks(groups, "HealthService", 250_000_001, 200)["slo.latency"] == "good"
+    del groups[1]  # drop the Orders override: Orders would be judged by the 600 ms default
+    assert marks(groups, "Orders", 250_000_001, 200)["slo.latency"] == "good"
+
+
+def aws(apis: list[dict[str, Any]] | None = None, **collector: Any) -> StackSettings:
     return parse_settings({
         "target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"], **collector},
         "kong": {"adminUrl": "http://kong.internal:8001"},
         "dynatrace": {"environmentUrl": DYNATRACE_URL, "apiToken": Secret(TOKEN)},
-        "apis": [{"name": "HealthService"}, {"name": "Orders", "latency": {"thresholdMs": 250}}],
+        "apis": apis or [{"name": "HealthService"}, {"name": "Orders", "latency": {"thresholdMs": 250}}],
     }, project="kong-slo", stack="test", aws_region="eu-west-1")
 
 
@@ -221,8 +268,26 @@ def test_only_kong_root_server_spans_are_counted() -> None:
 
 def test_apis_with_identical_objectives_share_one_rule() -> None:
     settings_ = aws()
-    rules = collector_model.slo_rules(settings_.apis + settings_.apis[:1])
-    assert [rule.services for rule in rules] == [("HealthService", "HealthService"), ("Orders",)]
+    rules = collector_model.slo_rules(settings_.apis)
+    assert [(rule.services, rule.summary) for rule in rules] == [
+        ((), "latency good within 600 ms; availability fails on 5xx"),
+        (("Orders",), "latency good within 250 ms"),
+    ]
+
+
+def test_rules_grow_with_the_exceptions_not_with_the_apis() -> None:
+    apis = [{"name": f"api-{index}"} for index in range(30)]
+    apis[3]["latency"] = {"thresholdMs": 300}
+    apis[4]["latency"] = {"thresholdMs": 300}
+    apis[5]["availability"] = False
+    apis[6]["latency"] = False
+    rules = collector_model.slo_rules(aws(apis=apis).apis)
+    assert [(rule.services, rule.summary) for rule in rules] == [
+        ((), "latency good within 600 ms; availability fails on 5xx"),
+        (("api-3", "api-4"), "latency good within 300 ms"),
+        (("api-6",), "no latency objective"),
+        (("api-5",), "no availability objective"),
+    ]
 
 
 def test_sampler_keeps_the_configured_share() -> None:
@@ -249,21 +314,16 @@ def test_ottl_strings_escape_quotes_and_backslashes() -> None:
     assert ottl_string('a"b\\c') == '"a\\"b\\\\c"'
 
 
-def evaluate(condition: str, status: int) -> bool:
-    """Evaluate a generated failure condition for one status code (the subset is valid Python once the
-    attribute is replaced; OTTL, like Python, binds `and` tighter than `or`)."""
-    assert re.fullmatch(r"[\w\s()<>=\[\]\".]+", condition), condition
-    return bool(eval(condition.replace(STATUS_CODE, "status"), {"__builtins__": {}}, {"status": status}))
-
-
 @settings(max_examples=200, deadline=None)
 @given(fail_lists, st.integers(100, 599))
 def test_failure_condition_matches_exactly_the_listed_statuses(fail_on: list[str], status: int) -> None:
-    expected = any(status // 100 == int(entry[0]) if entry.endswith("xx") else status == int(entry)
-                   for entry in fail_on)
-    assert evaluate(failure_condition(fail_on), status) == expected
+    expected = fails(tuple(fail_on), status)
+    assert evaluate(failure_condition(fail_on), status=status) == expected
 
 
-def test_failure_condition_skips_codes_their_class_covers() -> None:
+def test_failure_condition_merges_what_touches() -> None:
     assert failure_condition(["4xx", "404"]) == f"({STATUS_CODE} >= 400 and {STATUS_CODE} <= 499)"
-    assert failure_condition(["5xx", "404"]).endswith(f"or {STATUS_CODE} == 404")
+    assert failure_condition(["5xx", "4xx"]) == f"({STATUS_CODE} >= 400 and {STATUS_CODE} <= 599)"
+    assert failure_condition(["404", "5xx"]) == (
+        f"{STATUS_CODE} == 404 or ({STATUS_CODE} >= 500 and {STATUS_CODE} <= 599)")
+    assert failure_condition(["408", "409"]) == f"({STATUS_CODE} >= 408 and {STATUS_CODE} <= 409)"
