@@ -1,0 +1,175 @@
+"""API calls and seconds per lifecycle step for 10 and 100 APIs, against the Kong and Dynatrace emulators.
+
+For each size: one ``opentelemetry`` plugin per API (Kong) and two SLOs per API (Dynatrace), driven through
+the same dynamic providers ``pulumi up`` uses, step by step as the engine would call them:
+
+- create     every resource created from nothing
+- unchanged  the engine diffs every resource against unchanged inputs (an unchanged ``pulumi up``)
+- update one one plugin's collector URL and one SLO's target change
+- delete     every resource removed (``pulumi destroy``)
+
+Back-off waits are skipped, so the seconds measure the client and emulator work, not sleeping. Reads
+after an SLO create are real: the emulator lags two reads behind writes, as Dynatrace does.
+
+    .venv/bin/python benchmarks/api_calls.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pulumi.dynamic import Config, ConfigureRequest
+
+from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+from kong_slo.http import RetryPolicy
+from kong_slo.kong.plugin import OpenTelemetryPluginProvider
+from kong_slo.secrets import Secret
+from kong_slo.settings import parse_settings
+from kong_slo.slo import slo_definitions, slo_payload
+from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.kong_admin import FakeKong
+
+TOKEN = "dt0c01.BENCHMARK.TOKEN"
+COLLECTOR = "http://collector.internal:4318"
+SIZES = (10, 100)
+NO_WAIT = RetryPolicy(attempts=5, initial_delay=0.0, max_delay=0.0, timeout=5.0, sleep=lambda _: None)
+
+
+def api_names(count: int) -> list[str]:
+    return [f"api-{index:03d}" for index in range(count)]
+
+
+def kong_provider() -> OpenTelemetryPluginProvider:
+    provider = OpenTelemetryPluginProvider(NO_WAIT)
+    provider.configure(ConfigureRequest(Config({"kong-slo:kong": json.dumps({})}, "kong-slo")))
+    return provider
+
+
+def dynatrace_provider() -> ServiceLevelObjectiveProvider:
+    provider = ServiceLevelObjectiveProvider()
+    provider.configure(ConfigureRequest(Config({"kong-slo:dynatrace": json.dumps({"apiToken": TOKEN})}, "kong-slo")))
+    provider.sleep = lambda _: None  # type: ignore[method-assign]
+    provider.retry_policy = NO_WAIT  # type: ignore[misc]
+    return provider
+
+
+def plugin_inputs(provider: OpenTelemetryPluginProvider, admin_url: str, name: str, **changes: Any) -> dict:
+    news = {"api_name": name, "service": name, "route": None, "stack": "bench", "collector_url": COLLECTOR,
+            "export_logs": None, "sampling_rate": 1.0, "admin_url": admin_url, "workspace": None, "version": None,
+            **changes}
+    result = provider.check({}, news)
+    assert not result.failures, [(failure.property, failure.reason) for failure in result.failures]
+    return result.inputs
+
+
+def slo_inputs(provider: ServiceLevelObjectiveProvider, url: str, count: int) -> list[dict[str, Any]]:
+    settings = parse_settings({
+        "target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"]},
+        "kong": {"adminUrl": "http://kong.internal:8001"},
+        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN)},
+        "apis": [{"name": name} for name in api_names(count)]}, project="kong-slo", stack="bench",
+        aws_region="eu-west-1")
+    return [provider.check({}, {"payload": slo_payload(definition), "environment_url": url}).inputs
+            for definition in slo_definitions(settings)]
+
+
+def measure(counter: Callable[[], Counter[str]], reset: Callable[[], None], step: Callable[[], None]) -> tuple:
+    reset()
+    started = time.perf_counter()
+    step()
+    seconds = time.perf_counter() - started
+    return counter(), seconds
+
+
+def report(size: int, system: str, operation: str, calls: Counter[str], seconds: float) -> None:
+    methods = " ".join(f"{method}={calls[method]}" for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+                       if calls[method])
+    writes = sum(calls[method] for method in ("POST", "PUT", "PATCH", "DELETE"))
+    print(f"{size:>5}  {system:<9}  {operation:<10}  {sum(calls.values()):>6}  {writes:>6}  {seconds:>8.3f}  "
+          f"{methods or '-'}")
+
+
+def kong_lifecycle(size: int) -> None:
+    with FakeKong("3.9") as kong:
+        for name in api_names(size):
+            kong.add_service(name)
+        provider = kong_provider()
+        news = [plugin_inputs(provider, kong.url, name) for name in api_names(size)]
+        state: list[tuple[str, dict]] = []
+
+        def create() -> None:
+            for props in news:
+                result = provider.create(props)
+                state.append((result.id, {**props, **result.outs}))
+
+        def unchanged() -> None:
+            for (id_, outs), props in zip(state, news, strict=True):
+                assert provider.diff(id_, outs, props).changes is False
+
+        def update_one() -> None:
+            id_, outs = state[0]
+            moved = plugin_inputs(provider, kong.url, api_names(size)[0], collector_url="http://otel.example:4318")
+            if provider.diff(id_, outs, moved).changes:
+                provider.update(id_, outs, moved)
+
+        def delete() -> None:
+            for id_, outs in state:
+                provider.delete(id_, outs)
+
+        counter = lambda: Counter(kong.calls)  # noqa: E731
+        for operation, step in (("create", create), ("unchanged", unchanged), ("update one", update_one),
+                                ("delete", delete)):
+            calls, seconds = measure(counter, kong.reset_counts, step)
+            report(size, "kong", operation, calls, seconds)
+
+
+def dynatrace_lifecycle(size: int) -> None:
+    with FakeDynatrace(TOKEN, read_lag=2) as fake:
+        provider = dynatrace_provider()
+        news = slo_inputs(provider, fake.url, size)
+        state: list[tuple[str, dict]] = []
+
+        def create() -> None:
+            for props in news:
+                result = provider.create(props)
+                state.append((result.id, result.outs))
+
+        def unchanged() -> None:
+            for (id_, outs), props in zip(state, news, strict=True):
+                assert provider.diff(id_, outs, props).changes is False
+
+        def update_one() -> None:
+            id_, outs = state[0]
+            changed = {**news[0], "payload": {**news[0]["payload"], "target": 98.5}}
+            if provider.diff(id_, outs, changed).changes:
+                provider.update(id_, outs, changed)
+
+        def delete() -> None:
+            for id_, outs in state:
+                provider.delete(id_, outs)
+
+        for operation, step in (("create", create), ("unchanged", unchanged), ("update one", update_one),
+                                ("delete", delete)):
+            calls, seconds = measure(fake.per_method, fake.reset_calls, step)
+            report(size, "dynatrace", operation, calls, seconds)
+        assert fake.slos == {}
+
+
+def main() -> None:
+    print(" APIs  system     operation    calls  writes   seconds  by method")
+    for size in SIZES:
+        kong_lifecycle(size)
+        dynatrace_lifecycle(size)
+    print("\nDynatrace objects per API: 2 SLOs (latency, availability). Kong: 1 plugin per API.")
+
+
+if __name__ == "__main__":
+    main()
