@@ -277,8 +277,9 @@ def test_every_policy_has_a_unique_name_a_description_and_remediation() -> None:
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
-    """policy/__main__.py in a child process, as the engine starts it; the stub talks gRPC to it on 127.0.0.1."""
-    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=ROOT / "policy",
+    """The pack in a child process, started the way pulumi-analyzer-policy-python starts it (``python -m
+    pulumi.policy <engine> .`` in the pack's folder); the stub talks gRPC to it on 127.0.0.1."""
+    process = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."], cwd=ROOT / "policy",
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     channel = None
     try:
