@@ -24,8 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote_plus
 
-from tests.fakes import kong_plugins
-from tests.fakes.kong_plugins import KongReply, Store
+from tests.fakes import kong_replies
+from tests.fakes.kong_plugins import Store
+from tests.fakes.kong_replies import KongReply
 from tests.fakes.kong_schema import ENTERPRISE_MODES, MODES, RELEASES
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -169,15 +170,15 @@ class FakeKong:
             if segments and self.workspaces and segments[0] in self._stores:
                 workspace = segments.pop(0)
             if not segments:
-                return KongReply(200, self.node_info()) if method == "GET" else kong_plugins.NOT_ALLOWED
+                return KongReply(200, self.node_info()) if method == "GET" else kong_replies.NOT_ALLOWED
             if segments[0] not in ("services", "routes", "plugins"):
-                return kong_plugins.NOT_FOUND
+                return kong_replies.NOT_FOUND
             if self.db_less and method in WRITE_METHODS:
                 verb = {"POST": "create", "PUT": "create or update", "PATCH": "update", "DELETE": "delete"}[method]
                 return KongReply(405, {"code": 12, "name": "operation unsupported",
                                        "message": f"cannot {verb} '{segments[0]}' entities when not using a "
                                                   "database"})
-            if body is kong_plugins.BAD_JSON:
+            if body is kong_replies.BAD_JSON:
                 return KongReply(400, {"message": "Cannot parse JSON body"})
             return self._stores[workspace].route(method, segments, query, body, path)
 
@@ -212,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {key: unquote_plus(value) for key, value in query.items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        body = kong_plugins.parse_body(raw)
+        body = kong_replies.parse_body(raw)
         fault = fake.take_fault(self.command, path)
         if fault is not None and fault.kind in ("429", "503"):
             status = int(fault.kind)
@@ -237,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
     def _reply(self, reply: KongReply) -> None:
-        payload = b"" if reply.status == 204 else kong_plugins.dump(reply.body)
+        payload = b"" if reply.status == 204 else kong_replies.dump(reply.body)
         self.send_response(reply.status)
         if payload:
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -2,71 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fakes.kong_schema import (
-    ENTERPRISE_MODES,
-    PROTOCOLS,
-    expand_config,
-    flatten,
-    has_instance_name,
-    scoped_plugins,
-)
-
-BAD_JSON = object()
-MAX_PAGE = 1000
-NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
-
-
-@dataclass(frozen=True)
-class KongReply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-NOT_FOUND = KongReply(404, {"message": "Not found"})
-NOT_ALLOWED = KongReply(405, {"message": "Method not allowed"})
-
-
-def parse_body(raw: bytes) -> Any:
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return BAD_JSON
-
-
-def dump(body: Any) -> bytes:
-    return json.dumps(body).encode()
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
-
-
-def _schema_violation(errors: dict[str, Any]) -> KongReply:
-    lines = flatten(errors)
-    head = "schema violation" if len(lines) == 1 else f"{len(lines)} schema violations"
-    return KongReply(400, {"code": 2, "name": "schema violation", "message": f"{head} ({'; '.join(lines)})",
-                           "fields": errors})
-
-
-def _lua(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k}={_lua(v)}" for k, v in sorted(value.items())) + "}"
-    return "null" if value is None else json.dumps(value)
+from tests.fakes.kong_replies import NAME, NOT_ALLOWED, NOT_FOUND, KongReply, is_uuid, lua, page, schema_violation
+from tests.fakes.kong_schema import ENTERPRISE_MODES, PROTOCOLS, expand_config, has_instance_name, scoped_plugins
 
 
 class Store:
@@ -87,7 +29,7 @@ class Store:
         table = self.services if kind == "services" else self.routes
         if not rest:
             if method == "GET":
-                return self._page(list(table.values()), query, path, tags=True)
+                return page(list(table.values()), query, path, tags=True)
             if method == "POST":
                 return self._entity_write(kind, None, body, None, created=True)
             return NOT_ALLOWED
@@ -113,7 +55,7 @@ class Store:
             if len(rest) == 1:
                 if method == "GET":
                     mine = [r for r in self.routes.values() if (r["service"] or {}).get("id") == parent["id"]]
-                    return self._page(mine, query, path, tags=False)
+                    return page(mine, query, path, tags=False)
                 if method == "POST":
                     return self._entity_write("routes", None, body, parent, created=True)
                 return NOT_ALLOWED
@@ -148,16 +90,16 @@ class Store:
     def _entity_write(self, kind: str, key: str | None, body: Any, parent: dict[str, Any] | None, *,
                       created: bool, patch: bool = False) -> KongReply:
         if not isinstance(body, dict):
-            return _schema_violation({"@entity": ["expected a record"]})
+            return schema_violation({"@entity": ["expected a record"]})
         table = self.services if kind == "services" else self.routes
         existing = self._find(table, key) if key else None
         if patch and existing is None:
             return NOT_FOUND
         entity = dict(existing) if (existing and patch) else {}
         entity.update(body)
-        if key and not _is_uuid(key):
+        if key and not is_uuid(key):
             entity["name"] = key
-        entity["id"] = existing["id"] if existing else (key if key and _is_uuid(key) else str(uuid.uuid4()))
+        entity["id"] = existing["id"] if existing else (key if key and is_uuid(key) else str(uuid.uuid4()))
         errors: dict[str, Any] = {}
         if entity.get("name") is not None and not NAME.match(str(entity["name"])):
             errors["name"] = "invalid value: " + str(entity["name"])
@@ -178,13 +120,13 @@ class Store:
             service = entity.get("service")
             if service is not None and self._find(self.services, service.get("id") or service.get("name")) is None:
                 return KongReply(400, {"code": 4, "name": "foreign key violation", "fields": {"service": service},
-                                       "message": f"the foreign key '{_lua(service)}' does not reference an "
+                                       "message": f"the foreign key '{lua(service)}' does not reference an "
                                                   "existing 'services' entity."})
             entity.setdefault("service", None)
             entity.setdefault("protocols", ["http", "https"])
             entity.setdefault("paths", None)
         if errors:
-            return _schema_violation(errors)
+            return schema_violation(errors)
         entity.setdefault("tags", None)
         entity.setdefault("name", None)
         entity["created_at"] = existing["created_at"] if existing else int(time.time())
@@ -221,7 +163,7 @@ class Store:
                 items = list(self.plugins.values())
                 if parent is not None:
                     items = [p for p in items if (p.get(fk) or {}).get("id") == parent[1]["id"]]
-                return self._page(items, query, path, tags=parent is None)
+                return page(items, query, path, tags=parent is None)
             if method == "POST":
                 return self.plugin_write("POST", None, body, (parent[0], parent[1]["id"]) if parent else None)
             return NOT_ALLOWED
@@ -245,7 +187,7 @@ class Store:
     def plugin_write(self, method: str, key: str | None, body: Any, parent: tuple[str, str] | None) -> KongReply:
         """POST (key None), PUT (upsert by id, or by instance_name for a non-UUID key) or PATCH (deep merge)."""
         if not isinstance(body, dict):
-            return _schema_violation({"@entity": ["expected a record"]})
+            return schema_violation({"@entity": ["expected a record"]})
         if parent is not None:
             kind, parent_key = parent
             table = self.services if kind == "services" else self.routes
@@ -264,7 +206,7 @@ class Store:
                     config.get(name), dict) and name not in ("headers", "resource_attributes") else value
             merged.update({k: v for k, v in body.items() if k != "config"}, config=config)
             body, plugin_id = merged, existing["id"]
-        elif method == "PUT" and key and not _is_uuid(key):
+        elif method == "PUT" and key and not is_uuid(key):
             if not has_instance_name(self.mode):
                 return KongReply(400, {"code": 1, "name": "invalid primary key",
                                        "fields": {"id": "expected a valid UUID"},
@@ -310,12 +252,12 @@ class Store:
         if instance_name is not None and not NAME.match(str(instance_name)):
             errors["instance_name"] = "invalid value: " + str(instance_name)
         if errors:
-            return _schema_violation(errors)
+            return schema_violation(errors)
         for fk, table_name in (("service", "services"), ("route", "routes")):
             ref = scope[fk]
             if ref is not None and ref.get("id") not in (self.services if fk == "service" else self.routes):
                 return KongReply(400, {"code": 4, "name": "foreign key violation", "fields": {fk: ref},
-                                       "message": f"the foreign key '{_lua(ref)}' does not reference an existing "
+                                       "message": f"the foreign key '{lua(ref)}' does not reference an existing "
                                                   f"'{table_name}' entity."})
         entity: dict[str, Any] = {
             "id": plugin_id, "name": name, "config": config, "enabled": body.get("enabled", True) is not False,
@@ -334,7 +276,7 @@ class Store:
                 continue
             if {k: other[k] for k in tuple_key} == tuple_key:
                 return KongReply(409, {"code": 5, "name": "unique constraint violation", "fields": tuple_key,
-                                       "message": f"UNIQUE violation detected on '{_lua(tuple_key)}'"})
+                                       "message": f"UNIQUE violation detected on '{lua(tuple_key)}'"})
             if instance_name is not None and other.get("instance_name") == instance_name:
                 return KongReply(409, {"code": 5, "name": "unique constraint violation",
                                        "fields": {"instance_name": instance_name},
@@ -342,37 +284,3 @@ class Store:
                                                   f"'{{instance_name=\"{instance_name}\"}}'"})
         self.plugins[plugin_id] = entity
         return KongReply(201 if created else 200, entity)
-
-    # -- paging ----------------------------------------------------------------------------------------------------
-
-    def _page(self, items: list[dict[str, Any]], query: dict[str, str], path: str, *, tags: bool) -> KongReply:
-        wanted = query.get("tags") if tags else None
-        if wanted:
-            if "," in wanted and "/" in wanted:
-                return KongReply(400, {"code": 11, "name": "invalid options", "fields": {"tags": "invalid filter"},
-                                       "message": "invalid option (tags: cannot mix 'and' with 'or')"})
-            needed, any_of = (wanted.split("/"), True) if "/" in wanted else (wanted.split(","), False)
-            check = any if any_of else all
-            items = [item for item in items if check(tag in (item.get("tags") or []) for tag in needed)]
-        try:
-            size = int(query.get("size", "100"))
-        except ValueError:
-            size = 0
-        if not 1 <= size <= MAX_PAGE:
-            return KongReply(400, {"code": 9, "name": "invalid size", "fields": {},
-                                   "message": f"size must be an integer between 1 and {MAX_PAGE}"})
-        start = 0
-        if query.get("offset"):
-            try:
-                start = int(base64.urlsafe_b64decode(query["offset"]).decode().removeprefix("offset:"))
-            except ValueError:
-                return KongReply(400, {"code": 7, "name": "invalid offset", "fields": {},
-                                       "message": f"'{query['offset']}' is not a valid offset: bad base64 encoding"})
-        ordered = sorted(items, key=lambda item: item["id"])
-        page = ordered[start:start + size]
-        body: dict[str, Any] = {"data": page, "next": None}
-        if start + size < len(ordered):
-            offset = base64.urlsafe_b64encode(f"offset:{start + size}".encode()).decode()
-            extra = f"&tags={wanted}" if wanted else ""
-            body.update(offset=offset, next=f"{path}?offset={offset}&size={size}{extra}")
-        return KongReply(200, body)
