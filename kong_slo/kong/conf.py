@@ -95,8 +95,10 @@ def _uncomment(line: PhysicalLine, value: str) -> str:
 
 def _with_value(match: re.Match[str], head: str, value: str, line: PhysicalLine) -> str:
     """``head`` + separator + ``value``, keeping the line's trailing comment at its column when it has one."""
-    prefix = head + match.group("sep") + value
-    rest = match.group("rest")
+    sep, rest = match.group("sep"), match.group("rest")
+    if not rest.strip(LUA_SPACE) and sep.endswith("="):
+        sep += " "  # `key =` (unset) becomes `key = value`, not `key =value`
+    prefix = head + sep + value
     comment = TRAILING_COMMENT.search(rest)
     if comment is None:
         return prefix + line.ending

@@ -109,9 +109,8 @@ def _instrumentation_problems(items: tuple[str, ...]) -> list[str]:
 
 
 def format_rate(rate: float) -> str:
-    """``1`` → ``1.0``, ``0.25`` → ``0.25``: always a number Kong parses, never an int-looking ``1``."""
-    text = format(float(rate), ".15g")
-    return text if any(mark in text for mark in ".e") else f"{text}.0"
+    """``1`` → ``1.0``, ``0.25`` → ``0.25``: the shortest text that reads back as exactly the same number."""
+    return repr(float(rate))
 
 
 def parse_instrumentations(text: str) -> tuple[str, ...]:
