@@ -96,7 +96,7 @@ def unified_diff(before: str, after: str, name: str) -> str:
         return pieces if pieces[-1] else pieces[:-1]
 
     out = []
-    for line in difflib.unified_diff(lines(before), lines(after), f"a/{name}", f"b/{name}"):
+    for line in difflib.unified_diff(lines(before), lines(after), name, name):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
