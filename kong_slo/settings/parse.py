@@ -27,7 +27,7 @@ from kong_slo.settings.model import (
     StackSettings,
 )
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
-from kong_slo.settings.rules import check_target, check_version_wishes
+from kong_slo.settings.rules import check_sli_source, check_target, check_version_wishes
 
 TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
 COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress", "openGrpc", "instanceType",
@@ -62,6 +62,7 @@ def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
     settings = StackSettings(project, stack, target, aws_region, collector, kong, dynatrace, apis)
     check_target(settings, problems)
     check_version_wishes(settings, problems)
+    check_sli_source(settings, problems)
     if problems.lines:
         raise SettingsError(dict.fromkeys(problems.lines))
     return settings

@@ -27,6 +27,17 @@ def check_target(settings: StackSettings, problems: Problems) -> None:
                      "is required for target aws: the collector exports to Dynatrace")
 
 
+def check_sli_source(settings: StackSettings, problems: Problems) -> None:
+    """Dynatrace's service metrics apply Dynatrace's own failure detection (5xx), so ``failOn`` cannot change it."""
+    if settings.dynatrace is None or settings.dynatrace.sli_source != "service":
+        return
+    for index, api in enumerate(settings.apis):
+        if api.availability is not None and api.availability.fail_on != ("5xx",):
+            problems.add(f"{NAMESPACE}:apis[{index}].availability.failOn",
+                         f"{list(api.availability.fail_on)} needs {NAMESPACE}:dynatrace.sliSource: collector; with "
+                         "sliSource service Dynatrace's own failure detection decides (5xx fail)")
+
+
 def check_version_wishes(settings: StackSettings, problems: Problems) -> None:
     """When ``kong.version`` is given, refuse what that version cannot do, naming the version."""
     version = settings.kong.version

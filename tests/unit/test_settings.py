@@ -111,6 +111,9 @@ def test_secrets_never_show_in_repr() -> None:
                     "alerting": {"emails": ["a@b.io"], "burnRate": {"fastBurnThreshold": 1}}}},
      "kong-slo:dynatrace.alerting.burnRate.fastBurnThreshold: 1 must be at least 1.01"),
     ({"dynatrace": None}, "kong-slo:dynatrace.environmentUrl: is required for target aws"),
+    ({"dynatrace": {"environmentUrl": "https://abc.live.dynatrace.com", "apiToken": Secret(TOKEN),
+                    "sliSource": "service"}, "apis": [{"name": "A", "availability": {"failOn": ["5xx", "404"]}}]},
+     "kong-slo:apis[0].availability.failOn: ['5xx', '404'] needs kong-slo:dynatrace.sliSource: collector"),
 ])
 def test_each_problem_names_its_key(change: dict, expected: str) -> None:
     problems = problems_of(aws_config(**change))
