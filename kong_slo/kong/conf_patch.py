@@ -1,0 +1,146 @@
+"""``KongConfPatch``: switch Kong's tracing on in kong.conf on the Kong host, over SSH, during ``pulumi up``.
+
+Design. The Kong host runs Kong, not kong-slo (nor necessarily Python), so the patch is computed in the program
+with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies bytes around:
+
+1. ``<name>-read`` (remote ``Command``) prints the file base64-encoded, so CRLF endings, a missing final newline
+   and any byte survive the trip. It runs on create and again whenever the wanted settings, path or host change
+   (``triggers``). Its stdout is a secret: kong.conf may hold passwords.
+2. The program decodes it and patches it inside ``apply``; that only computes a string (no resource is declared
+   in ``apply``). In ``pulumi preview`` of a new stack the content is unknown, and so is the patch.
+3. ``<name>-write`` (remote ``Command``, after the read) receives the patched file base64-encoded on stdin, as
+   a secret. On the host it compares, and only when the content differs: keeps the pre-kong-slo file once as
+   ``PATH.kong-slo.orig``, the previous one as ``PATH.bak``, writes a copy with the same mode and owner next to
+   the file and renames it over (atomic), checks it with ``kong check`` when available (restoring ``PATH.bak``
+   if Kong refuses it), and runs the restart command. The same script runs on update, so a settings change
+   re-reads and re-patches without deleting anything first. An unchanged ``pulumi up`` runs no command.
+4. ``pulumi destroy`` runs the write command's ``delete``: when the file is still exactly what kong-slo wrote
+   (``PATH.kong-slo.applied``), it puts ``PATH.kong-slo.orig`` back and restarts Kong. If someone has edited the
+   file since, it refuses (the destroy stops with a message naming the original) rather than lose that edit.
+
+Files are written with ``sudo -n`` only when the SSH user cannot write them itself. The private key is passed
+as a Pulumi secret and stays one.
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+
+import pulumi
+from pulumi_command import remote
+
+from kong_slo.errors import KongSloError
+from kong_slo.kong.conf import KongConfError, patch_kong_conf
+from kong_slo.kong.tracing import TracingSettings
+from kong_slo.settings import SshSettings
+
+ENCODING = ("utf-8", "surrogateescape")
+DIAL_TIMEOUT_SECONDS = 15
+COMMAND_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m", delete="10m")
+
+_PRELUDE = r"""set -eu
+conf=$1; restart=$2
+dir=$(dirname -- "$conf")
+if [ -w "$conf" ] && [ -r "$conf" ] && [ -w "$dir" ]; then as_owner() { "$@"; }
+else as_owner() { sudo -n -- "$@"; }; fi
+restart_kong() { if command -v timeout >/dev/null 2>&1; then timeout 300 sh -c "$restart"; else sh -c "$restart"; fi; }
+replace_with() {  # replace_with SOURCE: same mode and owner as $conf, renamed over it in one step
+  as_owner cp -p -- "$conf" "$conf.kong-slo.new"
+  as_owner sh -c 'cat -- "$1" > "$2"' replace "$1" "$conf.kong-slo.new"
+  as_owner mv -f -- "$conf.kong-slo.new" "$conf"
+}
+"""
+
+APPLY_SCRIPT = _PRELUDE + r"""new=$(mktemp); trap 'rm -f "$new"' EXIT
+base64 -d > "$new"
+if as_owner cmp -s -- "$new" "$conf"; then echo "kong-slo: $conf already has the tracing settings"; exit 0; fi
+[ -e "$conf.kong-slo.orig" ] || as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
+as_owner cp -p -- "$conf" "$conf.bak"
+replace_with "$new"
+if command -v kong >/dev/null 2>&1 && ! as_owner kong check "$conf" >&2; then
+  replace_with "$conf.bak"
+  echo "kong-slo: kong check refused the patched $conf; the previous file is back in place" >&2; exit 1
+fi
+as_owner cp -p -- "$conf" "$conf.kong-slo.applied"
+restart_kong
+echo "kong-slo: tracing switched on in $conf (previous content in $conf.bak); Kong restarted"
+"""
+
+RESTORE_SCRIPT = _PRELUDE + r"""orig="$conf.kong-slo.orig"; applied="$conf.kong-slo.applied"
+if [ ! -e "$orig" ]; then echo "kong-slo: nothing to restore in $conf"; exit 0; fi
+if ! as_owner cmp -s -- "$conf" "$applied"; then
+  echo "kong-slo: $conf was edited after kong-slo patched it, so it is left as it is. Put the tracing lines" \
+       "back from $orig by hand, delete $orig and $applied, then run the destroy again." >&2
+  exit 1
+fi
+as_owner cp -p -- "$conf" "$conf.bak"
+replace_with "$orig"
+as_owner rm -f -- "$orig" "$applied"
+restart_kong
+echo "kong-slo: the tracing settings $conf had before kong-slo are back; Kong restarted"
+"""
+
+READ_SCRIPT = r"""set -eu
+if [ -r "$1" ]; then base64 < "$1"; else sudo -n -- cat -- "$1" | base64; fi
+"""
+
+
+def remote_script(script: str, *arguments: str) -> str:
+    """A command line that runs ``script`` under ``sh`` whatever the SSH user's login shell."""
+    return " ".join(["sh", "-c", shlex.quote(script), "kong-slo", *(shlex.quote(arg) for arg in arguments)])
+
+
+def decode_conf(stdout: str) -> str:
+    """kong.conf from the read command's base64 output (line breaks in the encoding are ignored)."""
+    return base64.b64decode("".join(stdout.split()), validate=True).decode(*ENCODING)
+
+
+def encode_conf(text: str) -> str:
+    return base64.b64encode(text.encode(*ENCODING)).decode("ascii")
+
+
+def patched_payload(stdout: str, tracing: TracingSettings, where: str = "kong.conf") -> str:
+    """What the write command gets on stdin: the patched kong.conf, base64-encoded.
+
+    Raises ``KongSloError`` naming ``where`` (``host:path``) and the line when the file is not kong.conf.
+    """
+    try:
+        return encode_conf(patch_kong_conf(decode_conf(stdout), tracing))
+    except KongConfError as error:
+        raise KongSloError(f"{where}:{error.line_no}: {error.reason}; kong.conf left unchanged") from None
+    except ValueError as error:
+        raise KongSloError(f"{where}: could not read the file back from the host ({error})") from None
+
+
+class KongConfPatch(pulumi.ComponentResource):
+    """Kong's kong.conf on one host, with the tracing ``tracing`` asks for; see the module docstring."""
+
+    def __init__(self, name: str, ssh: SshSettings, tracing: TracingSettings,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kongslo:kong:KongConfPatch", name, None, opts)
+        if not ssh.private_key.known:
+            raise KongSloError("kong-slo:kong.ssh.privateKey: the key is still encrypted; run through `pulumi up`")
+        connection = remote.ConnectionArgs(
+            host=ssh.host, user=ssh.user, port=ssh.port,
+            private_key=pulumi.Output.secret(ssh.private_key.reveal()),
+            per_dial_timeout=DIAL_TIMEOUT_SECONDS)
+        wanted = sorted(tracing.properties().items())
+        self.read = remote.Command(
+            f"{name}-read", connection=connection,
+            create=remote_script(READ_SCRIPT, ssh.conf_path), update=remote_script(READ_SCRIPT, ssh.conf_path),
+            triggers=[ssh.host, ssh.conf_path, *(f"{key}={value}" for key, value in wanted)],
+            logging=remote.Logging.STDERR,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"],
+                                        custom_timeouts=COMMAND_TIMEOUTS))
+        where = f"{ssh.host}:{ssh.conf_path}"
+        payload = pulumi.Output.secret(self.read.stdout.apply(lambda stdout: patched_payload(stdout, tracing, where)))
+        apply_command = remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command)
+        self.write = remote.Command(
+            f"{name}-write", connection=connection,
+            create=apply_command, update=apply_command,
+            delete=remote_script(RESTORE_SCRIPT, ssh.conf_path, ssh.restart_command),
+            stdin=payload, logging=remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.read], custom_timeouts=COMMAND_TIMEOUTS))
+        self.result = self.write.stdout
+        self.register_outputs({"confPath": ssh.conf_path, "result": self.result})

@@ -1,0 +1,230 @@
+"""``KongConfPatch``: its resources under Pulumi mocks, and its host scripts run for real with ``sh``."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from kong_slo.errors import KongSloError
+from kong_slo.kong.conf import read_kong_conf
+from kong_slo.kong.conf_patch import APPLY_SCRIPT, RESTORE_SCRIPT, KongConfPatch, decode_conf, patched_payload
+from kong_slo.kong.tracing import TracingSettings
+from kong_slo.secrets import Secret
+from kong_slo.settings import KongVersion, SshSettings
+from tests.program.mocks import ProgramMocks, RecordingMonitor, RegisteredResource
+
+KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSENTINEL-KEY-7f3a\n-----END OPENSSH PRIVATE KEY-----\n"
+SSH = SshSettings(host="10.0.1.10", user="ubuntu", port=22, private_key=Secret(KEY),
+                  conf_path="/etc/kong/kong.conf", restart_command="sudo systemctl restart kong")
+HOST_CONF = "database = postgres\r\npg_password = hunter2\r\n#tracing_sampling_rate = 0.01  # rate\r\n"
+COMMAND = "command:remote:Command"
+
+
+class HostMocks(ProgramMocks):
+    """The read command prints ``HOST_CONF`` base64-encoded, as ``base64`` would (76-column lines)."""
+
+    def __init__(self, *, preview: bool, conf: str) -> None:
+        super().__init__(region="eu-west-1", preview=preview)
+        self.conf = conf
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id, outputs = super().new_resource(args)
+        if args.typ == COMMAND and args.name.endswith("-read") and not self.preview:
+            encoded = base64.b64encode(self.conf.encode()).decode()
+            outputs["stdout"] = "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+        return resource_id, outputs
+
+
+class SecretPathMonitor(RecordingMonitor):
+    """Also records which nested input paths were secret (``connection.privateKey``)."""
+
+    def __init__(self, mocks: ProgramMocks) -> None:
+        super().__init__(mocks)
+        self.secret_paths: dict[str, set[str]] = {}
+        self.secret_outputs: dict[str, set[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        document = json_format.MessageToDict(request.object)
+        self.secret_paths[request.name] = set(_secret_paths(document, ""))
+        self.secret_outputs[request.name] = set(request.additionalSecretOutputs)
+        return super().RegisterResource(request)
+
+
+def _secret_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return [path.lstrip(".")]
+        return [found for key, item in value.items() for found in _secret_paths(item, f"{path}.{key}")]
+    return []
+
+
+def declare(build: Callable[[], Any], *, preview: bool = False,
+            conf: str = HOST_CONF) -> tuple[list[RegisteredResource], SecretPathMonitor]:
+    mocks = HostMocks(preview=preview, conf=conf)
+    monitor = SecretPathMonitor(mocks)
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project="kong-slo", stack="test", preview=preview, monitor=monitor)
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    _sync_await(run_pulumi_func(build))
+    return monitor.registered, monitor
+
+
+def by_name(resources: list[RegisteredResource], name: str) -> RegisteredResource:
+    return next(resource for resource in resources if resource.name == name)
+
+
+def test_resources_order_and_secrets() -> None:
+    resources, monitor = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()))
+    secret_paths = monitor.secret_paths
+    component = by_name(resources, "kong-conf")
+    read, write = by_name(resources, "kong-conf-read"), by_name(resources, "kong-conf-write")
+    assert component.type == "kongslo:kong:KongConfPatch"
+    assert (read.type, write.type) == (COMMAND, COMMAND)
+    assert read.parent == write.parent == component.urn
+    assert read.urn in write.dependencies, "the write waits for the read"
+    for command in (read, write):
+        # the SDK marks the whole connection secret because the key inside it is
+        assert secret_paths[command.name] & {"connection", "connection.privateKey"}
+        assert "connection" in command.secret_inputs
+        assert command.inputs["connection"]["host"] == "10.0.1.10"
+        assert KEY not in str({key: item for key, item in command.inputs.items() if key != "connection"})
+    assert "stdin" in write.secret_inputs, "the patched kong.conf may hold passwords"
+    assert "stdout" in monitor.secret_outputs["kong-conf-read"], "so does the file as read"
+    assert read.inputs["logging"] == "stderr", "the file's content never reaches the update log"
+    patched = decode_conf(write.inputs["stdin"])
+    assert read_kong_conf(patched)["tracing_sampling_rate"] == "1.0"
+    assert "tracing_instrumentations = all\r\n" in patched
+    assert write.inputs["create"] == write.inputs["update"], "a settings change re-applies, never deletes first"
+    assert "kong-slo.orig" in write.inputs["delete"]
+    assert "/etc/kong/kong.conf" in write.inputs["create"] and "'sudo systemctl restart kong'" in write.inputs["create"]
+    assert read.inputs["triggers"] == ["10.0.1.10", "/etc/kong/kong.conf", "tracing_instrumentations=all",
+                                       "tracing_sampling_rate=1.0"]
+    assert "hunter2" not in str(read.inputs) + write.inputs["create"] + write.inputs["delete"]
+
+
+def test_preview_declares_both_commands_with_the_content_unknown() -> None:
+    resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()), preview=True)
+    write = by_name(resources, "kong-conf-write")
+    assert not isinstance(write.inputs.get("stdin"), str), "nothing is known about the host file in preview"
+    assert {resource.name for resource in resources} == {"kong-conf", "kong-conf-read", "kong-conf-write"}
+
+
+def test_triggers_follow_the_wanted_settings() -> None:
+    tracing = TracingSettings(sampling_rate=0.5, kong_version=KongVersion(3, 1))
+    resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, tracing))
+    read = by_name(resources, "kong-conf-read")
+    assert "opentelemetry_tracing_sampling_rate=0.5" in read.inputs["triggers"]
+
+
+def test_an_encrypted_key_is_refused_before_any_command() -> None:
+    ssh = SshSettings(**{**SSH.__dict__, "private_key": Secret(None)})
+    with pytest.raises(KongSloError, match="privateKey"):
+        KongConfPatch.__init__(object.__new__(KongConfPatch), "kong-conf", ssh, TracingSettings())
+
+
+def test_an_unreadable_host_file_names_host_path_and_line() -> None:
+    stdout = base64.b64encode(b"a = 1\n[http]\n").decode()
+    with pytest.raises(KongSloError, match=r"10\.0\.1\.10:/etc/kong/kong\.conf:2: .*section"):
+        patched_payload(stdout, TracingSettings(), "10.0.1.10:/etc/kong/kong.conf")
+
+
+# --- the host scripts, run with the local sh against a temporary "host" --------------------------------------
+
+SH = shutil.which("sh")
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> dict[str, Path]:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    conf = etc / "kong.conf"
+    conf.write_bytes(HOST_CONF.encode())
+    conf.chmod(0o640)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    return {"conf": conf, "log": tmp_path / "restarts.log", "bin": bin_dir}
+
+
+def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_exit: int | None = None) -> \
+        subprocess.CompletedProcess[str]:
+    path = os.environ.get("PATH", "")
+    if kong_check_exit is not None:
+        fake_kong = host["bin"] / "kong"
+        fake_kong.write_text(f"#!/bin/sh\nexit {kong_check_exit}\n")
+        fake_kong.chmod(0o755)
+        path = f"{host['bin']}:{path}"
+    restart = f"echo restarted >> {host['log']}"
+    return subprocess.run([SH, "-c", script, "kong-slo", str(host["conf"]), restart], input=stdin, text=True,
+                          capture_output=True, env={**os.environ, "PATH": path}, timeout=60, check=False)
+
+
+def restarts(host: dict[str, Path]) -> int:
+    return host["log"].read_text().count("restarted") if host["log"].exists() else 0
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_apply_writes_once_keeps_backups_and_restarts_only_on_change(host: dict[str, Path]) -> None:
+    payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
+    first = run_script(APPLY_SCRIPT, host, payload)
+    assert first.returncode == 0, first.stderr
+    conf = host["conf"]
+    assert conf.read_bytes() == base64.b64decode(payload)
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o640
+    assert Path(f"{conf}.bak").read_bytes() == HOST_CONF.encode()
+    assert Path(f"{conf}.kong-slo.orig").read_bytes() == HOST_CONF.encode()
+    assert restarts(host) == 1
+    second = run_script(APPLY_SCRIPT, host, payload)
+    assert second.returncode == 0 and "already has" in second.stdout
+    assert restarts(host) == 1, "an unchanged file is not rewritten and Kong not restarted"
+    assert sorted(path.name for path in conf.parent.iterdir()) == [
+        "kong.conf", "kong.conf.bak", "kong.conf.kong-slo.applied", "kong.conf.kong-slo.orig"]
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_a_file_kong_check_refuses_is_rolled_back(host: dict[str, Path]) -> None:
+    payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
+    result = run_script(APPLY_SCRIPT, host, payload, kong_check_exit=1)
+    assert result.returncode == 1 and "kong check refused" in result.stderr
+    assert host["conf"].read_bytes() == HOST_CONF.encode()
+    assert restarts(host) == 0
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_restore_puts_the_original_back_after_settings_changed_twice(host: dict[str, Path]) -> None:
+    stdout = base64.b64encode(HOST_CONF.encode()).decode()
+    assert run_script(APPLY_SCRIPT, host, patched_payload(stdout, TracingSettings())).returncode == 0
+    current = base64.b64encode(host["conf"].read_bytes()).decode()
+    again = patched_payload(current, TracingSettings(sampling_rate=0.5))
+    assert run_script(APPLY_SCRIPT, host, again).returncode == 0
+    restored = run_script(RESTORE_SCRIPT, host)
+    assert restored.returncode == 0, restored.stderr
+    assert host["conf"].read_bytes() == HOST_CONF.encode()
+    assert restarts(host) == 3
+    assert sorted(path.name for path in host["conf"].parent.iterdir()) == ["kong.conf", "kong.conf.bak"]
+    assert run_script(RESTORE_SCRIPT, host).returncode == 0, "a second destroy finds nothing to do"
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_restore_refuses_to_overwrite_a_file_edited_since(host: dict[str, Path]) -> None:
+    stdout = base64.b64encode(HOST_CONF.encode()).decode()
+    assert run_script(APPLY_SCRIPT, host, patched_payload(stdout, TracingSettings())).returncode == 0
+    edited = host["conf"].read_bytes() + b"admin_listen = 127.0.0.1:8001\n"
+    host["conf"].write_bytes(edited)
+    result = run_script(RESTORE_SCRIPT, host)
+    assert result.returncode == 1 and "edited after kong-slo patched it" in result.stderr
+    assert host["conf"].read_bytes() == edited
+    assert restarts(host) == 1
