@@ -19,6 +19,7 @@ from pulumi.runtime import rpc
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.payload import (
+    OWNER_TAG,
     PLUGIN_NAME,
     drifted_keys,
     managed_view,
@@ -119,6 +120,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         with self._admin(props) as kong:
             version, body = _body(props, kong)
             occupant = _occupant(kong, kind, scope)
+            _refuse_foreign_owner(occupant, props["stack"], kind, scope)
             target = occupant["id"] if occupant else own_id
             try:
                 written = kong.put_plugin(kind, scope, target, body)
@@ -126,6 +128,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                 occupant = _occupant(kong, kind, scope) if error.status == 409 else None
                 if occupant is None or occupant["id"] == target:
                     raise
+                _refuse_foreign_owner(occupant, props["stack"], kind, scope)
                 target = occupant["id"]
                 written = kong.put_plugin(kind, scope, target, body)
         outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written)
@@ -259,6 +262,20 @@ def _drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     if not state or version is None:
         return False
     return bool(drifted_keys(managed_view(_desired(news, version)), state))
+
+
+def _refuse_foreign_owner(occupant: dict[str, Any] | None, stack: str, kind: str, scope: str) -> None:
+    """Adopt a plugin someone made by hand, never one another kong-slo stack manages: that stack would lose it,
+    and destroying this stack would delete it."""
+    if occupant is None:
+        return
+    prefix = f"{OWNER_TAG}-stack:"
+    owners = {tag[len(prefix):] for tag in occupant.get("tags") or () if str(tag).startswith(prefix)}
+    if owners and stack not in owners:
+        raise KongAdminError(
+            f"the opentelemetry plugin on {kind} {scope!r} belongs to kong-slo stack {sorted(owners)[0]!r}; "
+            f"stack {stack!r} will not take it over (point this stack at another Kong or workspace, or destroy "
+            "the other stack first)", status=409)
 
 
 def _occupant(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:

@@ -122,6 +122,19 @@ def test_a_plugin_already_in_the_scope_is_adopted_not_duplicated(kong: FakeKong)
     assert created.outs["managed"]["traces_endpoint"] == f"{COLLECTOR}/v1/traces"
 
 
+def test_a_plugin_of_another_kong_slo_stack_is_never_taken_over(kong: FakeKong) -> None:
+    endpoint = "traces_endpoint" if kong.version in ("3.9", "3.12") else "endpoint"
+    theirs = kong.add_plugin({"name": "opentelemetry", "config": {endpoint: "http://old:4318/v1/traces"},
+                              "tags": ["kong-slo", "kong-slo-stack:pr-12"]}, service="orders")
+    plugins = provider()
+    news = checked(plugins, kong.url, sampling_rate=sampling_for(kong.version))
+    kong.reset_counts()
+    with pytest.raises(KongAdminError, match="belongs to kong-slo stack 'pr-12'"):
+        plugins.create(news)
+    assert kong.writes == 0
+    assert only_plugin(kong)["tags"] == theirs["tags"]
+
+
 def test_a_plugin_appearing_between_look_and_write_is_adopted(kong: FakeKong,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     real = KongAdmin.scope_plugins
