@@ -60,7 +60,9 @@ def test_user_data_too_big_even_gzipped_declares_no_resource() -> None:
     rng = random.Random(7)
     names = ["".join(rng.choices(string.ascii_letters + string.digits, k=120)) for _ in range(600)]
     with pytest.raises(ProgramFailure) as failure:
-        run_program(_aws_config(apis=[{"name": name} for name in names]), stack="dev")
+        # Distinct thresholds: the collector config must name every API whose objective differs.
+        apis = [{"name": name, "latency": {"thresholdMs": 100 + index}} for index, name in enumerate(names)]
+        run_program(_aws_config(apis=apis), stack="dev")
     message = str(failure.value.error)
     assert isinstance(failure.value.error, pulumi.RunError)
     assert "16384" in message and "user data" in message

@@ -287,7 +287,7 @@ def test_config_change_changes_user_data_and_same_config_does_not() -> None:
     config = _base_config()
     first = run_program(config, stack="dev").one(INSTANCE).inputs
     again = run_program(copy.deepcopy(config), stack="dev").one(INSTANCE).inputs
-    config["kong-slo:apis"].append({"name": "Orders"})
+    config["kong-slo:apis"].append({"name": "Orders", "latency": {"thresholdMs": 250}})
     changed = run_program(config, stack="dev").one(INSTANCE).inputs
     assert _user_data(first) == _user_data(again)
     assert (first.get("userData"), first.get("userDataBase64")) == (again.get("userData"), again.get("userDataBase64"))
