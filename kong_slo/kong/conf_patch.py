@@ -123,7 +123,7 @@ class KongConfPatch(pulumi.ComponentResource):
             raise KongSloError("kong-slo:kong.ssh.privateKey: the key is still encrypted; run through `pulumi up`")
         connection = remote.ConnectionArgs(
             host=ssh.host, user=ssh.user, port=ssh.port,
-            private_key=pulumi.Output.secret(ssh.private_key.reveal()),
+            private_key=pulumi.Output.secret(ssh.private_key.reveal()), host_key=ssh.host_key,
             per_dial_timeout=DIAL_TIMEOUT_SECONDS)
         wanted = sorted(tracing.properties().items())
         self.read = remote.Command(

@@ -89,6 +89,8 @@ class SshSettings:
     private_key: Secret
     conf_path: str
     restart_command: str
+    host_key: str | None = None
+    """The host's public key (``ssh-ed25519 AAAA…``); when set, a host presenting another key is refused."""
 
 
 @dataclass(frozen=True)

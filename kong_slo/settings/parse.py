@@ -34,7 +34,7 @@ COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress",
                   "subnetId", "amiId", "publicIp", "traceSampling")
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
              "caBundle", "ssh")
-SSH_KEYS = ("host", "user", "port", "privateKey", "confPath", "restartCommand")
+SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
 DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
 ALERTING_KEYS = ("emails", "burnRate")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
@@ -174,8 +174,11 @@ def _ssh(node: Node | None) -> SshSettings | None:
     conf_path = node.string("confPath") or "/etc/kong/kong.conf"
     if not conf_path.startswith("/"):
         node.problem("confPath", f"{conf_path!r} is not an absolute path")
+    host_key = node.string("hostKey")
+    if host_key is not None and not re.match(r"^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$", host_key):
+        node.problem("hostKey", "is not a public key line such as 'ssh-ed25519 AAAA…' (ssh-keyscan prints them)")
     return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path,
-                       node.string("restartCommand") or "kong restart")
+                       node.string("restartCommand") or "kong restart", host_key)
 
 
 def _environment_url(node: Node) -> str | None:

@@ -130,6 +130,13 @@ def test_triggers_follow_the_wanted_settings() -> None:
     assert "opentelemetry_tracing_sampling_rate=0.5" in read.inputs["triggers"]
 
 
+def test_a_pinned_host_key_reaches_both_connections() -> None:
+    pinned = SshSettings(**{**SSH.__dict__, "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISENTINEL"})
+    resources, _ = declare(lambda: KongConfPatch("kong-conf", pinned, TracingSettings()))
+    for name in ("kong-conf-read", "kong-conf-write"):
+        assert by_name(resources, name).inputs["connection"]["hostKey"] == pinned.host_key
+
+
 def test_an_encrypted_key_is_refused_before_any_command() -> None:
     ssh = SshSettings(**{**SSH.__dict__, "private_key": Secret(None)})
     with pytest.raises(KongSloError, match="privateKey"):

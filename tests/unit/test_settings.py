@@ -94,6 +94,8 @@ def test_secrets_never_show_in_repr() -> None:
     ({"kong": {"adminUrl": "http://k:8001", "version": "2.8"}}, "kong-slo:kong.version: Kong 2.8 is not supported"),
     ({"kong": {"adminUrl": "http://k:8001", "ssh": {"host": "10.0.1.10"}}},
      "kong-slo:kong.ssh.privateKey: is required"),
+    ({"kong": {"adminUrl": "http://k:8001", "ssh": {"host": "h", "privateKey": Secret("k"), "hostKey": "AAAA"}}},
+     "kong-slo:kong.ssh.hostKey: is not a public key line"),
     ({"dynatrace": {"environmentUrl": "https://abc.apps.dynatrace.com", "apiToken": Secret(TOKEN)}},
      "'https://abc.live.dynatrace.com'"),
     ({"dynatrace": {"environmentUrl": "https://abc.live.dynatrace.com/api/v2", "apiToken": Secret(TOKEN)}},
