@@ -90,13 +90,13 @@ class CollectorHost(pulumi.ComponentResource):
             opts=child,
         )
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        aws.iam.RolePolicyAttachment(
+        session_manager = aws.iam.RolePolicyAttachment(
             f"{name}-ssm-core",
             role=role.name,
             policy_arn=partition.apply(lambda value: managed_policy_arn(value, SSM_CORE_POLICY)),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        read_token = aws.iam.RolePolicy(
             f"{name}-read-token",
             role=role.id,
             policy=parameter.arn.apply(lambda arn: json.dumps(token_read_policy(arn))),
@@ -144,7 +144,8 @@ class CollectorHost(pulumi.ComponentResource):
             user_data_replace_on_change=True,
             tags=named_tags,
             # A looked-up AMI moves whenever Canonical publishes; only a config change should roll the host.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter],
+            # The host reads the token at first boot: parameter and permissions must exist by then.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter, read_token, session_manager],
                                         ignore_changes=[] if collector.ami_id else ["ami"]),
         )
 

@@ -294,9 +294,11 @@ def test_config_change_changes_user_data_and_same_config_does_not() -> None:
     assert _user_data(first)[0] != _user_data(changed)[0]
 
 
-def test_token_parameter_is_replaced_delete_first_and_exists_before_the_host() -> None:
+def test_token_parameter_and_its_permission_exist_before_the_host() -> None:
     run = run_program(_base_config(), stack="dev")
     parameter = run.one(PARAMETER)
     assert parameter.delete_before_replace, "the parameter name is fixed, so a replacement must delete first"
-    assert parameter.urn in run.one(INSTANCE).dependencies
+    dependencies = run.one(INSTANCE).dependencies
+    assert parameter.urn in dependencies
+    assert run.one(ROLE_POLICY).urn in dependencies, "the host must not boot before it may read the token"
     assert parameter.inputs["name"] == "/kong-slo/dev/dynatrace-api-token"
