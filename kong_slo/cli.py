@@ -16,8 +16,9 @@ from kong_slo.errors import KongSloError, SettingsError
 
 COMMANDS = (
     "kong_slo.commands.validate",
-    "kong_slo.commands.status",
+    "kong_slo.commands.render",
     "kong_slo.commands.kong_conf",
+    "kong_slo.commands.status",
 )
 
 DESCRIPTION = """\

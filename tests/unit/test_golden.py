@@ -6,32 +6,16 @@ After an intended change, `make golden` (KONG_SLO_UPDATE_GOLDEN=1) rewrites them
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from kong_slo.render import render_cloud_init, render_collector_config, render_compose
-from kong_slo.settings import StackSettings, load_stack_file
+from kong_slo.artifacts import ARTIFACTS
+from kong_slo.settings import load_stack_file
 from tests.conftest import STACKS
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = os.environ.get("KONG_SLO_UPDATE_GOLDEN") == "1"
-
-
-def _cloud_init(settings: StackSettings) -> str | None:
-    if settings.target != "aws":
-        return None
-    return render_cloud_init(settings, token_parameter=f"/kong-slo/{settings.stack}/dynatrace-api-token",
-                             region=settings.aws_region or "")
-
-
-ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
-    "docker-compose.yml": render_compose,
-    "otel-collector-config.yaml": render_collector_config,
-    "cloud-init.yaml": _cloud_init,
-}
-"""Artifact file name → how a stack renders it (``None``: not produced for that stack)."""
 
 
 def _stack(path: Path) -> str:

@@ -1,0 +1,96 @@
+"""Everything a stack would deploy, as files for review (``kong-slo render``) or for manual use (pure).
+
+Secrets appear only as references (``${env:DT_API_TOKEN}``, the SSM parameter name), never as values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from kong_slo.infra.aws_plan import token_parameter_name
+from kong_slo.infra.local_endpoints import LocalEndpoints
+from kong_slo.kong.payload import otlp_urls, plugin_id, plugin_payload, scope_of, wants_logs
+from kong_slo.kong.tracing import tracing_env, tracing_for_stack
+from kong_slo.render import OTLP_HTTP_PORT, render_cloud_init, render_collector_config, render_compose
+from kong_slo.settings import KongVersion, StackSettings
+from kong_slo.slo import slo_definitions, slo_payload
+
+ASSUMED_KONG_VERSION = KongVersion(3, 9)
+"""The plugin shape rendered when ``kong.version`` is not set (``pulumi up`` asks Kong itself)."""
+COLLECTOR_PLACEHOLDER = f"http://COLLECTOR_PRIVATE_IP:{OTLP_HTTP_PORT}"
+"""Stands for the AWS host's address until it exists: `pulumi stack output otlp_http_url` gives it."""
+
+
+def collector_url_for_kong(settings: StackSettings) -> str:
+    """How Kong reaches the collector, as far as the stack file tells."""
+    if settings.kong.collector_url:
+        return settings.kong.collector_url
+    if settings.target == "local":
+        return LocalEndpoints().collector_internal
+    return COLLECTOR_PLACEHOLDER
+
+
+def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
+    """The Admin API requests that register one ``opentelemetry`` plugin per API."""
+    version = settings.kong.version or ASSUMED_KONG_VERSION
+    collector = collector_url_for_kong(settings)
+    urls = otlp_urls(collector)
+    prefix = f"/{settings.kong.workspace}" if settings.kong.workspace else ""
+    requests: list[dict[str, Any]] = []
+    for api in settings.apis:
+        kind, scope = scope_of(api)
+        identifier = plugin_id(settings.stack, kind, scope, settings.kong.workspace)
+        body = plugin_payload(api, stack=settings.stack, traces_url=urls.traces,
+                              logs_url=urls.logs if wants_logs(settings.kong.export_logs, version) else None,
+                              sampling_rate=api.sampling_rate, version=version)
+        requests.append({"api": api.name, "method": "PUT",
+                         "path": f"{prefix}/{kind}s/{scope}/plugins/{identifier}", "body": body})
+    return {
+        "adminUrl": settings.kong.admin_url,
+        "kongVersion": str(version),
+        "kongVersionAssumed": settings.kong.version is None,
+        "collectorUrl": collector,
+        "requests": requests,
+    }
+
+
+def slo_requests(settings: StackSettings) -> list[dict[str, Any]]:
+    """The classic SLO API bodies, one per enabled objective."""
+    return [{"api": definition.api, "objective": definition.objective, "method": "POST", "path": "/api/v2/slo",
+             "body": slo_payload(definition)} for definition in slo_definitions(settings)]
+
+
+def kong_env(settings: StackSettings) -> str:
+    """Kong's tracing settings as ``KONG_*`` variables, for Kong in a container (an env file)."""
+    lines = ["# Kong tracing for SLO-grade span metrics; add to Kong's container environment."]
+    lines += [f"{key}={value}" for key, value in tracing_env(tracing_for_stack(settings)).items()]
+    return "\n".join(lines) + "\n"
+
+
+def _json(document: Any) -> str:
+    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+
+
+def _cloud_init(settings: StackSettings) -> str | None:
+    if settings.target != "aws":
+        return None
+    return render_cloud_init(settings, token_parameter=token_parameter_name(settings), region=settings.aws_region or "")
+
+
+ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
+    "docker-compose.yml": render_compose,
+    "otel-collector-config.yaml": render_collector_config,
+    "cloud-init.yaml": _cloud_init,
+    "kong-plugins.json": lambda settings: _json(kong_plugin_requests(settings)),
+    "slos.json": lambda settings: _json(slo_requests(settings)),
+    "kong.env": kong_env,
+}
+"""File name → how a stack renders it; ``None`` when that stack has no such file (cloud-init off AWS)."""
+
+
+def render_all(settings: StackSettings) -> dict[str, str]:
+    """Every artifact the stack produces, by file name."""
+    files = {name: render(settings) for name, render in ARTIFACTS.items()}
+    return {name: text for name, text in files.items() if text is not None}
