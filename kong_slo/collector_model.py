@@ -26,6 +26,10 @@ COLLECTOR_UID = 10001
 TOKEN_ENV_VAR = "DT_API_TOKEN"
 TOKEN_ENV_FILE = "collector.env"
 """The env file holding ``DT_API_TOKEN=...``, next to docker-compose.yml; never rendered, only referenced."""
+TOKEN_FILE = "/etc/otelcol/dynatrace-api-token"
+"""On the local stack the token is a read-only file in the container (no container environment holds it)."""
+LOCAL_TOKEN_SOURCE = "dynatrace-api-token"
+"""The token file next to docker-compose.yml when the local stack runs through Compose."""
 
 CONTAINER_MEMORY_MIB = 1024
 MEMORY_LIMIT_MIB = 800
@@ -218,6 +222,16 @@ class CollectorModel:
     @property
     def persistent_queue(self) -> bool:
         return self.otlp_endpoint is not None
+
+    @property
+    def token_file(self) -> str | None:
+        """Where the container reads the token from a file (local), or ``None`` (aws: an env file)."""
+        return TOKEN_FILE if self.loopback_only and self.otlp_endpoint is not None else None
+
+    @property
+    def token_reference(self) -> str:
+        """How the collector config refers to the token: never the value itself."""
+        return f"${{file:{TOKEN_FILE}}}" if self.token_file else f"${{env:{TOKEN_ENV_VAR}}}"
 
 
 def collector_model(settings: StackSettings) -> CollectorModel:

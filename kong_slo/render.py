@@ -23,6 +23,7 @@ from kong_slo.collector_model import (
     DYNATRACE_COMPONENTS,
     GOMEMLIMIT_MIB,
     HEALTH_PORT,
+    LOCAL_TOKEN_SOURCE,
     MEMORY_LIMIT_MIB,
     MEMORY_SPIKE_MIB,
     OTLP_GRPC_PORT,
@@ -30,6 +31,7 @@ from kong_slo.collector_model import (
     QUEUE_DIRECTORY,
     TOKEN_ENV_FILE,
     TOKEN_ENV_VAR,
+    TOKEN_FILE,
     collector_model,
     components_outside,
     ottl_string,
@@ -46,6 +48,7 @@ __all__ = [
     "QUEUE_DIRECTORY",
     "TOKEN_ENV_FILE",
     "TOKEN_ENV_VAR",
+    "TOKEN_FILE",
     "render_cloud_init",
     "render_collector_config",
     "render_compose",
@@ -97,7 +100,7 @@ def _environment() -> jinja2.Environment:
         GOMEMLIMIT_MIB=GOMEMLIMIT_MIB, HEALTH_PORT=HEALTH_PORT, INIT_IMAGE=INIT_IMAGE,
         MEMORY_LIMIT_MIB=MEMORY_LIMIT_MIB, MEMORY_SPIKE_MIB=MEMORY_SPIKE_MIB, OTLP_GRPC_PORT=OTLP_GRPC_PORT,
         OTLP_HTTP_PORT=OTLP_HTTP_PORT, QUEUE_DIRECTORY=QUEUE_DIRECTORY, SERVICE_UNIT=SERVICE_UNIT,
-        TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR,
+        TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR, LOCAL_TOKEN_SOURCE=LOCAL_TOKEN_SOURCE,
     )
     return environment
 

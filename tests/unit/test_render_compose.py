@@ -11,8 +11,16 @@ from typing import Any
 import pytest
 import yaml
 
-from kong_slo.collector_model import COLLECTOR_UID, QUEUE_DIRECTORY, TOKEN_ENV_FILE
-from kong_slo.render import COLLECTOR_CONFIG_PATH, HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, render_compose
+from kong_slo.collector_model import COLLECTOR_UID, LOCAL_TOKEN_SOURCE, QUEUE_DIRECTORY, TOKEN_ENV_FILE
+from kong_slo.render import (
+    COLLECTOR_CONFIG_PATH,
+    HEALTH_PORT,
+    OTLP_GRPC_PORT,
+    OTLP_HTTP_PORT,
+    TOKEN_FILE,
+    render_collector_config,
+    render_compose,
+)
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, load_stack_file
 from tests.conftest import STACKS
@@ -41,6 +49,7 @@ def write_project(directory: Path, compose_text: str) -> Path:
     (directory / "docker-compose.yml").write_text(compose_text, encoding="utf-8")
     (directory / "otel-collector-config.yaml").write_text("receivers: {}\n", encoding="utf-8")
     (directory / TOKEN_ENV_FILE).write_text("DT_API_TOKEN=dt0c01.TEST.TEST\n", encoding="utf-8")
+    (directory / LOCAL_TOKEN_SOURCE).write_text("dt0c01.TEST.TEST\n", encoding="utf-8")
     return directory
 
 
@@ -166,6 +175,11 @@ def test_without_dynatrace_there_is_no_env_file_and_no_queue() -> None:
     assert "volumes" not in document
 
 
-def test_local_with_dynatrace_reads_the_token_from_the_env_file_too() -> None:
+def test_local_with_dynatrace_mounts_the_token_as_a_read_only_file_not_an_environment() -> None:
     service = yaml.safe_load(render_compose(VARIANTS["local-dynatrace"]))["services"]["otel-collector"]
-    assert service["env_file"] == [TOKEN_ENV_FILE]
+    assert "env_file" not in service
+    assert {"type": "bind", "source": f"./{LOCAL_TOKEN_SOURCE}", "target": TOKEN_FILE,
+            "read_only": True} in service["volumes"]
+    config = yaml.safe_load(render_collector_config(VARIANTS["local-dynatrace"]))
+    headers = config["exporters"]["otlphttp/dynatrace"]["headers"]
+    assert headers == {"Authorization": f"Api-Token ${{file:{TOKEN_FILE}}}"}
