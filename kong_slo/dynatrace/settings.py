@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, api_base, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import SloDefinition, burn_rate_metric
@@ -207,7 +208,7 @@ def error_message_from_item(item: dict[str, Any], what: str) -> str:
     return line + (f" ({'; '.join(violations)})" if violations else "")
 
 
-class SettingsObject(Resource, module="dynatrace", name="SettingsObject"):
+class SettingsObject(DynamicResource, module="dynatrace", name="SettingsObject"):
     """One Settings 2.0 object in the environment scope, found again by ``external_id``."""
 
     object_id: pulumi.Output[str]

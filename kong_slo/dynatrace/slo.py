@@ -15,8 +15,9 @@ import re
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, api_base, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import METRIC_NAME_PATTERN
@@ -184,7 +185,7 @@ def _id_from_location(location: str | None, what: str) -> str:
     return slo_id
 
 
-class ServiceLevelObjective(Resource, module="dynatrace", name="ServiceLevelObjective"):
+class ServiceLevelObjective(DynamicResource, module="dynatrace", name="ServiceLevelObjective"):
     """A classic Dynatrace SLO. ``payload`` is ``kong_slo.slo.slo_payload(...)``; the token comes from the
     ``kong-slo:dynatrace`` stack config (``apiToken``) or ``DT_API_TOKEN``, never from inputs."""
 

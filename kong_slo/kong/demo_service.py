@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
+from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.admin import KongAdmin
 from kong_slo.kong.payload import ownership_tags
@@ -58,7 +59,7 @@ class KongRouteProvider(dynamic.ResourceProvider):
             kong.delete_service(props["service"])
 
 
-class KongRoute(dynamic.Resource, module="kong", name="KongRoute"):
+class KongRoute(DynamicResource, module="kong", name="KongRoute"):
     """A Kong service named ``service`` proxying to ``upstream_url``, with the route ``route`` on ``path``."""
 
     service_id: pulumi.Output[str]

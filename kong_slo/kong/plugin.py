@@ -16,6 +16,7 @@ import pulumi
 from pulumi import dynamic
 from pulumi.runtime import rpc
 
+from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.payload import (
@@ -168,7 +169,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                          ca_bundle=self._ca_bundle, policy=self._policy)
 
 
-class OpenTelemetryPlugin(dynamic.Resource, module="kong", name="OpenTelemetryPlugin"):
+class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlugin"):
     """The ``opentelemetry`` plugin of one API: service (or route) scope, ``service.name`` = the API name,
     traces (and, on 3.8+, logs) to the collector, ownership tags ``kong-slo`` and ``kong-slo-stack:<stack>``.
     """
