@@ -11,30 +11,33 @@ except KongSloError as error:
     # RunError ends the program with the message alone; every problem is named by its config key.
     raise pulumi.RunError(str(error)) from None
 
+from kong_slo.infra.collector import deploy_collector
+from kong_slo.kong.conf_patch import KongConfPatch
+from kong_slo.kong.plugin import declare_plugins
+from kong_slo.kong.tracing import tracing_for_stack
+from kong_slo.slo import slo_definitions
+
+try:
+    collector = deploy_collector(settings)
+except KongSloError as error:
+    raise pulumi.RunError(str(error)) from None
+
+if settings.kong.ssh is not None:
+    KongConfPatch("kong-conf", settings.kong.ssh, tracing_for_stack(settings))
+
+plugins = declare_plugins(settings, collector.collector_url,
+                          opts=pulumi.ResourceOptions(depends_on=collector.kong_ready))
+
 pulumi.export("target", settings.target)
 pulumi.export("apis", [api.name for api in settings.apis])
+for key, value in collector.exports.items():
+    pulumi.export(key, value)
+pulumi.export("kong_plugins", {name: plugin.plugin_id for name, plugin in plugins.items()})
+pulumi.export("kong_plugins_adopted", {name: plugin.adopted for name, plugin in plugins.items()})
 
-if settings.target == "aws":
-    from kong_slo.infra.aws import CollectorHost
+if settings.dynatrace is not None:
+    from kong_slo.dynatrace.component import DynatraceSlos
 
-    try:
-        collector = CollectorHost("collector", settings)
-    except KongSloError as error:
-        raise pulumi.RunError(str(error)) from None
-    pulumi.export("collector_instance_id", collector.instance_id)
-    pulumi.export("collector_private_ip", collector.private_ip)
-    if collector.public_ip is not None:
-        pulumi.export("collector_public_ip", collector.public_ip)
-    pulumi.export("collector_security_group_id", collector.security_group_id)
-    pulumi.export("collector_token_parameter", collector.token_parameter)
-    traces_url, logs_url = collector.traces_url, collector.logs_url
-    pulumi.export("otlp_http_url", collector.otlp_http_url)
-    pulumi.export("traces_url", traces_url)
-    pulumi.export("logs_url", logs_url)
-else:
-    # Local target: the LocalGateway component (kong_slo.infra.local) goes here and provides
-    # traces_url / logs_url for the Kong wiring below.
-    traces_url = logs_url = None
-
-# Kong: the kong.conf patch (kong.ssh) and one OpenTelemetry plugin per API, pointed at traces_url / logs_url.
-# Dynatrace: one SLO per objective, burn-rate alerts and e-mail notification (when settings.dynatrace).
+    slos = DynatraceSlos("slos", project=settings.project, stack=settings.stack, dynatrace=settings.dynatrace,
+                         definitions=slo_definitions(settings))
+    pulumi.export("slo_ids", slos.slo_ids)

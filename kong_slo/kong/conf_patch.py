@@ -91,9 +91,10 @@ def remote_script(script: str, *arguments: str) -> str:
     return " ".join(["sh", "-c", shlex.quote(script), "kong-slo", *(shlex.quote(arg) for arg in arguments)])
 
 
-def decode_conf(stdout: str) -> str:
-    """kong.conf from the read command's base64 output (line breaks in the encoding are ignored)."""
-    return base64.b64decode("".join(stdout.split()), validate=True).decode(*ENCODING)
+def decode_conf(stdout: str | None) -> str:
+    """kong.conf from the read command's base64 output (line breaks in the encoding are ignored; an empty
+    file prints nothing)."""
+    return base64.b64decode("".join((stdout or "").split()), validate=True).decode(*ENCODING)
 
 
 def encode_conf(text: str) -> str:

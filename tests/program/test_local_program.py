@@ -1,0 +1,114 @@
+"""The local stack under Pulumi mocks: containers, ports, uploads, Kong services and plugins, no leaked secret."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kong_slo.render import COLLECTOR_CONFIG_PATH, TOKEN_FILE, render_collector_config
+from tests.program.mocks import ProgramRun, read_config, run_program, settings_of
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTAINER = "docker:index/container:Container"
+NETWORK = "docker:index/network:Network"
+VOLUME = "docker:index/volume:Volume"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+PLUGIN = "pulumi-python:dynamic/kong:OpenTelemetryPlugin"
+ROUTE = "pulumi-python:dynamic/kong:KongRoute"
+SLO = "pulumi-python:dynamic/dynatrace:ServiceLevelObjective"
+DYNATRACE = {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": {"secure": "v1:x"}}
+
+
+def local_config(**overrides: Any) -> dict[str, Any]:
+    config = copy.deepcopy(read_config(ROOT / "stacks" / "Pulumi.local.yaml"))
+    config.update(overrides)
+    return config
+
+
+def container(run: ProgramRun, role: str) -> dict[str, Any]:
+    (found,) = [resource for resource in run.of_type(CONTAINER) if resource.name == f"local-{role}"]
+    return found.inputs
+
+
+@pytest.fixture(scope="module")
+def local_run() -> ProgramRun:
+    return run_program(local_config(), stack="local")
+
+
+def test_the_whole_chain_runs_on_one_private_network(local_run: ProgramRun) -> None:
+    (network,) = local_run.of_type(NETWORK)
+    names = {resource.name for resource in local_run.of_type(CONTAINER)}
+    assert names == {"local-postgres", "local-kong-migrations", "local-kong", "local-collector", "local-upstream"}
+    for role in ("postgres", "kong", "collector", "upstream"):
+        assert container(local_run, role)["networksAdvanced"][0]["name"] == network.inputs["name"]
+    assert container(local_run, "collector")["networksAdvanced"][0]["aliases"] == ["otel-collector"]
+
+
+def test_only_loopback_ports_are_published(local_run: ProgramRun) -> None:
+    published = {(role, port["internal"], port["ip"]) for role in ("kong", "collector", "postgres", "upstream")
+                 for port in container(local_run, role).get("ports") or []}
+    assert {(role, internal) for role, internal, _ in published} == {
+        ("kong", 8000), ("kong", 8001), ("collector", 4318), ("collector", 13133)}
+    assert {ip for _, _, ip in published} == {"127.0.0.1"}
+
+
+def test_kong_traces_every_request_and_waits_for_its_migrations(local_run: ProgramRun) -> None:
+    kong = container(local_run, "kong")
+    assert "KONG_TRACING_INSTRUMENTATIONS=all" in kong["envs"]
+    assert "KONG_TRACING_SAMPLING_RATE=1.0" in kong["envs"]
+    images = {resource.name: resource.inputs["name"] for resource in local_run.of_type(IMAGE)}
+    assert images["local-kong-image"] == "kong:3.9", "the stack's kong.version picks the image"
+    (kong_resource,) = [resource for resource in local_run.of_type(CONTAINER) if resource.name == "local-kong"]
+    migrations = next(resource for resource in local_run.of_type(CONTAINER) if resource.name == "local-kong-migrations")
+    assert migrations.urn in kong_resource.dependencies
+    assert migrations.inputs["mustRun"] is False
+
+
+def test_the_collector_gets_the_rendered_config(local_run: ProgramRun) -> None:
+    uploads = container(local_run, "collector")["uploads"]
+    settings = settings_of(local_config(), stack="local")
+    assert uploads == [{"file": COLLECTOR_CONFIG_PATH, "content": render_collector_config(settings)}]
+    assert "debug" in uploads[0]["content"]
+
+
+def test_each_api_gets_a_service_route_and_a_plugin_after_them(local_run: ProgramRun) -> None:
+    routes = {resource.inputs["service"]: resource for resource in local_run.of_type(ROUTE)}
+    plugins = {resource.inputs["api_name"]: resource for resource in local_run.of_type(PLUGIN)}
+    assert set(routes) == set(plugins) == {"HealthService", "Orders"}
+    for name, plugin in plugins.items():
+        assert routes[name].inputs["path"] == f"/{name.lower()}"
+        assert routes[name].inputs["upstream_url"] == "http://upstream:8080"
+        assert routes[name].urn in plugin.dependencies
+        assert plugin.inputs["collector_url"] == "http://otel-collector:4318"
+        assert plugin.inputs["admin_url"] == "http://127.0.0.1:8001"
+        assert plugin.inputs["service"] == name and plugin.inputs.get("route") is None
+    assert local_run.of_type(SLO) == []
+
+
+def test_outputs_say_where_to_call_and_how_to_watch(local_run: ProgramRun) -> None:
+    assert local_run.output("proxy_urls") == {"HealthService": "http://127.0.0.1:8000/healthservice/get",
+                                              "Orders": "http://127.0.0.1:8000/orders/get"}
+    assert local_run.output("collector_health_url") == "http://127.0.0.1:13133/"
+    assert local_run.output("watch_telemetry") == "docker logs -f kong-slo-local-collector"
+
+
+def test_with_dynatrace_the_token_is_a_secret_file_never_an_env_or_output() -> None:
+    run = run_program(local_config(**{"kong-slo:dynatrace": DYNATRACE}), stack="local")
+    (token,) = run.secrets.values()
+    collector = container(run, "collector")
+    files = {upload["file"]: upload for upload in collector["uploads"]}
+    assert files[TOKEN_FILE]["content"] == token and files[TOKEN_FILE]["permissions"] == "0400"
+    assert f"${{file:{TOKEN_FILE}}}" in files[COLLECTOR_CONFIG_PATH]["content"]
+    for resource in run.of_type(CONTAINER):
+        assert token not in json.dumps(resource.inputs.get("envs") or []), resource.name
+    assert all(token not in json.dumps(output.value) for output in run.outputs.values())
+    (queue,) = run.of_type(VOLUME)
+    assert collector["volumes"] == [{"volumeName": queue.inputs["name"],
+                                     "containerPath": "/var/lib/otelcol/file_storage"}]
+    (collector_resource,) = [resource for resource in run.of_type(CONTAINER) if resource.name == "local-collector"]
+    assert "uploads" in collector_resource.secret_inputs, "the token file is stored encrypted in the state"
+    assert len(run.of_type(SLO)) == 4
