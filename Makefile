@@ -12,7 +12,7 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: help setup up preview destroy teardown render validate test test-live golden lint
+.PHONY: help setup up preview destroy teardown render validate test test-live golden lint bench
 
 help:
 	@echo "make up [STACK=local]      deploy a stack (needs the Pulumi CLI)"
@@ -21,7 +21,9 @@ help:
 	@echo "make render [STACK=…]      write what the stack would deploy to out/STACK"
 	@echo "make test                  lint and run the whole test suite"
 	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
+	@echo "make teardown STACK=pr-N   destroy and remove a test stack (refuses: $(PROTECTED_STACKS))"
 	@echo "make golden                regenerate the golden files after an intended change"
+	@echo "make bench                 print the benchmark figures (program evaluation, API calls)"
 
 $(BIN)/.installed: pyproject.toml requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,11 +85,16 @@ render: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# The live suite needs a real Kong / Dynatrace (see README: Live tests); `make test-live` runs it.
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/live
 
 test-live: setup
 	$(BIN)/python -m pytest tests/live -m live -rs
+
+bench: setup
+	$(BIN)/python benchmarks/program_eval.py
+	$(BIN)/python benchmarks/api_calls.py
 
 golden: setup
 	KONG_SLO_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_golden.py -q
