@@ -8,6 +8,7 @@ never part of a URL, a log line or an error message.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,14 @@ RESET_MICROSECONDS_ABOVE = 1e14
 
 class DynatraceError(ApiError):
     """Dynatrace answered with an error; the message lists its ``constraintViolations``."""
+
+
+class OutcomeUnknown(DynatraceError):
+    """A create got no usable answer (timeout, dropped connection, 5xx): the object may or may not exist now."""
+
+
+DISABLED_SLO = "disabled SLO"
+"""Dynatrace refuses ``GET /slo/{id}`` for a disabled SLO ("Cannot access a disabled SLO.")."""
 
 
 def api_base(environment_url: str) -> str:
@@ -98,6 +107,28 @@ class DynatraceClient:
         return send(self.session, method, f"{self.base}{path}", policy=self.policy, wait_hint=rate_limit_wait,
                     describe=what, **kwargs)
 
+    def post_once(self, path: str, body: Any, *, what: str) -> requests.Response:
+        """POST a create, which Dynatrace does not make idempotent, without ever repeating it blindly.
+
+        429 is retried (Dynatrace refused the request before acting on it). A timeout, a dropped connection
+        or a 5xx raises ``OutcomeUnknown``: the caller looks the object up before posting again.
+        """
+        self.calls += 1
+        once = dataclasses.replace(self.policy, attempts=1)
+        for attempt in range(self.policy.attempts):
+            try:
+                response = send(self.session, "POST", f"{self.base}{path}", policy=once, describe=what, json=body)
+            except ApiError as error:
+                raise OutcomeUnknown(str(error)) from None
+            if response.status_code >= 500:
+                raise OutcomeUnknown(error_message(response, what), status=response.status_code)
+            if response.status_code != 429 or attempt + 1 == self.policy.attempts:
+                return response
+            hinted = rate_limit_wait(response)
+            self.policy.sleep(self.policy.backoff(attempt) if hinted is None
+                              else min(hinted, self.policy.max_delay * 2))
+        raise AssertionError("unreachable")
+
     def expect(self, response: requests.Response, what: str, *ok: int) -> requests.Response:
         if response.status_code not in ok:
             raise DynatraceError(error_message(response, what), status=response.status_code,
@@ -130,16 +161,19 @@ class DynatraceClient:
         return any(slo.get("id") == slo_id for slo in self.list_slos(f"id({_quoted(slo_id)})"))
 
     def get_slo(self, slo_id: str) -> dict[str, Any] | None:
-        """The SLO, or None when it does not exist (404)."""
+        """The SLO, or None when it does not exist (404). A disabled SLO, which Dynatrace will not read by id,
+        comes from the list instead."""
         what = f"read SLO {slo_id}"
         response = self.request("GET", f"/slo/{quote(slo_id, safe='')}", what=what)
         if response.status_code == 404:
             return None
+        if response.status_code == 400 and DISABLED_SLO in error_message(response, what):
+            return next((slo for slo in self.list_slos(f"id({_quoted(slo_id)})") if slo.get("id") == slo_id), None)
         return self.expect(response, what, 200).json()
 
     def create_slo(self, payload: dict[str, Any]) -> requests.Response:
-        """POST the SLO; returns the raw response (201 carries the id in ``Location``)."""
-        return self.request("POST", "/slo", json=payload, what=f"create SLO {payload.get('name')!r}")
+        """POST the SLO once (see ``post_once``); a 201 carries the id in ``Location``."""
+        return self.post_once("/slo", payload, what=f"create SLO {payload.get('name')!r}")
 
     def update_slo(self, slo_id: str, payload: dict[str, Any]) -> requests.Response:
         return self.request("PUT", f"/slo/{quote(slo_id, safe='')}", json=payload,
@@ -173,8 +207,9 @@ class DynatraceClient:
             params = {"nextPageKey": next_key}
 
     def create_settings(self, schema_id: str, external_id: str, value: dict[str, Any]) -> requests.Response:
+        """POST one object once (see ``post_once``); the answer is an array with one item."""
         body = [{"schemaId": schema_id, "scope": "environment", "externalId": external_id, "value": value}]
-        return self.request("POST", "/settings/objects", json=body, what=f"create {schema_id} {external_id!r}")
+        return self.post_once("/settings/objects", body, what=f"create {schema_id} {external_id!r}")
 
     def get_settings(self, object_id: str) -> dict[str, Any] | None:
         what = f"read settings object {object_id}"

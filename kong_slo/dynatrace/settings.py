@@ -20,7 +20,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
-from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, api_base, error_message
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, api_base, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import SloDefinition, burn_rate_metric
 
@@ -172,23 +172,37 @@ class SettingsObjectProvider(DynatraceProvider):
         return object_id
 
     def _post(self, client: DynatraceClient, schema_id: str, ext_id: str, value: dict[str, Any]) -> str:
-        what = f"create {schema_id} {ext_id!r}"
+        unknown = 0
         for attempt in range(self.create_attempts):
-            response = client.create_settings(schema_id, ext_id, value)
-            items = _json_list(response)
-            item = items[0] if items else {}
-            if response.status_code in (200, 207) and item.get("code") == 200 and item.get("objectId"):
-                return str(item["objectId"])
-            message = error_message_from_item(item, what) if item.get("error") else error_message(response, what)
-            # A retried POST whose first attempt was applied fails on the duplicate externalId: take that one.
+            try:
+                return _post_once(client, schema_id, ext_id, value)
+            except OutcomeUnknown as error:
+                failure, unknown = error, unknown + 1
+                retry, delay = unknown < client.policy.attempts, client.policy.backoff(unknown)
+            except DynatraceError as error:
+                # A new SLO's func: metrics take a while to appear; until then the selector is refused.
+                failure, retry, delay = error, bool(TRANSIENT_ERRORS.search(str(error))), self.create_retry_delay
+            # Applied without an answer, or refused because an earlier POST was: the object carrying our
+            # externalId is ours. Looking before every new POST is what keeps it single.
             existing = client.find_settings(schema_id, ext_id)
             if existing is not None:
                 return self._adopt(client, existing, value)
-            if not TRANSIENT_ERRORS.search(message) or attempt + 1 == self.create_attempts:
-                raise DynatraceError(message, status=item.get("code") or response.status_code)
-            # A new SLO's func: metrics take a while to appear; until then the selector is refused.
-            self.sleep(self.create_retry_delay)
+            if not retry or attempt + 1 == self.create_attempts:
+                raise failure
+            self.sleep(delay)
         raise AssertionError("unreachable")
+
+
+def _post_once(client: DynatraceClient, schema_id: str, ext_id: str, value: dict[str, Any]) -> str:
+    """The new object's id; raises ``DynatraceError`` with Dynatrace's reasons (``OutcomeUnknown``: no answer)."""
+    what = f"create {schema_id} {ext_id!r}"
+    response = client.create_settings(schema_id, ext_id, value)
+    items = _json_list(response)
+    item = items[0] if items else {}
+    if response.status_code in (200, 207) and item.get("code") == 200 and item.get("objectId"):
+        return str(item["objectId"])
+    message = error_message_from_item(item, what) if item.get("error") else error_message(response, what)
+    raise DynatraceError(message, status=item.get("code") or response.status_code)
 
 
 def _json_list(response: Any) -> list[dict[str, Any]]:

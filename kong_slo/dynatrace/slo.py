@@ -18,12 +18,14 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
-from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, api_base, error_message
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, api_base, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import METRIC_NAME_PATTERN
 
 TRANSIENT_CREATE_ERRORS = re.compile(r"metric selector is invalid|calc:|HTTP Status 400", re.IGNORECASE)
-DUPLICATE_ERRORS = re.compile(r"already exists|must be unique|not unique|duplicate", re.IGNORECASE)
+DUPLICATE_ERRORS = re.compile(r"identical|unique|already exists|duplicate", re.IGNORECASE)
+"""How Dynatrace words a clash on ``name``/``metricName``, e.g. "There is another SLO with an identical name
+defined. Please make your SLO name unique…" (a 400, from the settings schema behind the classic API)."""
 REQUIRED_KEYS = ("name", "metricName", "metricExpression", "evaluationType", "target", "warning", "timeframe")
 STATE_KEYS = ("payload", "environment_url")
 
@@ -132,13 +134,28 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
 
     def _post(self, client: DynatraceClient, payload: dict[str, Any]) -> str:
         what = f"create SLO {payload['name']!r}"
+        unknown, message = 0, f"{what}: no answer"
         for attempt in range(self.create_attempts):
-            response = client.create_slo(payload)
+            try:
+                response = client.create_slo(payload)
+            except OutcomeUnknown as error:
+                # The POST may have been applied: look before posting again. A lagging list that misses it
+                # is still safe, because names are unique and the next POST lands in the branch below.
+                existing = client.find_slo_by_name(payload["name"])
+                if existing is not None:
+                    return self._adopt(client, existing, payload)
+                unknown += 1
+                if unknown >= client.policy.attempts:
+                    raise DynatraceError(f"{error}; gave up after {unknown} tries without an answer (a later "
+                                         "`pulumi up` adopts the SLO by name if one of them created it)",
+                                         status=error.status) from None
+                self.sleep(client.policy.backoff(unknown))
+                continue
             if response.status_code == 201:
                 return _id_from_location(response.headers.get("Location"), what)
             message = error_message(response, what)
             if response.status_code == 409 or (response.status_code == 400 and DUPLICATE_ERRORS.search(message)):
-                # A POST retried after a lost answer lands here: the first one was applied.
+                # An earlier POST whose answer was lost was applied: take that SLO over.
                 slo_id = self._find_own(client, payload)
                 if slo_id is not None:
                     return slo_id

@@ -3,10 +3,12 @@
 It behaves like the real service where that matters to a client: POST /slo answers 201 with an empty body
 and a ``Location`` header; reads lag behind writes; ``name`` and ``metricName`` are unique and ``metricName``
 cannot change; ``enabled`` is false when omitted and disabled SLOs cannot be read by id; ``warning`` must
-exceed ``target``; floats come back slightly off; errors carry ``constraintViolations``. Settings 2.0 takes
-and returns arrays (207 on mixed results) and keeps ``externalId`` unique per schema. Faults can be queued:
-429 with ``Retry-After`` or ``X-RateLimit-Reset`` (seconds or µs), 5xx, slow replies, connections dropped
-before or after the write was applied, and transient "Metric selector is invalid" answers.
+exceed ``target``; a clash on ``name``/``metricName`` is a 400 worded as Dynatrace words it; floats come
+back slightly off; errors carry ``constraintViolations``. Settings 2.0 takes and returns arrays (207 on mixed
+results) and keeps ``externalId`` unique per schema (``unique_external_ids=False`` stops that, to prove a
+client needs no server-side help to stay single). Faults can be queued: 429 with ``Retry-After`` or
+``X-RateLimit-Reset`` (seconds or µs), 5xx before or after the write was applied, slow replies, connections
+dropped before or after the write was applied, and transient "Metric selector is invalid" answers.
 
 Binds to 127.0.0.1 on a free port; use it as a context manager so it always shuts down.
 """
@@ -41,8 +43,8 @@ class Fault:
     """One injected misbehaviour for the next request matching ``method`` and ``path`` (a regex)."""
 
     kind: str
-    """``429``, ``500``, ``503``, ``slow``, ``drop`` (before the write), ``drop-after`` (after the write),
-    ``invalid-selector``."""
+    """``429``, ``500``, ``503``, ``500-after`` (a 500 after the write), ``slow``, ``drop`` (before the write),
+    ``drop-after`` (after the write), ``invalid-selector``."""
     method: str = ".*"
     path: str = ".*"
     headers: dict[str, str] = field(default_factory=dict)
@@ -59,11 +61,12 @@ class FakeDynatrace:
     """The emulator's state and controls. ``url`` is the environment URL (``prefix`` emulates Managed)."""
 
     def __init__(self, token: str = "dt0c01.FAKE.TOKEN", *, prefix: str = "", read_lag: int = 2,
-                 page_size_cap: int = 500) -> None:
+                 page_size_cap: int = 500, unique_external_ids: bool = True) -> None:
         self.token = token
         self.prefix = prefix.rstrip("/")
         self.read_lag = read_lag
         self.page_size_cap = page_size_cap
+        self.unique_external_ids = unique_external_ids
         self.slos: dict[str, dict[str, Any]] = {}
         self.hidden_reads: dict[str, int] = {}
         self.settings: dict[str, dict[str, Any]] = {}
@@ -152,12 +155,15 @@ class FakeDynatrace:
             if slo_id == own_id:
                 continue
             if slo["name"] == name:
-                conflicts.append(_violation("name", "An SLO with this name already exists"))
+                conflicts.append(_violation("builtin:monitoring.slo/0/name", "There is another SLO with an identical "
+                                            "name defined. Please make your SLO name unique to save your changes."))
             if slo["metricName"] == metric:
-                conflicts.append(_violation("metricName", "An SLO with this metricName already exists"))
+                conflicts.append(_violation("builtin:monitoring.slo/0/metricName", "There is another SLO with an "
+                                            "identical metric name defined. Please make your SLO metric name unique "
+                                            "to save your changes."))
         if own_id is not None and self.slos[own_id]["metricName"] != metric:
             return 400, [_violation("metricName", "metricName cannot be changed after creation")]
-        return (409, conflicts) if conflicts else (0, [])
+        return (400, conflicts) if conflicts else (0, [])
 
     def stored(self, body: dict[str, Any]) -> dict[str, Any]:
         slo = {key: value for key, value in body.items() if key not in ("id",)}
@@ -217,7 +223,8 @@ class FakeDynatrace:
             return _item_error(404, f"Schema {schema} not found")
         if not isinstance(value, dict):
             return _item_error(400, "value is required", "value")
-        if ext_id and any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values()):
+        taken = any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values())
+        if ext_id and self.unique_external_ids and taken:
             return _item_error(400, f"An object with external ID {ext_id} already exists", "externalId")
         if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
             return _item_error(400, "Alerting profile does not exist", "alertingProfile")
@@ -290,6 +297,8 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 status, payload, headers = self.route(method, path[len(prefix):], query, body, fault)
             if fault and fault.kind == "drop-after":
                 return self.drop()
+            if fault and fault.kind == "500-after":
+                return self.reply(500, {"error": {"code": 500, "message": "Internal error"}})
             self.reply(status, payload, headers)
 
         def route(self, method: str, path: str, query: dict[str, str], body: Any,
@@ -302,7 +311,8 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                                            "kong.slo.calls.count does not exist", "constraintViolations": []}}, {}
                 code, violations = fake.slo_violations(body, None)
                 if code:
-                    return code, {"error": {"code": code, "message": f"{len(violations)} constraint violations",
+                    return code, {"error": {"code": code, "message": f"Validation failed for {len(violations)} "
+                                            "Validators.",
                                             "constraintViolations": violations}}, {}
                 slo_id = str(uuid.uuid4())
                 fake.slos[slo_id] = fake.stored(body)

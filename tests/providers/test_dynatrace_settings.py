@@ -92,6 +92,22 @@ def test_no_duplicate_when_the_post_fails_in_flight(fake, provider, kind):
     assert fake.faults == []
 
 
+@pytest.mark.parametrize("kind", ["drop-after", "500-after"])
+def test_single_object_even_where_dynatrace_would_accept_a_second_external_id(provider, kind):
+    with FakeDynatrace(TOKEN, unique_external_ids=False) as fake:
+        fake.inject(Fault(kind, "POST", "/settings/objects$"))
+        result = create(provider, profile_props(fake))
+        assert list(fake.settings) == [result.id]
+        assert fake.count("POST") == 1  # looked up after the lost answer instead of posting again
+
+
+def test_a_server_that_never_answers_gives_up_without_a_duplicate(fake, provider):
+    fake.inject(*[Fault("503", "POST", "/settings/objects$") for _ in range(4)])
+    with pytest.raises(DynatraceError, match="HTTP 503"):
+        create(provider, profile_props(fake))
+    assert fake.count("POST") == 4 and fake.settings == {}
+
+
 def test_update_and_delete(fake, provider):
     created = create(provider, profile_props(fake))
     news = profile_props(fake)

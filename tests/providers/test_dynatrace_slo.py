@@ -14,7 +14,7 @@ from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from tests.fakes.dynatrace import FakeDynatrace, Fault
-from tests.providers.dynatrace_helpers import TOKEN, configured, payloads
+from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, configured, payloads
 
 
 @pytest.fixture
@@ -156,6 +156,7 @@ FAULTS = {
     "slow reply": lambda: Fault("slow", "POST", "/slo$", delay=1.0),
     "dropped before the write": lambda: Fault("drop", "POST", "/slo$"),
     "dropped after the write": lambda: Fault("drop-after", "POST", "/slo$"),
+    "500 after the write": lambda: Fault("500-after", "POST", "/slo$"),
     "5xx on the lookup": lambda: Fault("503", "GET", "/slo$"),
 }
 
@@ -169,6 +170,44 @@ def test_no_duplicate_under_any_injected_fault(fake, provider, fault):
     assert len(named) == 1
     assert result.id in fake.slos
     assert fake.faults == []  # the fault really happened
+
+
+def test_a_lost_answer_is_taken_over_from_dynatraces_own_duplicate_name_answer(fake, provider):
+    # The answer to the first POST is lost after Dynatrace stored the SLO, and the list still lags, so the
+    # second POST meets Dynatrace's "identical name" refusal (a 400): that SLO is ours, not an error.
+    fake.inject(Fault("drop-after", "POST", "/slo$"))
+    inputs = checked(provider, props(fake))
+    result = provider.create(inputs)
+    assert fake.count("POST", "/slo") == 2
+    assert list(fake.slos) == [result.id]
+
+
+def test_posts_are_never_repeated_blindly_when_the_outcome_is_unknown(fake, provider):
+    fake.read_lag = 0
+    fake.inject(Fault("500-after", "POST", "/slo$"))
+    result = provider.create(checked(provider, props(fake)))
+    assert fake.count("POST", "/slo") == 1  # the lookup after the 500 found it; no second POST
+    assert list(fake.slos) == [result.id]
+
+
+def test_a_server_that_never_answers_gives_up_naming_the_failure(fake, provider):
+    fake.inject(*[Fault("503", "POST", "/slo$") for _ in range(FAST_POLICY.attempts)])
+    with pytest.raises(DynatraceError, match=r"HTTP 503.*gave up after 4 tries") as error:
+        provider.create(checked(provider, props(fake)))
+    assert error.value.status == 503
+    assert fake.count("POST", "/slo") == FAST_POLICY.attempts and fake.slos == {}
+
+
+def test_a_slo_disabled_by_hand_is_read_from_the_list_and_re_enabled(fake, provider):
+    created = provider.create(checked(provider, props(fake)))
+    fake.slos[created.id]["enabled"] = False  # Dynatrace then refuses GET /slo/{id}
+    refreshed = provider.read(created.id, created.outs)
+    assert refreshed.id == created.id
+    assert refreshed.outs["payload"]["enabled"] is False
+    wanted = checked(provider, props(fake))
+    assert provider.diff(created.id, refreshed.outs, wanted).changes is True
+    provider.update(created.id, refreshed.outs, wanted)
+    assert fake.slos[created.id]["enabled"] is True
 
 
 def test_rate_limit_waits_follow_the_headers(fake, provider):
