@@ -20,6 +20,9 @@ from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
 
 RESET_MICROSECONDS_ABOVE = 1e14
 """``X-RateLimit-Reset`` is documented in µs, but some clients treat it as seconds: above this it is µs."""
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+DISABLED_SLO = "disabled SLO"
+"""Dynatrace refuses ``GET /slo/{id}`` for a disabled SLO ("Cannot access a disabled SLO.")."""
 
 
 class DynatraceError(ApiError):
@@ -30,17 +33,16 @@ class OutcomeUnknown(DynatraceError):
     """A create got no usable answer (timeout, dropped connection, 5xx): the object may or may not exist now."""
 
 
-DISABLED_SLO = "disabled SLO"
-"""Dynatrace refuses ``GET /slo/{id}`` for a disabled SLO ("Cannot access a disabled SLO.")."""
-
-
 def api_base(environment_url: str) -> str:
     """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
-    except the platform ``.apps.`` host, which does not serve this API."""
+    except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
     url = environment_url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DynatraceError(f"{environment_url!r} is not an http(s) URL of a Dynatrace environment")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise DynatraceError(f"{environment_url!r} uses plain http; the API token would cross the network "
+                             "unencrypted, so use https (http is accepted only for this machine)")
     if ".apps." in parts.hostname:
         raise DynatraceError(f"{environment_url!r} is the platform (apps) host; the SLO and settings APIs "
                              "live on the environment (.live.) host")

@@ -43,7 +43,8 @@ def test_api_base_accepts_any_environment_url(url, base):
     assert api_base(url) == base
 
 
-@pytest.mark.parametrize("url", ["https://abc12345.apps.dynatrace.com", "abc12345.live.dynatrace.com", ""])
+@pytest.mark.parametrize("url", ["https://abc12345.apps.dynatrace.com", "abc12345.live.dynatrace.com", "",
+                                 "http://abc12345.live.dynatrace.com", "http://activegate.internal:9999/e/env1"])
 def test_api_base_refuses_what_cannot_serve_the_api(url):
     with pytest.raises(DynatraceError):
         api_base(url)
