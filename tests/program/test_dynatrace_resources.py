@@ -10,6 +10,7 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
+from kong_slo.dynatrace import settings as settings_module
 from kong_slo.dynatrace.component import DynatraceSlos
 from kong_slo.secrets import Secret
 from kong_slo.settings import parse_settings
@@ -63,6 +64,7 @@ def declare(settings) -> Recorder:
 
     program()
     recorder.slo_ids = holder["ids"]  # type: ignore[attr-defined]
+    recorder.component = holder["component"]  # type: ignore[attr-defined]
     return recorder
 
 
@@ -118,3 +120,21 @@ def test_the_token_is_in_no_input_and_no_pickled_provider(alerting):
         provider = resource.inputs.get("__provider")
         if provider:
             assert b"PROGRAMSECRET" not in base64.b64decode(provider)
+
+
+
+def test_each_alert_depends_on_its_slo_so_destroy_removes_the_alert_first(monkeypatch):
+    depends_on: dict[str, list[Any]] = {}  # metric-event name → its depends_on
+
+    class RecordingSettingsObject(settings_module.SettingsObject):
+        def __init__(self, name: str, **kwargs: Any) -> None:
+            if kwargs["schema_id"] == "builtin:anomaly-detection.metric-events":
+                depends_on[name] = list(kwargs["opts"].depends_on or [])
+            super().__init__(name, **kwargs)
+
+    monkeypatch.setattr(settings_module, "SettingsObject", RecordingSettingsObject)
+    recorder = declare(stack([{"name": "HealthService"}, {"name": "Orders"}], alerting={"emails": ["sre@example.com"]}))
+    slos = recorder.component.slos  # type: ignore[attr-defined]
+    assert len(depends_on) == len(slos) == 4
+    for definition, slo in slos:
+        assert depends_on[f"slos-alerting-{definition.metric_name}"] == [slo]
