@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -22,6 +22,8 @@ TOKEN_HEADER = "Kong-Admin-Token"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 PAGE_SIZE = 1000
 SCOPE_PATHS = {"service": "services", "route": "routes"}
+DEFAULT_WORKSPACE = "default"
+"""Reached without a path prefix: on Enterprise that is the default workspace, and OSS knows no prefixes."""
 
 
 class KongAdminError(ApiError):
@@ -34,7 +36,8 @@ class KongAdminError(ApiError):
 
 class KongAdmin:
     """The Admin API at ``base_url`` (any base: ``http://127.0.0.1:8001``, ``https://host/admin-prefix``),
-    optionally inside an Enterprise ``workspace`` and with an RBAC ``token``.
+    optionally inside an Enterprise ``workspace`` and with an RBAC ``token``. Credentials written into
+    ``base_url`` (``https://user:password@host``) are used but never shown in messages.
     """
 
     def __init__(self, base_url: str, *, workspace: str | None = None, token: str | None = None,
@@ -62,7 +65,7 @@ class KongAdmin:
             self._session = None
 
     def __repr__(self) -> str:
-        return f"KongAdmin({self.base_url!r}, workspace={self.workspace!r})"
+        return f"KongAdmin({_shown(self.base_url)!r}, workspace={self.workspace!r})"
 
     # -- node --------------------------------------------------------------------------------------------
 
@@ -75,7 +78,7 @@ class KongAdmin:
         try:
             return KongVersion.parse(str(text))
         except ValueError as error:
-            raise KongAdminError(f"Kong at {self.base_url} reported version {text!r}: {error}") from error
+            raise KongAdminError(f"Kong at {_shown(self.base_url)} reported version {text!r}: {error}") from error
 
     # -- plugins -----------------------------------------------------------------------------------------
 
@@ -91,8 +94,8 @@ class KongAdmin:
             if error.status != 404:
                 raise
             where = f" in workspace {self.workspace!r}" if self.workspace else ""
-            raise KongAdminError(f"Kong at {self.base_url} has no {scope_kind} named {scope!r}{where}: create it "
-                                 f"first, or correct the API's name or route in the stack", status=404,
+            raise KongAdminError(f"Kong at {_shown(self.base_url)} has no {scope_kind} named {scope!r}{where}: "
+                                 "create it first, or correct the API's name or route in the stack", status=404,
                                  body=error.body) from error
 
     def plugins(self, tags: list[str] | None = None) -> list[dict[str, Any]]:
@@ -127,7 +130,8 @@ class KongAdmin:
     # -- plumbing ----------------------------------------------------------------------------------------
 
     def _url(self, path: str, workspace: bool = True) -> str:
-        prefix = f"/{_segment(self.workspace)}" if workspace and self.workspace else ""
+        prefixed = workspace and self.workspace and self.workspace != DEFAULT_WORKSPACE
+        prefix = f"/{_segment(self.workspace)}" if prefixed else ""
         return f"{self.base_url}{prefix}{path}"
 
     def _list(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -145,8 +149,9 @@ class KongAdmin:
               **kwargs: Any) -> Any:
         if self._session is None:
             raise RuntimeError("use KongAdmin as a context manager: `with KongAdmin(...) as kong:`")
-        label = f"{method} {self._url(path, workspace)}"
-        response = send(self._session, method, self._url(path, workspace), policy=self._policy,
+        url = self._url(path, workspace)
+        label = f"{method} {_shown(url)}"
+        response = send(self._session, method, url, policy=self._policy,
                         retry_statuses=RETRY_STATUSES, describe=label, **kwargs)
         if response.status_code == 404 and missing_ok:
             return None
@@ -163,6 +168,14 @@ class KongAdmin:
 
 def _segment(value: str | None) -> str:
     return quote(str(value), safe="")
+
+
+def _shown(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _scope_path(scope_kind: str) -> str:

@@ -23,6 +23,31 @@ def test_urls_keep_any_base_path_and_prefix_the_workspace() -> None:
     assert KongAdmin("http://127.0.0.1:8001")._url("/plugins/x") == "http://127.0.0.1:8001/plugins/x"
 
 
+def test_the_default_workspace_needs_no_prefix_so_oss_kong_accepts_it() -> None:
+    # OSS Kong has no workspace routes: `/default/plugins` would be a 404 there. On Enterprise no prefix
+    # means the default workspace.
+    assert KongAdmin("http://127.0.0.1:8001", workspace="default")._url("/plugins") == "http://127.0.0.1:8001/plugins"
+    with FakeKong("3.9") as kong, KongAdmin(kong.url, workspace="default", policy=fast_policy()) as client:
+        kong.add_service("orders")
+        plugin_id = str(uuid.uuid4())
+        client.put_plugin("service", "orders", plugin_id, BODY)
+        assert [plugin["id"] for plugin in client.scope_plugins("service", "orders")] == [plugin_id]
+        assert client.get_plugin(plugin_id) is not None
+
+
+def test_credentials_in_the_admin_url_never_reach_a_message() -> None:
+    with FakeKong("3.9") as kong:
+        url = kong.url.replace("http://", "http://admin:s3cret-pw@")
+        with KongAdmin(url, policy=fast_policy()) as client:
+            with pytest.raises(KongAdminError) as raised:
+                client.scope_plugins("service", "missing")
+            assert "s3cret-pw" not in str(raised.value) and "s3cret-pw" not in repr(client)
+            kong.fail_next("drop", times=10)
+            with pytest.raises(ApiError) as gave_up:
+                client.plugins()
+            assert "s3cret-pw" not in str(gave_up.value)
+
+
 def test_the_session_lives_only_inside_the_with_block() -> None:
     client = KongAdmin("http://127.0.0.1:9", token=TOKEN)
     with pytest.raises(RuntimeError, match="context manager"):
