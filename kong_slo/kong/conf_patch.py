@@ -4,8 +4,8 @@ Design. The Kong host runs Kong, not kong-slo (nor necessarily Python), so the p
 with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies bytes around:
 
 1. ``<name>-read`` (remote ``Command``) prints the file base64-encoded, so CRLF endings, a missing final newline
-   and any byte survive the trip. It runs on create and again whenever the wanted settings, path or host change
-   (``triggers``). Its stdout is a secret: kong.conf may hold passwords.
+   and any byte survive the trip. It runs on create and again whenever the wanted settings or the connection,
+   path or restart command change (``triggers``). Its stdout is a secret: kong.conf may hold passwords.
 2. The program decodes it and patches it inside ``apply``; that only computes a string (no resource is declared
    in ``apply``). In ``pulumi preview`` of a new stack the content is unknown, and so is the patch.
 3. ``<name>-write`` (remote ``Command``, after the read) receives the patched file base64-encoded on stdin, as
@@ -18,8 +18,11 @@ with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies by
    (``PATH.kong-slo.applied``), it puts ``PATH.kong-slo.orig`` back and restarts Kong. If someone has edited the
    file since, it refuses (the destroy stops with a message naming the original) rather than lose that edit.
 
-Files are written with ``sudo -n`` only when the SSH user cannot write them itself. The private key is passed
-as a Pulumi secret and stays one.
+Files are written, and the restart command run, with ``sudo -n`` only when the SSH user cannot write kong.conf
+itself. A restart that fails is retried by the next run, even when the file needs no change. A symlinked kong.conf
+keeps its link; the file it points to is patched. The read runs again whenever anything the write command uses
+changes (host, user, port, path, restart command, wanted settings), so the write never replays an old read over
+later edits. The private key is passed as a Pulumi secret and stays one.
 """
 
 from __future__ import annotations
@@ -41,10 +44,21 @@ COMMAND_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m", delete="10m
 
 _PRELUDE = r"""set -eu
 conf=$1; restart=$2
+if [ -L "$conf" ]; then conf=$(readlink -f -- "$conf"); fi  # write the file the link points to; keep the link
 dir=$(dirname -- "$conf")
 if [ -w "$conf" ] && [ -r "$conf" ] && [ -w "$dir" ]; then as_owner() { "$@"; }
 else as_owner() { sudo -n -- "$@"; }; fi
-restart_kong() { if command -v timeout >/dev/null 2>&1; then timeout 300 sh -c "$restart"; else sh -c "$restart"; fi; }
+pending="$conf.kong-slo.restart-pending"
+restart_kong() {  # the marker outlives a failed restart, so the next run restarts even when the file is unchanged
+  as_owner touch -- "$pending"
+  if command -v timeout >/dev/null 2>&1; then as_owner timeout 300 sh -c "$restart"; else as_owner sh -c "$restart"; fi
+  as_owner rm -f -- "$pending"
+}
+finish_pending_restart() {
+  if as_owner test -e "$pending"; then
+    restart_kong; echo "kong-slo: Kong restarted (the restart after the last change of $conf had failed)"
+  fi
+}
 replace_with() {  # replace_with SOURCE: same mode and owner as $conf, renamed over it in one step
   as_owner cp -p -- "$conf" "$conf.kong-slo.new"
   as_owner sh -c 'cat -- "$1" > "$2"' replace "$1" "$conf.kong-slo.new"
@@ -54,8 +68,10 @@ replace_with() {  # replace_with SOURCE: same mode and owner as $conf, renamed o
 
 APPLY_SCRIPT = _PRELUDE + r"""new=$(mktemp); trap 'rm -f "$new"' EXIT
 base64 -d > "$new"
-if as_owner cmp -s -- "$new" "$conf"; then echo "kong-slo: $conf already has the tracing settings"; exit 0; fi
-[ -e "$conf.kong-slo.orig" ] || as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
+if as_owner cmp -s -- "$new" "$conf"; then
+  echo "kong-slo: $conf already has the tracing settings"; finish_pending_restart; exit 0
+fi
+as_owner test -e "$conf.kong-slo.orig" || as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
 as_owner cp -p -- "$conf" "$conf.bak"
 replace_with "$new"
 if command -v kong >/dev/null 2>&1 && ! as_owner kong check "$conf" >&2; then
@@ -68,7 +84,7 @@ echo "kong-slo: tracing switched on in $conf (previous content in $conf.bak); Ko
 """
 
 RESTORE_SCRIPT = _PRELUDE + r"""orig="$conf.kong-slo.orig"; applied="$conf.kong-slo.applied"
-if [ ! -e "$orig" ]; then echo "kong-slo: nothing to restore in $conf"; exit 0; fi
+if ! as_owner test -e "$orig"; then echo "kong-slo: nothing to restore in $conf"; finish_pending_restart; exit 0; fi
 if ! as_owner cmp -s -- "$conf" "$applied"; then
   echo "kong-slo: $conf was edited after kong-slo patched it, so it is left as it is. Put the tracing lines" \
        "back from $orig by hand, delete $orig and $applied, then run the destroy again." >&2
@@ -82,7 +98,10 @@ echo "kong-slo: the tracing settings $conf had before kong-slo are back; Kong re
 """
 
 READ_SCRIPT = r"""set -eu
-if [ -r "$1" ]; then base64 < "$1"; else sudo -n -- cat -- "$1" | base64; fi
+if [ -r "$1" ]; then base64 < "$1"
+elif sudo -n -- test -r "$1" 2>/dev/null; then sudo -n -- base64 -- "$1"
+else echo "kong-slo: cannot read $1 as $(id -un), nor with sudo -n; check kong.ssh.confPath and the user" >&2; exit 1
+fi
 """
 
 
@@ -130,7 +149,8 @@ class KongConfPatch(pulumi.ComponentResource):
         self.read = remote.Command(
             f"{name}-read", connection=connection,
             create=remote_script(READ_SCRIPT, ssh.conf_path), update=remote_script(READ_SCRIPT, ssh.conf_path),
-            triggers=[ssh.host, ssh.conf_path, *(f"{key}={value}" for key, value in wanted)],
+            triggers=[ssh.host, ssh.user, str(ssh.port), ssh.conf_path, ssh.restart_command,
+                      *(f"{key}={value}" for key, value in wanted)],
             logging=remote.Logging.STDERR,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"],
                                         custom_timeouts=COMMAND_TIMEOUTS))

@@ -21,7 +21,14 @@ from pulumi.runtime.sync_await import _sync_await
 
 from kong_slo.errors import KongSloError
 from kong_slo.kong.conf import read_kong_conf
-from kong_slo.kong.conf_patch import APPLY_SCRIPT, RESTORE_SCRIPT, KongConfPatch, decode_conf, patched_payload
+from kong_slo.kong.conf_patch import (
+    APPLY_SCRIPT,
+    READ_SCRIPT,
+    RESTORE_SCRIPT,
+    KongConfPatch,
+    decode_conf,
+    patched_payload,
+)
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.secrets import Secret
 from kong_slo.settings import KongVersion, SshSettings
@@ -111,7 +118,8 @@ def test_resources_order_and_secrets() -> None:
     assert write.inputs["create"] == write.inputs["update"], "a settings change re-applies, never deletes first"
     assert "kong-slo.orig" in write.inputs["delete"]
     assert "/etc/kong/kong.conf" in write.inputs["create"] and "'sudo systemctl restart kong'" in write.inputs["create"]
-    assert read.inputs["triggers"] == ["10.0.1.10", "/etc/kong/kong.conf", "tracing_instrumentations=all",
+    assert read.inputs["triggers"] == ["10.0.1.10", "ubuntu", "22", "/etc/kong/kong.conf",
+                                       "sudo systemctl restart kong", "tracing_instrumentations=all",
                                        "tracing_sampling_rate=1.0"]
     assert "hunter2" not in str(read.inputs) + write.inputs["create"] + write.inputs["delete"]
 
@@ -128,6 +136,17 @@ def test_triggers_follow_the_wanted_settings() -> None:
     resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, tracing))
     read = by_name(resources, "kong-conf-read")
     assert "opentelemetry_tracing_sampling_rate=0.5" in read.inputs["triggers"]
+
+
+def test_anything_the_write_uses_re_reads_the_file_first() -> None:
+    # The write carries a whole file read earlier: when its command changes, that file must be read again, or
+    # the write would put an old copy over edits made on the host since.
+    _, before = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()))
+    for change in ({"restart_command": "kong reload"}, {"user": "kong"}, {"port": 2222}):
+        changed = SshSettings(**{**SSH.__dict__, **change})
+        resources, _ = declare(lambda ssh=changed: KongConfPatch("kong-conf", ssh, TracingSettings()))
+        read = by_name(resources, "kong-conf-read")
+        assert read.inputs["triggers"] != by_name(before.registered, "kong-conf-read").inputs["triggers"], change
 
 
 def test_a_pinned_host_key_reaches_both_connections() -> None:
@@ -166,16 +185,16 @@ def host(tmp_path: Path) -> dict[str, Path]:
     return {"conf": conf, "log": tmp_path / "restarts.log", "bin": bin_dir}
 
 
-def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_exit: int | None = None) -> \
-        subprocess.CompletedProcess[str]:
+def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_exit: int | None = None,
+               conf: Path | None = None, restart_fails: bool = False) -> subprocess.CompletedProcess[str]:
     path = os.environ.get("PATH", "")
     if kong_check_exit is not None:
         fake_kong = host["bin"] / "kong"
         fake_kong.write_text(f"#!/bin/sh\nexit {kong_check_exit}\n")
         fake_kong.chmod(0o755)
         path = f"{host['bin']}:{path}"
-    restart = f"echo restarted >> {host['log']}"
-    return subprocess.run([SH, "-c", script, "kong-slo", str(host["conf"]), restart], input=stdin, text=True,
+    restart = "echo restart failed >&2; exit 3" if restart_fails else f"echo restarted >> {host['log']}"
+    return subprocess.run([SH, "-c", script, "kong-slo", str(conf or host["conf"]), restart], input=stdin, text=True,
                           capture_output=True, env={**os.environ, "PATH": path}, timeout=60, check=False)
 
 
@@ -235,3 +254,49 @@ def test_restore_refuses_to_overwrite_a_file_edited_since(host: dict[str, Path])
     assert result.returncode == 1 and "edited after kong-slo patched it" in result.stderr
     assert host["conf"].read_bytes() == edited
     assert restarts(host) == 1
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_a_failed_restart_is_retried_by_the_next_run_though_the_file_is_done(host: dict[str, Path]) -> None:
+    payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
+    failed = run_script(APPLY_SCRIPT, host, payload, restart_fails=True)
+    assert failed.returncode != 0 and "restart failed" in failed.stderr
+    assert host["conf"].read_bytes() == base64.b64decode(payload)
+    retried = run_script(APPLY_SCRIPT, host, payload)
+    assert retried.returncode == 0, retried.stderr
+    assert restarts(host) == 1, "Kong must not keep running without the tracing settings it was given"
+    assert not Path(f"{host['conf']}.kong-slo.restart-pending").exists()
+    assert run_script(APPLY_SCRIPT, host, payload).returncode == 0
+    assert restarts(host) == 1, "and once it has restarted, an unchanged run restarts nothing"
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_a_failed_restart_on_destroy_is_retried_by_the_next_destroy(host: dict[str, Path]) -> None:
+    payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
+    assert run_script(APPLY_SCRIPT, host, payload).returncode == 0
+    assert run_script(RESTORE_SCRIPT, host, restart_fails=True).returncode != 0
+    assert host["conf"].read_bytes() == HOST_CONF.encode()
+    retried = run_script(RESTORE_SCRIPT, host)
+    assert retried.returncode == 0, retried.stderr
+    assert restarts(host) == 2
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_a_symlinked_conf_keeps_its_link_and_its_target_is_patched(host: dict[str, Path]) -> None:
+    link = host["conf"].parent / "kong-link.conf"
+    link.symlink_to(host["conf"])
+    payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
+    assert run_script(APPLY_SCRIPT, host, payload, conf=link).returncode == 0
+    assert link.is_symlink() and host["conf"].read_bytes() == base64.b64decode(payload)
+    assert run_script(RESTORE_SCRIPT, host, conf=link).returncode == 0
+    assert link.is_symlink() and host["conf"].read_bytes() == HOST_CONF.encode()
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_reading_a_missing_file_fails_instead_of_patching_an_empty_one(host: dict[str, Path]) -> None:
+    missing = host["conf"].parent / "absent.conf"
+    result = run_script(READ_SCRIPT, host, conf=missing)
+    assert result.returncode != 0 and result.stdout == ""
+    assert "cannot read" in result.stderr and str(missing) in result.stderr
+    shown = run_script(READ_SCRIPT, host)
+    assert shown.returncode == 0 and decode_conf(shown.stdout) == HOST_CONF
