@@ -78,9 +78,11 @@ def send(
 ) -> requests.Response:
     """Send one request, retrying transient failures; returns the last response (any status).
 
-    Connection errors and timeouts are retried too. A retried write may already have been applied
-    by the server, so callers make writes idempotent (PUT with a client-chosen id, or look before
-    creating). Raises ``ApiError`` when the server cannot be reached at all.
+    Connection errors and timeouts are retried too, whatever the method: a retried write may already
+    have been applied by the server, so callers make writes idempotent (PUT with a client-chosen id) or
+    recognise their own earlier write (a POST answered "already exists" is looked up, not repeated).
+    A TLS failure (untrusted certificate, wrong host name) is not transient and fails at once. Raises
+    ``ApiError`` when the server cannot be reached.
     """
     statuses = frozenset(retry_statuses)
     label = describe or f"{method} {url}"
@@ -88,6 +90,9 @@ def send(
     for attempt in range(policy.attempts):
         try:
             response = session.request(method, url, timeout=policy.timeout, **kwargs)
+        except requests.exceptions.SSLError as error:
+            raise ApiError(f"{label}: TLS failed ({error}); check the URL's host name, or trust the server's "
+                           "certificate authority") from None
         except (requests.ConnectionError, requests.Timeout) as error:
             last_error = error
             if attempt + 1 < policy.attempts:
@@ -97,6 +102,7 @@ def send(
             return response
         hinted = wait_hint(response)
         delay = policy.backoff(attempt) if hinted is None else min(hinted, policy.max_delay * 2)
+        response.close()
         policy.sleep(delay)
     raise ApiError(f"{label}: no answer after {policy.attempts} attempts ({type(last_error).__name__}: "
                    f"{last_error})")
