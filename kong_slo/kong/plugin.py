@@ -18,7 +18,7 @@ from pulumi.runtime import rpc
 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.http import RetryPolicy
-from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
 from kong_slo.kong.payload import (
     OWNER_TAG,
     PLUGIN_NAME,
@@ -108,7 +108,8 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         return dynamic.CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        replaces = [key for key in REPLACE_KEYS if _differs(olds.get(key), news.get(key))]
+        replaces = [key for key in REPLACE_KEYS
+                    if _differs(_home_value(key, olds.get(key)), _home_value(key, news.get(key)))]
         changed = [key for key in UPDATE_KEYS if _differs(olds.get(key), news.get(key))]
         if not replaces and not changed and _drifted(olds, news):
             changed.append("managed")
@@ -225,6 +226,15 @@ def _differs(old: Any, new: Any) -> bool:
     if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(old, bool):
         return float(old) != float(new)
     return old != new
+
+
+def _home_value(key: str, value: Any) -> Any:
+    """How a replace-key compares: the same Kong and workspace written two ways is not a new home."""
+    if key == "admin_url" and isinstance(value, str):
+        return value.rstrip("/")
+    if key == "workspace":
+        return value or DEFAULT_WORKSPACE
+    return value
 
 
 def _wished_version(props: dict[str, Any]) -> KongVersion | None:

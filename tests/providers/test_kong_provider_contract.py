@@ -91,6 +91,20 @@ def test_diff_classifies_changes(key: str, value: object, replaces: list[str]) -
     assert result.delete_before_replace is True
 
 
+@pytest.mark.parametrize(("key", "old", "new"), [
+    ("admin_url", ADMIN, ADMIN + "/"),
+    ("workspace", None, "default"),
+    ("workspace", "default", None),
+])
+def test_the_same_kong_and_workspace_written_another_way_is_no_replacement(key: str, old: object,
+                                                                           new: object) -> None:
+    # A replacement deletes the plugin first: tracing for the API would stop for nothing.
+    plugins = provider()
+    olds = {**checked(plugins, ADMIN, version="3.9"), "kong_version": "3.9", "managed": None}
+    result = plugins.diff("p", {**olds, key: old}, {**olds, key: new})
+    assert result.replaces == [] and result.changes is False
+
+
 @pytest.mark.parametrize("value", [
     json.dumps({"adminToken": TOKEN, "caBundle": "/etc/ssl/kong-ca.pem"}),
     {"adminToken": TOKEN, "caBundle": "/etc/ssl/kong-ca.pem"},
