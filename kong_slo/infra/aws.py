@@ -15,12 +15,7 @@ import pulumi_aws as aws
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
 from kong_slo.infra.aws_plan import Rule
-from kong_slo.infra.aws_policies import (
-    SSM_CORE_POLICY,
-    ec2_assume_role_policy,
-    managed_policy_arn,
-    token_read_policy,
-)
+from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
 from kong_slo.render import render_cloud_init
 from kong_slo.settings import StackSettings
 from kong_slo.tags import ownership_tags
@@ -89,17 +84,10 @@ class CollectorHost(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        session_manager = aws.iam.RolePolicyAttachment(
-            f"{name}-ssm-core",
-            role=role.name,
-            policy_arn=partition.apply(lambda value: managed_policy_arn(value, SSM_CORE_POLICY)),
-            opts=child,
-        )
-        read_token = aws.iam.RolePolicy(
-            f"{name}-read-token",
+        permissions = aws.iam.RolePolicy(
+            f"{name}-host-policy",
             role=role.id,
-            policy=parameter.arn.apply(lambda arn: json.dumps(token_read_policy(arn))),
+            policy=parameter.arn.apply(lambda arn: json.dumps(host_policy(arn))),
             opts=child,
         )
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
@@ -129,8 +117,8 @@ class CollectorHost(pulumi.ComponentResource):
             metadata_options={
                 "http_endpoint": "enabled",
                 "http_tokens": "required",
-                # 2 hops: containers on the Docker bridge reach the metadata service too.
-                "http_put_response_hop_limit": 2,
+                # 1 hop: the host reads its token; the containers on the Docker bridge get no role credentials.
+                "http_put_response_hop_limit": 1,
             },
             root_block_device={
                 "volume_type": "gp3",
@@ -145,7 +133,7 @@ class CollectorHost(pulumi.ComponentResource):
             tags=named_tags,
             # A looked-up AMI moves whenever Canonical publishes; only a config change should roll the host.
             # The host reads the token at first boot: parameter and permissions must exist by then.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter, read_token, session_manager],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter, permissions],
                                         ignore_changes=[] if collector.ami_id else ["ami"]),
         )
 

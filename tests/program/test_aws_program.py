@@ -36,7 +36,7 @@ PARAMETER = "aws:ssm/parameter:Parameter"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 EIP = "aws:ec2/eip:Eip"
 TAGGABLE = {INSTANCE, SECURITY_GROUP, PARAMETER, EIP, "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"}
-UNTAGGABLE = {ROLE_POLICY, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"}
+UNTAGGABLE = {ROLE_POLICY}
 USER_DATA_LIMIT = 16 * 1024
 AWS_STACKS = stack_files("aws")
 
@@ -95,7 +95,7 @@ def check_host(run: ProgramRun, config: dict[str, Any]) -> None:
     inputs = instance.inputs
     assert inputs["metadataOptions"]["httpTokens"] == "required"
     assert inputs["metadataOptions"]["httpEndpoint"] == "enabled"
-    assert int(inputs["metadataOptions"]["httpPutResponseHopLimit"]) == 2
+    assert int(inputs["metadataOptions"]["httpPutResponseHopLimit"]) == 1, "containers must not reach the role"
     assert inputs["rootBlockDevice"]["encrypted"] is True
     assert inputs["rootBlockDevice"]["volumeType"] == "gp3"
     assert inputs["userDataReplaceOnChange"] is True
@@ -161,11 +161,23 @@ def check_token(run: ProgramRun) -> None:
             text += _user_data(inputs)[0]
         assert_no_token(text, f"{resource.type} {resource.name}")
     assert_no_token(json.dumps({name: out.value for name, out in run.outputs.items()}, default=str), "outputs")
+    check_least_privilege(run, parameter.inputs["name"])
+
+
+def check_least_privilege(run: ProgramRun, parameter_name: str) -> None:
+    """The role's one inline policy reads the token parameter and nothing else; no managed policy is attached."""
+    assert run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
     policy = json.loads(run.one(ROLE_POLICY).inputs["policy"])
-    (statement,) = policy["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] in ("ssm:GetParameter", ["ssm:GetParameter"])
-    assert statement["Resource"].endswith(f":parameter{parameter.inputs['name']}")
+    readers = []
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        assert all(action.startswith(("ssm:", "ssmmessages:")) and "*" not in action for action in actions)
+        if any(action.startswith("ssm:Get") for action in actions):
+            readers.append((actions, statement["Resource"]))
+    ((actions, resource),) = readers
+    assert actions == ["ssm:GetParameter"]
+    assert resource.endswith(f":parameter{parameter_name}")
 
 
 def check_tags_and_parents(run: ProgramRun, stack: str) -> None:

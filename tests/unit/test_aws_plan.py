@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
-from kong_slo.infra.aws_policies import ec2_assume_role_policy, managed_policy_arn, token_read_policy
+from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
 from kong_slo.tags import ownership_tags
 from tests.unit.settings_helpers import aws_config, parse
 
@@ -94,9 +94,22 @@ def test_ownership_tags() -> None:
 
 def test_iam_documents() -> None:
     arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/kong-slo/test/dynatrace-api-token"
-    (statement,) = token_read_policy(arn)["Statement"]
-    assert (statement["Action"], statement["Resource"]) == ("ssm:GetParameter", arn)
+    statements = host_policy(arn)["Statement"]
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    readers = [statement for statement in statements if "ssm:GetParameter" in statement["Action"]]
+    assert [(statement["Action"], statement["Resource"]) for statement in readers] == [("ssm:GetParameter", arn)]
+    (session_manager,) = [statement for statement in statements if statement["Resource"] == "*"]
+    assert set(session_manager["Action"]) == {
+        "ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
     (trust,) = ec2_assume_role_policy()["Statement"]
     assert trust["Principal"] == {"Service": "ec2.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
-    assert managed_policy_arn("aws-cn", "AmazonSSMManagedInstanceCore") == \
-        "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+def test_the_host_may_read_no_parameter_but_its_token() -> None:
+    """A wildcard read (as in AmazonSSMManagedInstanceCore) would expose every SecureString of the account."""
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/kong-slo/test/dynatrace-api-token"
+    for statement in host_policy(arn)["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        reads = [action for action in actions if action.startswith(("ssm:GetParameter", "kms:", "ssm:*"))]
+        assert not reads or statement["Resource"] == arn, statement
