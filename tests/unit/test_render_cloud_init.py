@@ -98,7 +98,10 @@ def test_a_systemd_unit_fetches_the_token_and_starts_compose_on_every_boot() -> 
     assert f"http://127.0.0.1:{HEALTH_PORT}/" in service["ExecStartPost"]
     assert service["Restart"] == "on-failure"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
-    assert "docker.service" in unit["Unit"]["Requires"]
+    assert "docker.service" in unit["Unit"]["After"].split()
+    assert "docker.service" in unit["Unit"]["Wants"].split()
+    # Requires= would stop the unit (ExecStop: compose stop) whenever Docker is stopped, and nothing restarts it.
+    assert "Requires" not in unit["Unit"] and "BindsTo" not in unit["Unit"]
     assert ["systemctl", "enable", "--now", SERVICE_UNIT] in yaml.safe_load(text)["runcmd"]
 
 
