@@ -86,27 +86,28 @@ class LocalGateway(pulumi.ComponentResource):
             networks_advanced=attach("postgres"), restart="unless-stopped", log_opts=logs,
             healthcheck=docker.ContainerHealthcheckArgs(tests=["CMD", "pg_isready", "-U", "kong"], interval="5s",
                                                         timeout="5s", retries=10),
-            wait=True, wait_timeout=120, opts=child)
+            wait=True, wait_timeout=120, opts=self._container_options())
         kong_image_id = image("kong", kong_image(settings)).image_id
         environment = kong_environment(tracing_env)
         self.migrations = docker.Container(
             f"{name}-kong-migrations", name=f"kong-slo-{settings.stack}-kong-migrations", image=kong_image_id,
             command=["sh", "-c", "kong migrations bootstrap && kong migrations up && kong migrations finish"],
             envs=environment, networks_advanced=attach("kong-migrations"), must_run=False, attach=True,
-            logs=True, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
+            logs=True, opts=self._container_options(self.postgres))
         self.kong = docker.Container(
             f"{name}-kong", name=f"kong-slo-{settings.stack}-kong", image=kong_image_id, envs=environment,
             networks_advanced=attach("kong"), ports=_loopback(PROXY_PORT, ADMIN_PORT), restart="unless-stopped",
             log_opts=logs,
             healthcheck=docker.ContainerHealthcheckArgs(tests=["CMD", "kong", "health"], interval="5s",
                                                         timeout="5s", retries=20),
-            wait=True, wait_timeout=180, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migrations]))
+            wait=True, wait_timeout=180,
+            opts=self._container_options(self.migrations))
         self.collector = self._collector(name, settings, collector_config, dynatrace_token,
                                          image("collector", settings.collector.image).image_id, attach, logs)
         self.upstream = docker.Container(
             f"{name}-upstream", name=f"kong-slo-{settings.stack}-upstream",
             image=image("upstream", UPSTREAM_IMAGE).image_id, networks_advanced=attach(UPSTREAM_HOST),
-            restart="unless-stopped", log_opts=logs, opts=child)
+            restart="unless-stopped", log_opts=logs, opts=self._container_options())
 
         self.endpoints = endpoints
         self.register_outputs({
@@ -115,6 +116,11 @@ class LocalGateway(pulumi.ComponentResource):
             "collector_health_url": endpoints.collector_health_url,
             "network": self.network.name,
         })
+
+    def _container_options(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
+        """Containers have fixed names and published ports, so one cannot coexist with its replacement;
+        the Docker provider replaces create-first unless told to delete the old container first."""
+        return pulumi.ResourceOptions(parent=self, depends_on=list(after), delete_before_replace=True)
 
     def _collector(self, name: str, settings: StackSettings, config: str, token: pulumi.Input[str] | None,
                    image_id: pulumi.Input[str], attach: Callable[[str], list[docker.ContainerNetworksAdvancedArgs]],
@@ -135,10 +141,10 @@ class LocalGateway(pulumi.ComponentResource):
                                          opts=pulumi.ResourceOptions(parent=self)).image_id,
                 command=["chown", f"{COLLECTOR_UID}:{COLLECTOR_UID}", QUEUE_DIRECTORY],
                 volumes=[docker.ContainerVolumeArgs(volume_name=queue.name, container_path=QUEUE_DIRECTORY)],
-                network_mode="none", must_run=False, attach=True, opts=pulumi.ResourceOptions(parent=self)))
+                network_mode="none", must_run=False, attach=True, opts=self._container_options()))
         return docker.Container(
             f"{name}-collector", name=f"kong-slo-{settings.stack}-collector", image=image_id,
             command=["--config", COLLECTOR_CONFIG_PATH], uploads=uploads, volumes=volumes,
             envs=[f"GOMEMLIMIT={GOMEMLIMIT_MIB}MiB"], networks_advanced=attach(COLLECTOR_HOST),
             ports=_loopback(OTLP_HTTP_PORT, HEALTH_PORT), restart="unless-stopped", log_opts=logs,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends))
+            opts=self._container_options(*depends))

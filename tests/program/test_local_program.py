@@ -112,3 +112,13 @@ def test_with_dynatrace_the_token_is_a_secret_file_never_an_env_or_output() -> N
     (collector_resource,) = [resource for resource in run.of_type(CONTAINER) if resource.name == "local-collector"]
     assert "uploads" in collector_resource.secret_inputs, "the token file is stored encrypted in the state"
     assert len(run.of_type(SLO)) == 4
+
+
+def test_a_changed_container_is_removed_before_its_replacement_starts() -> None:
+    """Fixed names and published ports: create-first replacement (the Docker provider's default) would fail."""
+    run = run_program(local_config(**{"kong-slo:dynatrace": DYNATRACE}), stack="local")
+    containers = run.of_type(CONTAINER)
+    assert {resource.name for resource in containers} >= {"local-collector", "local-kong", "local-queue-permissions"}
+    for resource in containers:
+        assert resource.inputs["name"].startswith("kong-slo-local-"), resource.name
+        assert resource.delete_before_replace, f"{resource.name} would clash with its own replacement"
