@@ -74,8 +74,8 @@ def egress_rules() -> tuple[Rule, ...]:
 
     443: Dynatrace, the SSM endpoints (token and Session Manager), the collector image's registry.
     80: Ubuntu's apt mirrors (Docker comes from them), which serve over plain HTTP; apt verifies
-    every package against the signed indexes. DNS, NTP and instance metadata use link-local addresses that security
-    groups do not filter.
+    every package against the signed indexes. Security groups do not filter the Amazon-provided DNS resolver, the
+    time service or instance metadata; a VPC with its own DNS servers needs a rule for port 53 as well.
     """
     return (
         Rule(HTTPS_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTPS: Dynatrace, SSM, registries"),
