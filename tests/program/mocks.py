@@ -111,9 +111,6 @@ CALL_HANDLERS: dict[str, CallHandler] = {
                                                  "cidrBlock": "10.0.1.0/24"},
     "aws:ec2/getVpc:getVpc": lambda args: {"id": "vpc-0default000000001", "default": True,
                                            "cidrBlock": "172.31.0.0/16"},
-    "aws:index/getPartition:getPartition": lambda args: {"id": "aws", "partition": "aws",
-                                                         "dnsSuffix": "amazonaws.com",
-                                                         "reverseDnsPrefix": "com.amazonaws"},
 }
 """Invoke results by token (schema camelCase keys). Other program tests add their own handlers here."""
 
