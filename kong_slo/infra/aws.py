@@ -2,7 +2,7 @@
 
 The host has no SSH: operators use SSM Session Manager. The Dynatrace token lives in an SSM
 SecureString that cloud-init reads at boot through the host's role, so it never appears in user
-data. Every config change yields new user data, which replaces the host.
+data. Every config change yields new user data, which replaces the host; so does a new token.
 """
 
 from __future__ import annotations
@@ -133,7 +133,10 @@ class CollectorHost(pulumi.ComponentResource):
             tags=named_tags,
             # A looked-up AMI moves whenever Canonical publishes; only a config change should roll the host.
             # The host reads the token at first boot: parameter and permissions must exist by then.
+            # A new token (a new parameter version) replaces the host, as a config change does; the running
+            # collector would otherwise keep the old one until someone restarts it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter, permissions],
+                                        replacement_trigger=parameter.version,
                                         ignore_changes=[] if collector.ami_id else ["ami"]),
         )
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
@@ -56,6 +57,7 @@ class RegisteredResource:
     delete_before_replace: bool = False
     dependencies: tuple[str, ...] = ()
     """URNs named in ``depends_on``."""
+    replacement_trigger: Any = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
         return f"eipalloc-0{token[:16]}", {"publicIp": f"203.0.113.{int(token[:2], 16) % 250 + 4}",
                                           "allocationId": f"eipalloc-0{token[:16]}"}
     if type_ == "aws:ssm/parameter:Parameter":
-        return inputs["name"], {"arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{inputs['name']}"}
+        return inputs["name"], {"arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{inputs['name']}", "version": 1}
     if type_ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
         physical = inputs.get("name") or f"{name}-{token[:7]}"
         kind = "role" if type_.endswith("Role") else "instance-profile"
@@ -158,6 +160,13 @@ class ProgramMocks(pulumi.runtime.Mocks):
         return handler(args.args)
 
 
+def _trigger(request: Any) -> Any:
+    """The ``replacement_trigger`` option's value, or ``None`` when it is not set."""
+    if not request.HasField("replacement_trigger"):
+        return None
+    return rpc.deserialize_property(json_format.MessageToDict(request.replacement_trigger))
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that also remembers each registration's parent, inputs and secret inputs."""
 
@@ -174,7 +183,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 urn=self.make_urn(request.parent, request.type, request.name), type=request.type,
                 name=request.name, inputs=inputs, secret_inputs=secret, parent=request.parent,
                 custom=request.custom, ignore_changes=tuple(request.ignoreChanges),
-                delete_before_replace=request.deleteBeforeReplace, dependencies=tuple(request.dependencies)))
+                delete_before_replace=request.deleteBeforeReplace, dependencies=tuple(request.dependencies),
+                replacement_trigger=_trigger(request)))
         return super().RegisterResource(request)
 
 

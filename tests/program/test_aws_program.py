@@ -314,3 +314,11 @@ def test_token_parameter_and_its_permission_exist_before_the_host() -> None:
     assert parameter.urn in dependencies
     assert run.one(ROLE_POLICY).urn in dependencies, "the host must not boot before it may read the token"
     assert parameter.inputs["name"] == "/kong-slo/dev/dynatrace-api-token"
+
+
+def test_a_new_token_replaces_the_host() -> None:
+    """The collector reads the token at start only: a new parameter version must not leave it on the old one."""
+    run = run_program(_base_config(), stack="dev")
+    instance = run.one(INSTANCE)
+    assert instance.replacement_trigger == 1, "the trigger is the token parameter's version"
+    assert all(resource.replacement_trigger is None for resource in run.resources if resource is not instance)
