@@ -56,8 +56,9 @@ imdsv2_required = ResourceValidationPolicy(
     name="imdsv2-required",
     description="EC2 instances and launch templates must require IMDSv2 session tokens.",
     validate=_validate_imdsv2,
-    remediation_steps="Set metadata_options={'http_tokens': 'required'} on the instance or launch template "
-                      "(http_put_response_hop_limit 2 if containers on the host need the metadata service).",
+    remediation_steps="Set metadata_options={'http_tokens': 'required'} on the instance or launch template, "
+                      "with http_put_response_hop_limit 1 unless containers on the host must reach the metadata "
+                      "service.",
 )
 
 encrypted_volumes = ResourceValidationPolicy(
