@@ -183,12 +183,7 @@ class DynatraceClient:
 
     def delete_slo(self, slo_id: str) -> bool:
         """Delete; False when it was already gone."""
-        what = f"delete SLO {slo_id}"
-        response = self.request("DELETE", f"/slo/{quote(slo_id, safe='')}", what=what)
-        if response.status_code == 404:
-            return False
-        self.expect(response, what, 204, 200)
-        return True
+        return self._delete(f"/slo/{quote(slo_id, safe='')}", f"delete SLO {slo_id}")
 
     # -- Settings 2.0 -------------------------------------------------------------------------------
 
@@ -227,8 +222,11 @@ class DynatraceClient:
         self.expect(response, what, 200)
 
     def delete_settings(self, object_id: str) -> bool:
-        what = f"delete settings object {object_id}"
-        response = self.request("DELETE", f"/settings/objects/{quote(object_id, safe='')}", what=what)
+        """Delete; False when it was already gone."""
+        return self._delete(f"/settings/objects/{quote(object_id, safe='')}", f"delete settings object {object_id}")
+
+    def _delete(self, path: str, what: str) -> bool:
+        response = self.request("DELETE", path, what=what)
         if response.status_code == 404:
             return False
         self.expect(response, what, 204, 200)
