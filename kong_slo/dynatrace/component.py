@@ -20,7 +20,7 @@ class DynatraceSlos(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, project: str, stack: str, dynatrace: DynatraceSettings,
                  definitions: list[SloDefinition], opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("kong-slo:dynatrace:Slos", name, None, opts)
+        super().__init__("kongslo:dynatrace:Slos", name, None, opts)
         self.slos = [
             (definition, ServiceLevelObjective(
                 f"{name}-{definition.metric_name}", payload=slo_payload(definition),

@@ -245,7 +245,7 @@ class SloAlerting(pulumi.ComponentResource):
     def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
                  slos: Sequence[tuple[SloDefinition, pulumi.Resource]], environment_url: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("kong-slo:dynatrace:SloAlerting", name, None, opts)
+        super().__init__("kongslo:dynatrace:SloAlerting", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.profile = SettingsObject(
             f"{name}-profile", schema_id=ALERTING_PROFILE_SCHEMA,

@@ -66,7 +66,7 @@ class LocalGateway(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         """``dynatrace_token`` (a secret) is uploaded as a read-only file the collector config refers to;
         without it the collector only logs through its debug exporter."""
-        super().__init__("kong-slo:local:LocalGateway", name, None, opts)
+        super().__init__("kongslo:local:LocalGateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         endpoints = LocalEndpoints()
         self.network = docker.Network(f"{name}-network", name=f"kong-slo-{settings.stack}", opts=child)

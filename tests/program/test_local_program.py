@@ -40,7 +40,9 @@ def local_run() -> ProgramRun:
 
 
 def test_the_whole_chain_runs_on_one_private_network(local_run: ProgramRun) -> None:
+    (gateway,) = local_run.of_type("kongslo:local:LocalGateway")
     (network,) = local_run.of_type(NETWORK)
+    assert network.parent == gateway.urn
     names = {resource.name for resource in local_run.of_type(CONTAINER)}
     assert names == {"local-postgres", "local-kong-migrations", "local-kong", "local-collector", "local-upstream"}
     for role in ("postgres", "kong", "collector", "upstream"):
