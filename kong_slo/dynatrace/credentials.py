@@ -1,17 +1,17 @@
 """How the Dynatrace providers get their API token without ever pickling or outputting it.
 
-Pulumi hands each dynamic provider the stack config through ``configure()``. The ``kong-slo:dynatrace``
-object arrives as a JSON string (or, depending on the engine, a dict); its ``apiToken`` is the token.
+Pulumi hands each dynamic provider the stack config through ``configure()``; ``apiToken`` in the
+``kong-slo:dynatrace`` object is the token.
 ``DT_API_TOKEN`` in the environment is the fallback (tests, and CI that injects the token that way).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from kong_slo.errors import KongSloError
+from kong_slo.settings.source import provider_section
 
 CONFIG_KEY = "kong-slo:dynatrace"
 TOKEN_ENV = "DT_API_TOKEN"
@@ -23,22 +23,8 @@ class MissingToken(KongSloError):
 
 def token_from_config(config: Any) -> str | None:
     """The ``apiToken`` inside ``kong-slo:dynatrace`` from a ``pulumi.dynamic.Config``-like object."""
-    try:
-        raw = config.get(CONFIG_KEY)
-    except Exception:  # the engine's config object is not ours to trust; any failure means "not found"
-        return None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return None
-    if isinstance(raw, dict):
-        token = raw.get("apiToken")
-        if isinstance(token, dict):  # a secret that reached us still wrapped
-            token = token.get("value") or token.get("plaintext")
-        if isinstance(token, str) and token.strip():
-            return token.strip()
-    return None
+    token = provider_section(config, "dynatrace").get("apiToken")
+    return token.strip() if isinstance(token, str) and token.strip() else None
 
 
 def resolve_token(configured: str | None) -> str:

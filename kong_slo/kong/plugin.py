@@ -9,7 +9,6 @@ manage; ``delete`` treats 204 and 404 alike. The admin token and CA bundle come 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -31,7 +30,7 @@ from kong_slo.kong.payload import (
     wants_logs,
 )
 from kong_slo.settings.model import Api, KongVersion, StackSettings
-from kong_slo.settings.reader import NAMESPACE
+from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
               "admin_url", "workspace", "version")
@@ -60,8 +59,8 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
         """Read ``kong.adminToken`` and ``kong.caBundle`` from the stack's ``kong-slo:kong`` config."""
-        kong = _config_mapping(req.config.get(f"{NAMESPACE}:kong"))
-        token = rpc.unwrap_rpc_secret(kong.get("adminToken"))
+        kong = provider_section(req.config, "kong")
+        token = kong.get("adminToken")
         self._token = token if isinstance(token, str) and token else None
         bundle = kong.get("caBundle")
         self._ca_bundle = bundle if isinstance(bundle, str) and bundle else None
@@ -207,13 +206,6 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
             version=None if kong.version is None else str(kong.version), opts=opts)
         for api in settings.apis
     }
-
-
-def _config_mapping(raw: Any) -> dict[str, Any]:
-    raw = rpc.unwrap_rpc_secret(raw)
-    if isinstance(raw, str) and raw.strip():
-        raw = json.loads(raw)
-    return raw if isinstance(raw, dict) else {}
 
 
 def _known(value: Any) -> bool:

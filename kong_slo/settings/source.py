@@ -89,6 +89,27 @@ def _wrap_secret_paths(key: str, value: Any) -> Any:
     return value
 
 
+def _unwrapped(value: Any) -> Any:
+    from pulumi.runtime import rpc
+
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, Mapping):
+        return {key: _unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value
+
+
+def provider_section(config: Any, section: str) -> dict[str, Any]:
+    """One ``kong-slo:<section>`` object (``kong``, ``dynatrace``) as a dynamic provider's ``configure()`` gets
+    it from the engine: a JSON string or a mapping, secrets possibly still wrapped. Empty when absent.
+
+    Providers read only their credentials here; everything else reaches them as resource inputs.
+    """
+    value = _unwrapped(_decode(config.get(f"{NAMESPACE}:{section}")))
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def namespace_from_engine() -> tuple[dict[str, Any], str | None]:
     """The ``kong-slo`` namespace as the Pulumi engine hands it to the program, secrets wrapped."""
     from pulumi.runtime import config as runtime_config

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+from pulumi.runtime import rpc
 
 from kong_slo.dynatrace.client import DynatraceError, api_base, error_message, rate_limit_wait
 from kong_slo.dynatrace.credentials import MissingToken, resolve_token, token_from_config
@@ -78,7 +79,7 @@ class FakeConfig:
 @pytest.mark.parametrize("raw", [
     json.dumps({"apiToken": "dt0c01.A.B", "environmentUrl": "https://x.live.dynatrace.com"}),
     {"apiToken": "dt0c01.A.B"},
-    {"apiToken": {"value": "dt0c01.A.B"}},
+    {"apiToken": {rpc._special_sig_key: rpc._special_secret_sig, "value": "dt0c01.A.B"}},
 ])
 def test_token_from_config_shapes(raw):
     assert token_from_config(FakeConfig({"kong-slo:dynatrace": raw})) == "dt0c01.A.B"
