@@ -18,8 +18,8 @@ from pulumi.runtime import rpc
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
+from kong_slo.kong.adoption import adoptable_occupant, scope_of_inputs
 from kong_slo.kong.payload import (
-    OWNER_TAG,
     PLUGIN_NAME,
     drifted_keys,
     managed_view,
@@ -116,20 +116,19 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                                   delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        kind, scope = _scope(props)
+        kind, scope = scope_of_inputs(props)
         own_id = plugin_id(props["stack"], kind, scope, props.get("workspace"))
         with self._admin(props) as kong:
             version, body = _body(props, kong)
-            occupant = _occupant(kong, kind, scope)
-            _refuse_foreign_owner(occupant, props["stack"], kind, scope)
+            occupant = adoptable_occupant(kong, kind, scope, props["stack"])
             target = occupant["id"] if occupant else own_id
             try:
                 written = kong.put_plugin(kind, scope, target, body)
             except KongAdminError as error:
-                occupant = _occupant(kong, kind, scope) if error.status == 409 else None
+                # Someone took the scope between our look and our write: adopt that plugin instead.
+                occupant = adoptable_occupant(kong, kind, scope, props["stack"]) if error.status == 409 else None
                 if occupant is None or occupant["id"] == target:
                     raise
-                _refuse_foreign_owner(occupant, props["stack"], kind, scope)
                 target = occupant["id"]
                 written = kong.put_plugin(kind, scope, target, body)
         outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written)
@@ -145,7 +144,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_, outs, {key: props.get(key) for key in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        kind, scope = _scope(news)
+        kind, scope = scope_of_inputs(news)
         with self._admin(news) as kong:
             version, body = _body(news, kong)
             try:
@@ -237,10 +236,6 @@ def _wished_version(props: dict[str, Any]) -> KongVersion | None:
     return KongVersion.parse(str(text))
 
 
-def _scope(props: dict[str, Any]) -> tuple[str, str]:
-    return ("route", props["route"]) if props.get("route") else ("service", props["service"])
-
-
 def _api(props: dict[str, Any]) -> Api:
     return Api(name=props["api_name"], route=props.get("route"), latency=None, availability=None,
                sampling_rate=props.get("sampling_rate"))
@@ -265,30 +260,6 @@ def _drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     if not state or version is None:
         return False
     return bool(drifted_keys(managed_view(_desired(news, version)), state))
-
-
-def _refuse_foreign_owner(occupant: dict[str, Any] | None, stack: str, kind: str, scope: str) -> None:
-    """Adopt a plugin someone made by hand, never one another kong-slo stack manages: that stack would lose it,
-    and destroying this stack would delete it."""
-    if occupant is None:
-        return
-    prefix = f"{OWNER_TAG}-stack:"
-    owners = {tag[len(prefix):] for tag in occupant.get("tags") or () if str(tag).startswith(prefix)}
-    if owners and stack not in owners:
-        raise KongAdminError(
-            f"the opentelemetry plugin on {kind} {scope!r} belongs to kong-slo stack {sorted(owners)[0]!r}; "
-            f"stack {stack!r} will not take it over (point this stack at another Kong or workspace, or destroy "
-            "the other stack first)", status=409)
-
-
-def _occupant(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:
-    """The ``opentelemetry`` plugin sitting exactly in this scope (the tuple Kong keeps unique), if any."""
-    others = ("route", "consumer") if kind == "service" else ("service", "consumer")
-    for plugin in kong.scope_plugins(kind, scope):
-        if plugin.get("name") == PLUGIN_NAME and all(plugin.get(other) is None for other in others) \
-                and plugin.get("consumer_group") is None:
-            return plugin
-    return None
 
 
 def _outputs(props: dict[str, Any], id_: str, *, adopted: bool, version: KongVersion,

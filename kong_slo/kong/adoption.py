@@ -1,0 +1,46 @@
+"""Who sits in a plugin's scope, and whether kong-slo may take it over.
+
+Kong keeps one ``opentelemetry`` plugin per (service, route, consumer) tuple. When a stack creates its plugin
+and one is already there, kong-slo adopts it if a person made it, and refuses if another kong-slo stack owns
+it: that stack would lose its plugin, and destroying this stack would delete it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME
+
+
+def scope_of_inputs(props: dict[str, Any]) -> tuple[str, str]:
+    """``("route", route)`` when the resource names a route, else ``("service", service)``."""
+    return ("route", props["route"]) if props.get("route") else ("service", props["service"])
+
+
+def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str) -> dict[str, Any] | None:
+    """The plugin already in the scope, which ``stack`` may take over; None when the scope is free.
+
+    Raises ``KongAdminError`` when another kong-slo stack owns it.
+    """
+    occupant = occupant_of(kong, kind, scope)
+    if occupant is None:
+        return None
+    prefix = f"{OWNER_TAG}-stack:"
+    owners = {tag[len(prefix):] for tag in occupant.get("tags") or () if str(tag).startswith(prefix)}
+    if owners and stack not in owners:
+        raise KongAdminError(
+            f"the opentelemetry plugin on {kind} {scope!r} belongs to kong-slo stack {sorted(owners)[0]!r}; "
+            f"stack {stack!r} will not take it over (point this stack at another Kong or workspace, or destroy "
+            "the other stack first)", status=409)
+    return occupant
+
+
+def occupant_of(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:
+    """The ``opentelemetry`` plugin sitting exactly in this scope (the tuple Kong keeps unique), if any."""
+    others = ("route", "consumer") if kind == "service" else ("service", "consumer")
+    for plugin in kong.scope_plugins(kind, scope):
+        if plugin.get("name") == PLUGIN_NAME and all(plugin.get(other) is None for other in others) \
+                and plugin.get("consumer_group") is None:
+            return plugin
+    return None
