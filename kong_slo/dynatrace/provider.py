@@ -3,8 +3,9 @@ float-tolerant comparison, and a pickled form that never carries the token."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
@@ -73,8 +74,4 @@ class DynatraceProvider(ResourceProvider):
 
     def client(self, environment_url: str) -> DynatraceClient:
         token = resolve_token(getattr(self, "_token", None))
-        policy = self.retry_policy
-        sleep: Callable[[float], None] = self.sleep
-        return DynatraceClient(environment_url, token, policy=RetryPolicy(
-            attempts=policy.attempts, initial_delay=policy.initial_delay, multiplier=policy.multiplier,
-            max_delay=policy.max_delay, timeout=policy.timeout, sleep=sleep))
+        return DynatraceClient(environment_url, token, policy=dataclasses.replace(self.retry_policy, sleep=self.sleep))
