@@ -84,7 +84,7 @@ class TracingSettings:
     def satisfied_by(self, key: str, value: str) -> bool:
         """Whether ``value`` (as Kong reads it from kong.conf) already means what we want for ``key``."""
         if key == self.instrumentations_key:
-            return tuple(item.strip() for item in value.split(",") if item.strip()) == self.instrumentations
+            return parse_instrumentations(value) == self.instrumentations
         if key == self.sampling_rate_key:
             try:
                 return float(value) == float(self.sampling_rate)
