@@ -29,7 +29,8 @@ class Problems:
         self.lines.append(f"{path}: {message}")
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """How a config value is quoted in a problem message."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -42,11 +43,6 @@ def _describe(value: Any) -> str:
         return "a secret"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def describe(value: Any) -> str:
-    """How a config value is quoted in a problem message."""
-    return _describe(value)
 
 
 class Node:
@@ -94,7 +90,7 @@ class Node:
             self.problem(name, "is not a secret; set it without --secret")
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.problem(name, f"{_describe(value)} is not a string")
+            self.problem(name, f"{describe(value)} is not a string")
             return default
         text = str(value).strip()
         if not text:
@@ -106,7 +102,7 @@ class Node:
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
         value = self.string(name, default)
         if value not in options:
-            self.problem(name, f"{_describe(value)} is not one of {', '.join(options)}")
+            self.problem(name, f"{describe(value)} is not one of {', '.join(options)}")
             return default
         return value
 
@@ -118,7 +114,7 @@ class Node:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        self.problem(name, f"{_describe(value)} is not true or false")
+        self.problem(name, f"{describe(value)} is not true or false")
         return default
 
     def number(self, name: str, default: float | None) -> float | None:
@@ -129,7 +125,7 @@ class Node:
             with contextlib.suppress(ValueError):
                 value = float(value)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            self.problem(name, f"{_describe(self.data.get(name))} is not a number")
+            self.problem(name, f"{describe(self.data.get(name))} is not a number")
             return default
         return float(value)
 
@@ -138,7 +134,7 @@ class Node:
         if number is None:
             return None
         if not float(number).is_integer():
-            self.problem(name, f"{_describe(self.data.get(name))} is not a whole number")
+            self.problem(name, f"{describe(self.data.get(name))} is not a whole number")
             return default
         return int(number)
 
@@ -150,12 +146,12 @@ class Node:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            self.problem(name, f"{_describe(value)} is not a list")
+            self.problem(name, f"{describe(value)} is not a list")
             return ()
         items: list[str] = []
         for index, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, str | int) or not str(item).strip():
-                self.problems.add(f"{self.key(name)}[{index}]", f"{_describe(item)} is not a non-empty string")
+                self.problems.add(f"{self.key(name)}[{index}]", f"{describe(item)} is not a non-empty string")
                 continue
             items.append(str(item).strip())
         return tuple(items)
@@ -175,6 +171,6 @@ class Node:
         if value is None:
             return None
         if not isinstance(value, Mapping):
-            self.problem(name, f"{_describe(value)} is not a mapping")
+            self.problem(name, f"{describe(value)} is not a mapping")
             return None
         return Node(value, self.key(name), self.problems)
