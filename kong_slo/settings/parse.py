@@ -55,9 +55,9 @@ def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
     root = Node(config, f"{NAMESPACE}:", problems)
     root.reject_unknown(TOP_KEYS)
     target = root.choice("target", TARGETS, "local")
-    collector = _collector(root.child("collector") or Node({}, root.key("collector"), problems), target)
+    collector = _collector(root.child("collector") or Node({}, root.key("collector"), problems))
     kong = _kong(root.child("kong") or Node({}, root.key("kong"), problems), target)
-    dynatrace = _dynatrace(root.child("dynatrace"), problems)
+    dynatrace = _dynatrace(root.child("dynatrace"))
     apis = _apis(root, problems)
     settings = StackSettings(project, stack, target, aws_region, collector, kong, dynatrace, apis)
     check_target(settings, problems)
@@ -79,7 +79,7 @@ def _url(node: Node, name: str, *, required: bool = False) -> str | None:
     return value.rstrip("/")
 
 
-def _collector(node: Node, target: str) -> CollectorSettings:
+def _collector(node: Node) -> CollectorSettings:
     node.reject_unknown(COLLECTOR_KEYS)
     distribution = node.choice("distribution", DISTRIBUTIONS, "dynatrace")
     allow_public = node.boolean("allowPublicIngress", False)
@@ -200,7 +200,7 @@ def _environment_url(node: Node) -> str | None:
     return url
 
 
-def _dynatrace(node: Node | None, problems: Problems) -> DynatraceSettings | None:
+def _dynatrace(node: Node | None) -> DynatraceSettings | None:
     if node is None:
         return None
     node.reject_unknown(DYNATRACE_KEYS)
