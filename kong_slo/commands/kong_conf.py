@@ -19,14 +19,12 @@ from pathlib import Path
 
 from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, fail
 from kong_slo.errors import KongSloError
-from kong_slo.kong.conf import KongConfError, patch_kong_conf
+from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf
 from kong_slo.kong.tracing import TracingSettings, parse_instrumentations
 from kong_slo.settings import KongVersion
 
 NAME = "kong-conf"
 HELP = "print (or --check, or --write) the kong.conf change that makes Kong trace every request"
-ENCODING = ("utf-8", "surrogateescape")
-"""Bytes that are not UTF-8 pass through untouched."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,7 @@ import re
 
 from kong_slo.kong.conf_reader import (
     CONTINUATION,
+    ENCODING,
     LUA_SPACE,
     TRAILING_COMMENT,
     ConfLayout,
@@ -33,7 +34,7 @@ from kong_slo.kong.conf_reader import (
 )
 from kong_slo.kong.tracing import TracingSettings
 
-__all__ = ["BLOCK_END", "BLOCK_START", "KongConfError", "patch_kong_conf", "read_kong_conf"]
+__all__ = ["BLOCK_END", "BLOCK_START", "ENCODING", "KongConfError", "patch_kong_conf", "read_kong_conf"]
 
 BLOCK_START = "# kong-slo: tracing for SLO metrics (managed by `kong-slo kong-conf`; change it there)"
 BLOCK_END = "# kong-slo: end of tracing settings"

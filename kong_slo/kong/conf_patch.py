@@ -34,11 +34,10 @@ import pulumi
 from pulumi_command import remote
 
 from kong_slo.errors import KongSloError
-from kong_slo.kong.conf import KongConfError, patch_kong_conf
+from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.settings import SshSettings
 
-ENCODING = ("utf-8", "surrogateescape")
 DIAL_TIMEOUT_SECONDS = 15
 COMMAND_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m", delete="10m")
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from kong_slo.errors import KongSloError
 
+ENCODING = ("utf-8", "surrogateescape")
+"""kong.conf bytes to text and back: bytes that are not UTF-8 pass through untouched."""
 LUA_SPACE = " \t\n\v\f\r"
 _SPACE = "[ \\t\\n\\v\\f\\r]"
 TRAILING_COMMENT = re.compile(_SPACE + r"*(?<!\\)#.*$", re.DOTALL)
@@ -91,7 +93,7 @@ def split_lines(text: str) -> tuple[PhysicalLine, ...]:
 
 def normalize_key(raw: str) -> str:
     """Kong's property name for a key as written: each non-alphanumeric byte becomes ``_``."""
-    return "".join(char if char.isascii() and char.isalnum() else "_" * len(char.encode("utf-8", "surrogateescape"))
+    return "".join(char if char.isascii() and char.isalnum() else "_" * len(char.encode(*ENCODING))
                    for char in raw)
 
 
