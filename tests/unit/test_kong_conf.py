@@ -51,27 +51,30 @@ def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
     return [(old, new) for old, new in zip(before.split("\n"), after.split("\n"), strict=True) if old != new]
 
 
-def test_modern_commented_defaults_are_replaced_in_place_keeping_the_note_column() -> None:
-    patched = patch_kong_conf(MODERN_FILE, MODERN)
-    assert changed_lines(MODERN_FILE, patched) == [
+@pytest.mark.parametrize(("text", "tracing", "expected"), [
+    (MODERN_FILE, MODERN, [
         ("#tracing_instrumentations = off             # Comma-separated list of tracing instrumentations",
          "tracing_instrumentations = all              # Comma-separated list of tracing instrumentations"),
         ("#tracing_sampling_rate = 0.01               # Tracing instrumentation sampling rate.",
          "tracing_sampling_rate = 1.0                 # Tracing instrumentation sampling rate."),
-    ]
-    read = read_kong_conf(patched)
-    assert (read["tracing_instrumentations"], read["tracing_sampling_rate"]) == ("all", "1.0")
-    assert read["pg_password"] == "s3cr#t"
-
-
-def test_legacy_names_for_kong_3_0() -> None:
-    patched = patch_kong_conf(LEGACY_FILE, LEGACY)
-    assert changed_lines(LEGACY_FILE, patched) == [
+    ]),
+    (LEGACY_FILE, LEGACY, [
         ("#opentelemetry_tracing = off     # Comma-separated list of tracing instrumentations",
          "opentelemetry_tracing = all      # Comma-separated list of tracing instrumentations"),
         ("#opentelemetry_tracing_sampling_rate = 1.0  # Tracing instrumentation sampling rate.",
          "opentelemetry_tracing_sampling_rate = 1.0   # Tracing instrumentation sampling rate."),
-    ]
+    ]),
+], ids=["3.2+", "3.0"])
+def test_commented_defaults_are_replaced_in_place_keeping_the_note_column(
+        text: str, tracing: TracingSettings, expected: list[tuple[str, str]]) -> None:
+    patched = patch_kong_conf(text, tracing)
+    assert changed_lines(text, patched) == expected
+    read = read_kong_conf(patched)
+    assert (read[tracing.instrumentations_key], read[tracing.sampling_rate_key]) == ("all", "1.0")
+
+
+def test_an_escaped_hash_elsewhere_in_the_file_survives() -> None:
+    assert read_kong_conf(patch_kong_conf(MODERN_FILE, MODERN))["pg_password"] == "s3cr#t"
 
 
 def test_legacy_file_patched_for_a_modern_kong_gets_an_appended_block() -> None:
