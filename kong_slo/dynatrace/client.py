@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+from kong_slo.slo import selector_string
 
 RESET_MICROSECONDS_ABOVE = 1e14
 """``X-RateLimit-Reset`` is documented in µs, but some clients treat it as seconds: above this it is µs."""
@@ -156,11 +157,11 @@ class DynatraceClient:
             params = {"nextPageKey": next_key}
 
     def find_slo_by_name(self, name: str) -> dict[str, Any] | None:
-        matches = [slo for slo in self.list_slos(f"name({_quoted(name)})") if slo.get("name") == name]
+        matches = [slo for slo in self.list_slos(f"name({selector_string(name)})") if slo.get("name") == name]
         return matches[0] if matches else None
 
     def slo_listed(self, slo_id: str) -> bool:
-        return any(slo.get("id") == slo_id for slo in self.list_slos(f"id({_quoted(slo_id)})"))
+        return any(slo.get("id") == slo_id for slo in self.list_slos(f"id({selector_string(slo_id)})"))
 
     def get_slo(self, slo_id: str) -> dict[str, Any] | None:
         """The SLO, or None when it does not exist (404). A disabled SLO, which Dynatrace will not read by id,
@@ -170,7 +171,8 @@ class DynatraceClient:
         if response.status_code == 404:
             return None
         if response.status_code == 400 and DISABLED_SLO in error_message(response, what):
-            return next((slo for slo in self.list_slos(f"id({_quoted(slo_id)})") if slo.get("id") == slo_id), None)
+            return next((slo for slo in self.list_slos(f"id({selector_string(slo_id)})") if slo.get("id") == slo_id),
+                        None)
         return self.expect(response, what, 200).json()
 
     def create_slo(self, payload: dict[str, Any]) -> requests.Response:
@@ -231,10 +233,6 @@ class DynatraceClient:
             return False
         self.expect(response, what, 204, 200)
         return True
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("~", "~~").replace('"', '~"') + '"'
 
 
 def _json_or_none(response: requests.Response) -> Any:

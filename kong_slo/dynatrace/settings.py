@@ -22,7 +22,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, api_base, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
-from kong_slo.slo import SloDefinition, burn_rate_metric
+from kong_slo.slo import SloDefinition, burn_rate_metric, slo_name_prefix
 
 ALERTING_PROFILE_SCHEMA = "builtin:alerting.profile"
 NOTIFICATION_SCHEMA = "builtin:problem.notifications"
@@ -32,11 +32,6 @@ TRANSIENT_ERRORS = re.compile(r"metric selector|func:slo|does not exist yet", re
 STATE_KEYS = ("schema_id", "external_id", "value", "environment_url")
 
 
-def title_prefix(stack: str) -> str:
-    """How every kong-slo alert title of a stack begins; the alerting profile matches on it."""
-    return f"kong-slo {stack}:"
-
-
 def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
     text = ":".join(part for part in (project, stack, kind, name) if part)
     return text[:EXTERNAL_ID_MAX]
@@ -44,7 +39,7 @@ def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
 
 def burn_rate_alert_value(definition: SloDefinition, stack: str) -> dict[str, Any]:
     """A metric event that fires when the SLO burns its error budget at or above its fast-burn threshold."""
-    title = f"{title_prefix(stack)} {definition.api} {definition.objective} error budget burning fast"
+    title = f"{slo_name_prefix(stack)} {definition.api} {definition.objective} error budget burning fast"
     return {
         "enabled": True,
         "summary": f"{definition.name}: burn rate above {definition.fast_burn_threshold:g}"[:500],
@@ -77,8 +72,9 @@ def alerting_profile_value(stack: str) -> dict[str, Any]:
         "severityRules": [{"severityLevel": "CUSTOM_ALERT", "delayInMinutes": 0, "tagFilterIncludeMode": "NONE"}],
         "eventFilters": [{
             "type": "CUSTOM",
-            "customFilter": {"titleFilter": {"enabled": True, "operator": "BEGINS_WITH", "value": title_prefix(stack),
-                                             "negate": False, "caseSensitive": True}},
+            "customFilter": {"titleFilter": {"enabled": True, "operator": "BEGINS_WITH",
+                                             "value": slo_name_prefix(stack), "negate": False,
+                                             "caseSensitive": True}},
         }],
     }
 
