@@ -157,11 +157,15 @@ class DynatraceClient:
             params = {"nextPageKey": next_key}
 
     def find_slo_by_name(self, name: str) -> dict[str, Any] | None:
-        matches = [slo for slo in self.list_slos(f"name({selector_string(name)})") if slo.get("name") == name]
-        return matches[0] if matches else None
+        return self._first_listed("name", name)
 
     def slo_listed(self, slo_id: str) -> bool:
-        return any(slo.get("id") == slo_id for slo in self.list_slos(f"id({selector_string(slo_id)})"))
+        return self._first_listed("id", slo_id) is not None
+
+    def _first_listed(self, key: str, value: str) -> dict[str, Any] | None:
+        """The first listed SLO whose ``key`` (``id`` or ``name``, a selector of the same name) is ``value``."""
+        return next((slo for slo in self.list_slos(f"{key}({selector_string(value)})") if slo.get(key) == value),
+                    None)
 
     def get_slo(self, slo_id: str) -> dict[str, Any] | None:
         """The SLO, or None when it does not exist (404). A disabled SLO, which Dynatrace will not read by id,
@@ -171,8 +175,7 @@ class DynatraceClient:
         if response.status_code == 404:
             return None
         if response.status_code == 400 and DISABLED_SLO in error_message(response, what):
-            return next((slo for slo in self.list_slos(f"id({selector_string(slo_id)})") if slo.get("id") == slo_id),
-                        None)
+            return self._first_listed("id", slo_id)
         return self.expect(response, what, 200).json()
 
     def create_slo(self, payload: dict[str, Any]) -> requests.Response:
