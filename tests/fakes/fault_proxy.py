@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from tests.fakes.kong_admin import FAULT_KINDS, Fault
+from tests.fakes.kong_admin import Fault, FaultQueue
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
 
@@ -27,7 +27,7 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.verify = verify
         self.calls: Counter[str] = Counter()
-        self._faults: list[Fault] = []
+        self._faults = FaultQueue()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -55,19 +55,14 @@ class FaultProxy:
 
     def fail_next(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
                   retry_after: str = "1", delay: float = 1.0) -> None:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault {kind!r} is not one of {FAULT_KINDS}")
-        with self._lock:
-            self._faults.append(Fault(kind, method, path, times, retry_after, delay))
+        """Inject a fault into the next ``times`` requests matching ``method`` and a ``path`` substring."""
+        self._faults.add(Fault(kind, method, path, times, retry_after, delay))
 
     def take_fault(self, method: str, path: str) -> Fault | None:
+        """Count the request as received, and hand out the first fault that matches it."""
         with self._lock:
             self.calls[method] += 1
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.times -= 1
-                    return fault
-        return None
+        return self._faults.take(method, path)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -43,8 +43,32 @@ class Fault:
     retry_after: str
     delay: float
 
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"fault {self.kind!r} is not one of {FAULT_KINDS}")
+
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and (self.method in (None, method)) and (self.path is None or self.path in path)
+
+
+class FaultQueue:
+    """Faults waiting for the requests they match; each fires ``times`` times. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first fault matching the request, used up once."""
+        with self._lock:
+            fault = next((fault for fault in self._faults if fault.matches(method, path)), None)
+            if fault is not None:
+                fault.times -= 1
+            return fault
 
 
 @dataclass
@@ -63,7 +87,7 @@ class FakeKong:
             raise ValueError(f"version mode {self.version!r} is not one of {MODES}")
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._faults: list[Fault] = []
+        self._faults = FaultQueue()
         names = ("default", *(self.workspaces or ()))
         self._stores = {name: Store(self.version) for name in dict.fromkeys(names)}
         self._server: ThreadingHTTPServer | None = None
@@ -107,10 +131,7 @@ class FakeKong:
     def fail_next(self, kind: str, *, method: str | None = None, path: str | None = None, times: int = 1,
                   retry_after: str = "1", delay: float = 1.0) -> None:
         """Inject a fault into the next ``times`` requests matching ``method`` and a ``path`` substring."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault {kind!r} is not one of {FAULT_KINDS}")
-        with self._lock:
-            self._faults.append(Fault(kind, method, path, times, retry_after, delay))
+        self._faults.add(Fault(kind, method, path, times, retry_after, delay))
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -153,11 +174,7 @@ class FakeKong:
         with self._lock:
             self.calls[method] += 1
             self.log.append((method, path))
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.times -= 1
-                    return fault
-            return None
+        return self._faults.take(method, path)
 
     def wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)
