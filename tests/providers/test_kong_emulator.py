@@ -7,6 +7,7 @@ import uuid
 import pytest
 import requests
 
+from tests.fakes.fault_proxy import FaultProxy
 from tests.fakes.kong_admin import FakeKong
 from tests.fakes.kong_schema import MODES
 
@@ -180,3 +181,22 @@ def test_faults_fire_once_and_are_counted() -> None:
             requests.get(f"{kong.url}/plugins", timeout=0.1)
         assert requests.get(f"{kong.url}/plugins", timeout=5).status_code == 200
         assert kong.calls["GET"] == 5 and kong.calls["PUT"] == 1
+
+
+def test_the_fault_proxy_forwards_to_kong_and_injects_the_same_faults() -> None:
+    with FakeKong("3.9") as kong, FaultProxy(kong.url) as proxy:
+        kong.add_service("orders")
+        proxy.fail_next("429", method="GET", retry_after="3")
+        limited = requests.get(f"{proxy.url}/plugins", timeout=5)
+        assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
+        assert kong.calls["GET"] == 0, "an injected refusal never reaches Kong"
+        proxy.fail_next("drop_after", method="PUT")
+        with pytest.raises(requests.ConnectionError):
+            requests.put(f"{proxy.url}/services/orders/plugins/{uuid.uuid4()}",
+                         json={"name": "opentelemetry", "config": {"traces_endpoint": TRACES}}, timeout=5)
+        assert len(kong.plugins()) == 1, "the write reached Kong before the reply was withheld"
+        listed = requests.get(f"{proxy.url}/plugins", timeout=5)
+        assert listed.status_code == 200 and len(listed.json()["data"]) == 1
+        assert proxy.calls == {"GET": 2, "PUT": 1}
+        with pytest.raises(ValueError, match="fault 'teapot'"):
+            proxy.fail_next("teapot")
