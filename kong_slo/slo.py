@@ -123,20 +123,17 @@ def _service_filter(api: str) -> str:
 
 
 def latency_definition(settings: StackSettings, api: Api, objective: LatencyObjective) -> SloDefinition:
-    source, threshold = _sli_source(settings), objective.threshold_ms
-    if source == "service":
+    threshold = objective.threshold_ms
+    if _sli_source(settings) == "service":
         micros = threshold * 1000
         expression = (f'(({SERVICE_RESPONSE_TIME}:avg:partition("latency",value("good",lt({micros}))):splitBy()'
                       f":count:default(0))/({SERVICE_RESPONSE_TIME}:avg:splitBy():count)*(100)):default(100,always)")
         description = (f"share of minutes in which {api.name}'s average response time stayed under "
                        f"{threshold} ms, over {objective.window}")
-        entity_filter: str | None = _service_filter(api.name)
     else:
         expression = _collector_ratio(api.name, telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD)
         description = f"share of {api.name} requests answered within {threshold} ms, over {objective.window}"
-        entity_filter = None
-    return _definition(settings, api, LATENCY, expression, description, entity_filter, objective.target,
-                       objective.warning, objective.window)
+    return _definition(settings, api, LATENCY, objective, expression, description)
 
 
 def availability_definition(settings: StackSettings, api: Api,
@@ -146,38 +143,36 @@ def availability_definition(settings: StackSettings, api: Api,
                       f"/({SERVICE_REQUESTS}:splitBy())")
         description = (f"share of {api.name} requests that Dynatrace's failure detection did not mark as "
                        f"failed, over {objective.window}")
-        entity_filter: str | None = _service_filter(api.name)
     else:
         expression = _collector_ratio(api.name, telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS)
         description = (f"share of {api.name} requests not answered with {_failure_words(objective.fail_on)}, "
                        f"over {objective.window}")
-        entity_filter = None
-    return _definition(settings, api, AVAILABILITY, expression, description, entity_filter, objective.target,
-                       objective.warning, objective.window)
+    return _definition(settings, api, AVAILABILITY, objective, expression, description)
 
 
 def _sli_source(settings: StackSettings) -> str:
     return settings.dynatrace.sli_source if settings.dynatrace is not None else DEFAULT_SLI_SOURCE
 
 
-def _definition(settings: StackSettings, api: Api, objective: str, expression: str, description: str,
-                entity_filter: str | None, target: float, warning: float, window: str) -> SloDefinition:
+def _definition(settings: StackSettings, api: Api, objective_name: str,
+                objective: LatencyObjective | AvailabilityObjective, expression: str,
+                description: str) -> SloDefinition:
     if len(description) > DESCRIPTION_MAX:
         description = description[: DESCRIPTION_MAX - 1] + "…"
-    dynatrace = settings.dynatrace
+    dynatrace, source = settings.dynatrace, _sli_source(settings)
     return SloDefinition(
         api=api.name,
-        objective=objective,
-        name=slo_name(settings.stack, api.name, objective),
-        metric_name=metric_name(settings.project, settings.stack, api.name, objective),
+        objective=objective_name,
+        name=slo_name(settings.stack, api.name, objective_name),
+        metric_name=metric_name(settings.project, settings.stack, api.name, objective_name),
         description=description,
         metric_expression=expression,
-        entity_filter=entity_filter,
-        target=float(target),
-        warning=float(warning),
-        window=window,
+        entity_filter=_service_filter(api.name) if source == "service" else None,
+        target=float(objective.target),
+        warning=float(objective.warning),
+        window=objective.window,
         fast_burn_threshold=dynatrace.fast_burn_threshold if dynatrace else DEFAULT_FAST_BURN_THRESHOLD,
-        sli_source=_sli_source(settings),
+        sli_source=source,
     )
 
 
