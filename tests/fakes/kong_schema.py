@@ -111,6 +111,11 @@ def has_instance_name(mode: str) -> bool:
     return mode != "3.0"
 
 
+def traces_key(mode: str) -> str:
+    """The config field holding the traces URL: ``traces_endpoint`` from 3.8 (3.9 mode), ``endpoint`` before."""
+    return "traces_endpoint" if mode in ("3.9", "3.12") else "endpoint"
+
+
 def config_shorthands(mode: str) -> tuple[str, ...]:
     return ("endpoint",) if mode in ("3.9", "3.12") else ()
 

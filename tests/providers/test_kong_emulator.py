@@ -9,7 +9,7 @@ import requests
 
 from tests.fakes.fault_proxy import FaultProxy
 from tests.fakes.kong_admin import FakeKong
-from tests.fakes.kong_schema import MODES
+from tests.fakes.kong_schema import MODES, traces_key
 
 TRACES = "http://collector:4318/v1/traces"
 # The first version mode that knows each field; earlier modes must reject it as an unknown field.
@@ -18,10 +18,6 @@ FIRST_MODE = {"queue": "3.4", "header_type": "3.4", "sampling_rate": "3.7", "pro
 SAMPLE = {"queue": {"max_batch_size": 200}, "header_type": "w3c", "sampling_rate": 1.0,
           "propagation": {"default_format": "w3c"}, "traces_endpoint": TRACES, "logs_endpoint": TRACES,
           "sampling_strategy": "parent_probability_fallback"}
-
-
-def endpoint_key(mode: str) -> str:
-    return "traces_endpoint" if mode in ("3.9", "3.12") else "endpoint"
 
 
 def put(kong: FakeKong, body: dict, *, plugin: str | None = None, scope: str = "/services/orders") -> requests.Response:
@@ -53,7 +49,7 @@ def test_each_mode_accepts_exactly_its_fields(kong: FakeKong, field: str) -> Non
 
 def test_defaults_are_filled_and_unset_fields_read_back_null(kong: FakeKong) -> None:
     scope = "" if kong.version == "3.0" else "/services/orders"
-    created = put(kong, {"name": "opentelemetry", "config": {endpoint_key(kong.version): TRACES}}, scope=scope).json()
+    created = put(kong, {"name": "opentelemetry", "config": {traces_key(kong.version): TRACES}}, scope=scope).json()
     config = requests.get(f"{kong.url}/plugins/{created['id']}", timeout=5).json()["config"]
     assert config["connect_timeout"] == 1000 and config["headers"] is None and config["resource_attributes"] is None
     assert created["enabled"] is True and created["protocols"] == ["grpc", "grpcs", "http", "https"]

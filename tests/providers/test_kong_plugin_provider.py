@@ -8,6 +8,7 @@ import requests
 from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.payload import PluginVersionError, plugin_id
 from tests.fakes.kong_admin import FakeKong
+from tests.fakes.kong_schema import traces_key
 from tests.providers.kong_helpers import COLLECTOR, TOKEN, Sleeps, checked, fast_policy, inputs, provider
 
 SCOPED_MODES = ("3.4", "3.7", "3.9", "3.12")
@@ -43,15 +44,14 @@ def test_lifecycle_create_read_noop_update_delete(kong: FakeKong) -> None:
     assert created.outs["adopted"] is False and created.outs["kong_version"] == mode
     config = stored["config"]
     assert config["resource_attributes"] == {"service.name": "Orders"}
+    assert config[traces_key(mode)] == f"{COLLECTOR}/v1/traces"
     if mode in ("3.9", "3.12"):
-        assert config["traces_endpoint"] == f"{COLLECTOR}/v1/traces"
         assert config["logs_endpoint"] == f"{COLLECTOR}/v1/logs"
         assert "endpoint" not in config
-    else:
-        assert config["endpoint"] == f"{COLLECTOR}/v1/traces"
     assert config.get("sampling_rate") == sampling_for(mode)
     assert sorted(stored["tags"]) == ["kong-slo", "kong-slo-stack:dev"]
-    assert stored["service"] == {"id": kong.store().services[stored["service"]["id"]]["id"]}
+    orders = next(service for service in kong.store().services.values() if service["name"] == "orders")
+    assert stored["service"] == {"id": orders["id"]}
 
     kong.reset_counts()
     read = plugins.read(created.id, {**news, **created.outs})
@@ -71,8 +71,7 @@ def test_lifecycle_create_read_noop_update_delete(kong: FakeKong) -> None:
     updated = plugins.update(created.id, read.outs, moved)
     assert kong.writes == 1
     assert updated.outs["plugin_id"] == created.id
-    traces = only_plugin(kong)["config"].get("traces_endpoint") or only_plugin(kong)["config"]["endpoint"]
-    assert traces == "https://otel.example.net:4318/v1/traces"
+    assert only_plugin(kong)["config"][traces_key(mode)] == "https://otel.example.net:4318/v1/traces"
     assert plugins.diff(created.id, updated.outs, moved).changes is False
 
     kong.reset_counts()
@@ -108,7 +107,7 @@ def test_kong_defaults_and_unmanaged_keys_cause_no_diff(kong: FakeKong) -> None:
 
 
 def test_a_plugin_already_in_the_scope_is_adopted_not_duplicated(kong: FakeKong) -> None:
-    endpoint = "traces_endpoint" if kong.version in ("3.9", "3.12") else "endpoint"
+    endpoint = traces_key(kong.version)
     theirs = kong.add_plugin({"name": "opentelemetry", "config": {endpoint: "http://old:4318/v1/traces"},
                               "tags": ["team-x"]}, service="orders")
     plugins = provider()
@@ -123,7 +122,7 @@ def test_a_plugin_already_in_the_scope_is_adopted_not_duplicated(kong: FakeKong)
 
 
 def test_a_plugin_of_another_kong_slo_stack_is_never_taken_over(kong: FakeKong) -> None:
-    endpoint = "traces_endpoint" if kong.version in ("3.9", "3.12") else "endpoint"
+    endpoint = traces_key(kong.version)
     theirs = kong.add_plugin({"name": "opentelemetry", "config": {endpoint: "http://old:4318/v1/traces"},
                               "tags": ["kong-slo", "kong-slo-stack:pr-12"]}, service="orders")
     plugins = provider()
@@ -145,7 +144,7 @@ def test_a_plugin_appearing_between_look_and_write_is_adopted(kong: FakeKong,
         return [] if len(looks) == 1 else real(self, kind, scope)
 
     monkeypatch.setattr(KongAdmin, "scope_plugins", late_look)
-    endpoint = "traces_endpoint" if kong.version in ("3.9", "3.12") else "endpoint"
+    endpoint = traces_key(kong.version)
     theirs = kong.add_plugin({"name": "opentelemetry", "config": {endpoint: "http://old:4318/v1/traces"}},
                              service="orders")
     created = provider().create(checked(provider(), kong.url, sampling_rate=sampling_for(kong.version)))
