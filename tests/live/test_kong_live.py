@@ -23,6 +23,8 @@ from kong_slo.http import ApiError, RetryPolicy
 from kong_slo.kong.admin import KongAdmin
 from kong_slo.kong.payload import PLUGIN_NAME
 from kong_slo.kong.plugin import OpenTelemetryPluginProvider
+from kong_slo.settings.model import KongVersion
+from kong_slo.settings.rules import LOGS_ENDPOINT_SINCE
 from tests.fakes.fault_proxy import FaultProxy
 from tests.live.conftest import require_env
 
@@ -121,7 +123,8 @@ def test_route_scope_and_adoption(kong: LiveKong, service: str, run_id: str) -> 
     version = plugins.create(checked(plugins, inputs(kong, service, run_id, route=f"{service}-route")))
     assert [p["id"] for p in scope_plugins(kong, "route", f"{service}-route")] == [version.id]
 
-    endpoint = "traces_endpoint" if tuple(map(int, version.outs["kong_version"].split("."))) >= (3, 8) else "endpoint"
+    split_endpoints = KongVersion.parse(version.outs["kong_version"]) >= LOGS_ENDPOINT_SINCE
+    endpoint = "traces_endpoint" if split_endpoints else "endpoint"
     with kong.admin() as admin:
         theirs = admin.put_plugin("service", service, str(uuid.uuid4()),
                                   {"name": PLUGIN_NAME, "config": {endpoint: "http://old.invalid:4318/v1/traces"}})
