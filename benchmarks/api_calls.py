@@ -31,11 +31,9 @@ from pulumi.dynamic import Config, ConfigureRequest
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.plugin import OpenTelemetryPluginProvider
-from kong_slo.secrets import Secret
-from kong_slo.settings import parse_settings
-from kong_slo.slo import slo_definitions, slo_payload
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong
+from tests.providers.dynatrace_helpers import payloads
 
 TOKEN = "dt0c01.BENCHMARK.TOKEN"
 COLLECTOR = "http://collector.internal:4318"
@@ -71,14 +69,8 @@ def plugin_inputs(provider: OpenTelemetryPluginProvider, admin_url: str, name: s
 
 
 def slo_inputs(provider: ServiceLevelObjectiveProvider, url: str, count: int) -> list[dict[str, Any]]:
-    settings = parse_settings({
-        "target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong": {"adminUrl": "http://kong.internal:8001"},
-        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN)},
-        "apis": [{"name": name} for name in api_names(count)]}, project="kong-slo", stack="bench",
-        aws_region="eu-west-1")
-    return [provider.check({}, {"payload": slo_payload(definition), "environment_url": url}).inputs
-            for definition in slo_definitions(settings)]
+    return [provider.check({}, {"payload": payload, "environment_url": url}).inputs
+            for payload in payloads("bench", [{"name": name} for name in api_names(count)])]
 
 
 def measure(counter: Callable[[], Counter[str]], reset: Callable[[], None], step: Callable[[], None]) -> tuple:

@@ -13,8 +13,9 @@ from pulumi.runtime import mocks as pulumi_mocks
 from kong_slo.dynatrace import settings as settings_module
 from kong_slo.dynatrace.component import DynatraceSlos
 from kong_slo.secrets import Secret
-from kong_slo.settings import parse_settings
+from kong_slo.settings import StackSettings, parse_settings
 from kong_slo.slo import slo_definitions, slo_payload
+from tests.unit.settings_helpers import aws_config
 
 TOKEN = "dt0c01.PROGRAMPUBLIC.PROGRAMSECRETNEVERINPUTS"
 SLO_TYPE = "pulumi-python:dynamic/dynatrace:ServiceLevelObjective"
@@ -41,13 +42,12 @@ class Recorder(pulumi_mocks.Mocks):
         return [resource for resource in self.resources if resource.typ == typ]
 
 
-def stack(apis: list[dict[str, Any]], alerting: dict[str, Any] | None = None):
-    dynatrace: dict[str, Any] = {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN)}
+def stack(apis: list[dict[str, Any]], alerting: dict[str, Any] | None = None) -> StackSettings:
+    config = aws_config(apis=apis)
+    config["dynatrace"]["apiToken"] = Secret(TOKEN)
     if alerting:
-        dynatrace["alerting"] = alerting
-    return parse_settings({"target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"]},
-                           "kong": {"adminUrl": "http://kong.internal:8001"}, "dynatrace": dynatrace, "apis": apis},
-                          project="kong-slo", stack="dev", aws_region="eu-west-1")
+        config["dynatrace"]["alerting"] = alerting
+    return parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1")
 
 
 def declare(settings) -> Recorder:

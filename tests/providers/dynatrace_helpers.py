@@ -10,9 +10,9 @@ from pulumi.dynamic.config import Config
 
 from kong_slo.dynatrace.provider import DynatraceProvider
 from kong_slo.http import RetryPolicy
-from kong_slo.secrets import Secret
-from kong_slo.settings import parse_settings
+from kong_slo.settings import StackSettings, parse_settings
 from kong_slo.slo import slo_definitions, slo_payload
+from tests.unit.settings_helpers import aws_config
 
 TOKEN = "dt0c01.SENTINELPUBLIC.SENTINELSECRETNEVERSHOWN"
 FAST_POLICY = RetryPolicy(attempts=4, initial_delay=0.01, multiplier=2.0, max_delay=0.05, timeout=0.5)
@@ -28,13 +28,12 @@ def configured(provider: DynatraceProvider, token: str = TOKEN) -> list[float]:
     return waits
 
 
+def stack_settings(stack: str = "test", apis: list[dict[str, Any]] | None = None, **dynatrace: Any) -> StackSettings:
+    """A valid aws stack with these APIs (default: HealthService, Orders) and extra ``dynatrace`` keys."""
+    config = aws_config(**({"apis": apis} if apis else {}))
+    config["dynatrace"].update(dynatrace)
+    return parse_settings(config, project="kong-slo", stack=stack, aws_region="eu-west-1")
+
+
 def payloads(stack: str = "test", apis: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    config = {
-        "target": "aws",
-        "collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong": {"adminUrl": "http://kong.internal:8001"},
-        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN)},
-        "apis": apis or [{"name": "HealthService"}, {"name": "Orders"}],
-    }
-    settings = parse_settings(config, project="kong-slo", stack=stack, aws_region="eu-west-1")
-    return [slo_payload(definition) for definition in slo_definitions(settings)]
+    return [slo_payload(definition) for definition in slo_definitions(stack_settings(stack, apis))]

@@ -18,11 +18,9 @@ from kong_slo.dynatrace.settings import (
     email_notification_value,
     external_id,
 )
-from kong_slo.secrets import Secret
-from kong_slo.settings import parse_settings
 from kong_slo.slo import slo_definitions
 from tests.fakes.dynatrace import FakeDynatrace, Fault
-from tests.providers.dynatrace_helpers import TOKEN, configured
+from tests.providers.dynatrace_helpers import TOKEN, configured, stack_settings
 
 
 @pytest.fixture
@@ -143,12 +141,8 @@ def test_external_id_change_is_a_replacement(fake, provider):
 
 
 def test_burn_rate_alert_watches_the_slo_burn_rate_metric(fake, provider):
-    settings = parse_settings({
-        "target": "aws", "collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong": {"adminUrl": "http://kong.internal:8001"},
-        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN),
-                      "alerting": {"emails": ["sre@example.com"], "burnRate": {"fastBurnThreshold": 14}}},
-        "apis": [{"name": "Orders"}]}, project="kong-slo", stack="test", aws_region="eu-west-1")
+    settings = stack_settings(apis=[{"name": "Orders"}],
+                              alerting={"emails": ["sre@example.com"], "burnRate": {"fastBurnThreshold": 14}})
     definition = slo_definitions(settings)[0]
     value = burn_rate_alert_value(definition, "test")
     assert value["queryDefinition"]["metricSelector"] == f"func:slo.errorBudgetBurnRate.{definition.metric_name}"

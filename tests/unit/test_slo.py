@@ -8,22 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kong_slo import telemetry
-from kong_slo.secrets import Secret
-from kong_slo.settings import parse_settings
+from kong_slo.settings import StackSettings, parse_settings
 from kong_slo.slo import METRIC_NAME_PATTERN, metric_name, selector_string, slo_definitions, slo_name, slo_payload
+from tests.unit.settings_helpers import aws_config
 
-TOKEN = "dt0c01.SENTINELPUBLIC.SENTINELSECRET"
 
-
-def settings(apis: list[dict[str, Any]], stack: str = "dev", **dynatrace: Any):
-    config = {
-        "target": "aws",
-        "collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong": {"adminUrl": "http://kong.internal:8001"},
-        "dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": Secret(TOKEN),
-                      **dynatrace},
-        "apis": apis,
-    }
+def settings(apis: list[dict[str, Any]], stack: str = "dev", **dynatrace: Any) -> StackSettings:
+    config = aws_config(apis=apis)
+    config["dynatrace"].update(dynatrace)
     return parse_settings(config, project="kong-slo", stack=stack, aws_region="eu-west-1")
 
 
