@@ -145,9 +145,9 @@ class KongConfPatch(pulumi.ComponentResource):
             private_key=pulumi.Output.secret(ssh.private_key.reveal()), host_key=ssh.host_key,
             per_dial_timeout=DIAL_TIMEOUT_SECONDS)
         wanted = sorted(tracing.properties().items())
+        read_command = remote_script(READ_SCRIPT, ssh.conf_path)
         self.read = remote.Command(
-            f"{name}-read", connection=connection,
-            create=remote_script(READ_SCRIPT, ssh.conf_path), update=remote_script(READ_SCRIPT, ssh.conf_path),
+            f"{name}-read", connection=connection, create=read_command, update=read_command,
             triggers=[ssh.host, ssh.user, str(ssh.port), ssh.conf_path, ssh.restart_command,
                       *(f"{key}={value}" for key, value in wanted)],
             logging=remote.Logging.STDERR,
