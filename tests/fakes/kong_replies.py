@@ -60,7 +60,6 @@ def lua(value: Any) -> str:
     return "null" if value is None else json.dumps(value)
 
 
-
 def page(items: list[dict[str, Any]], query: dict[str, str], path: str, *, tags: bool) -> KongReply:
     wanted = query.get("tags") if tags else None
     if wanted:
