@@ -11,25 +11,9 @@ import pytest
 from kong_slo.cli import main
 from kong_slo.slo import slo_name
 from tests.fakes.dynatrace import FakeDynatrace
+from tests.unit.stack_files import write_aws_stack
 
 TOKEN = "dt0c01.STATUSPUBLIC.STATUSSECRETVALUE"
-STACK_FILE = """\
-config:
-  aws:region: eu-west-1
-  kong-slo:target: aws
-  kong-slo:collector:
-    allowedCidrs: [10.0.0.0/16]
-  kong-slo:kong:
-    adminUrl: http://kong.internal:8001
-  kong-slo:dynatrace:
-    environmentUrl: https://abc12345.live.dynatrace.com
-    apiToken:
-      secure: v1:encrypted
-  kong-slo:apis:
-    - name: HealthService
-    - name: Orders
-      latency: false
-"""
 
 
 @pytest.fixture
@@ -40,9 +24,7 @@ def fake() -> Iterator[FakeDynatrace]:
 
 @pytest.fixture
 def stack_file(tmp_path: Path) -> Path:
-    path = tmp_path / "Pulumi.ci.yaml"
-    path.write_text(STACK_FILE)
-    return path
+    return write_aws_stack(tmp_path, "ci", apis=[{"name": "HealthService"}, {"name": "Orders", "latency": False}])
 
 
 def deploy(fake: FakeDynatrace, name: str, target: float = 99.0, warning: float = 99.5) -> None:

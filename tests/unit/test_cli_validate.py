@@ -9,24 +9,7 @@ from pathlib import Path
 import pytest
 
 from kong_slo.cli import main
-
-BAD_STACK = """\
-config:
-  aws:region: eu-west-1
-  kong-slo:target: aws
-  kong-slo:collector:
-    allowedCidrs: [0.0.0.0/0]
-  kong-slo:kong:
-    adminUrl: http://kong.internal:8001
-    verison: "3.9"
-  kong-slo:dynatrace:
-    environmentUrl: https://abc12345.live.dynatrace.com
-    apiToken: {secure: v1:abc}
-  kong-slo:apis:
-    - name: HealthService
-      availability: {target: 120}
-    - name: HealthService
-"""
+from tests.unit.stack_files import write_aws_stack
 
 
 def test_validate_accepts_the_dev_stack(root: Path, monkeypatch: pytest.MonkeyPatch,
@@ -37,8 +20,10 @@ def test_validate_accepts_the_dev_stack(root: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stack = tmp_path / "Pulumi.bad.yaml"
-    stack.write_text(BAD_STACK)
+    stack = write_aws_stack(tmp_path, "bad", collector={"allowedCidrs": ["0.0.0.0/0"]},
+                            kong={"adminUrl": "http://kong.internal:8001", "verison": "3.9"},
+                            apis=[{"name": "HealthService", "availability": {"target": 120}},
+                                  {"name": "HealthService"}])
     assert main(["validate", "--config-file", str(stack)]) == 2
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "the stack configuration has 4 problems:"
