@@ -28,6 +28,13 @@ def configured(provider: DynatraceProvider, token: str = TOKEN) -> list[float]:
     return waits
 
 
+def checked(provider: DynatraceProvider, news: dict[str, Any]) -> dict[str, Any]:
+    """``news`` as the provider's ``check`` returns it, asserting that ``check`` found nothing wrong."""
+    result = provider.check({}, news)
+    assert result.failures == []
+    return result.inputs
+
+
 def stack_settings(stack: str = "test", apis: list[dict[str, Any]] | None = None, **dynatrace: Any) -> StackSettings:
     """A valid aws stack with these APIs (default: HealthService, Orders) and extra ``dynatrace`` keys."""
     config = aws_config(**({"apis": apis} if apis else {}))

@@ -20,7 +20,7 @@ from kong_slo.dynatrace.settings import (
 )
 from kong_slo.slo import slo_definitions
 from tests.fakes.dynatrace import FakeDynatrace, Fault
-from tests.providers.dynatrace_helpers import TOKEN, configured, stack_settings
+from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings
 
 
 @pytest.fixture
@@ -42,9 +42,7 @@ def profile_props(fake: FakeDynatrace) -> dict:
 
 
 def create(provider: SettingsObjectProvider, props: dict):
-    result = provider.check({}, props)
-    assert result.failures == []
-    return provider.create(result.inputs)
+    return provider.create(checked(provider, props))
 
 
 def test_create_is_one_post_with_an_external_id(fake, provider):

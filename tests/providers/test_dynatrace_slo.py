@@ -14,7 +14,7 @@ from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from tests.fakes.dynatrace import FakeDynatrace, Fault
-from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, configured, payloads
+from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, checked, configured, payloads
 
 
 @pytest.fixture
@@ -32,12 +32,6 @@ def provider() -> ServiceLevelObjectiveProvider:
 
 def props(fake: FakeDynatrace, index: int = 0) -> dict:
     return {"payload": payloads()[index], "environment_url": fake.url}
-
-
-def checked(provider: ServiceLevelObjectiveProvider, news: dict) -> dict:
-    result = provider.check({}, news)
-    assert result.failures == []
-    return result.inputs
 
 
 def test_create_posts_once_takes_the_id_from_location_and_waits_until_readable(fake, provider):
