@@ -9,11 +9,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from kong_slo.collector_model import OTLP_HTTP_PORT
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
 from kong_slo.kong.payload import otlp_urls, plugin_id, plugin_payload, scope_of, wants_logs
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
-from kong_slo.render import OTLP_HTTP_PORT, render_cloud_init, render_collector_config, render_compose
+from kong_slo.render import render_cloud_init, render_collector_config, render_compose
 from kong_slo.settings import KongVersion, StackSettings
 from kong_slo.slo import slo_definitions, slo_payload
 

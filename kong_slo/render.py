@@ -31,7 +31,7 @@ from kong_slo.collector_model import (
     QUEUE_DIRECTORY,
     TOKEN_ENV_FILE,
     TOKEN_ENV_VAR,
-    TOKEN_FILE,
+    CollectorModel,
     collector_model,
     components_outside,
     ottl_string,
@@ -39,20 +39,7 @@ from kong_slo.collector_model import (
 from kong_slo.errors import KongSloError
 from kong_slo.settings import StackSettings
 
-__all__ = [
-    "APP_DIR",
-    "COLLECTOR_CONFIG_PATH",
-    "HEALTH_PORT",
-    "OTLP_GRPC_PORT",
-    "OTLP_HTTP_PORT",
-    "QUEUE_DIRECTORY",
-    "TOKEN_ENV_FILE",
-    "TOKEN_ENV_VAR",
-    "TOKEN_FILE",
-    "render_cloud_init",
-    "render_collector_config",
-    "render_compose",
-]
+__all__ = ["APP_DIR", "render_cloud_init", "render_collector_config", "render_compose"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 APP_DIR = "/opt/kong-slo"
@@ -84,17 +71,19 @@ def comment(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _environment() -> jinja2.Environment:
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja2 environment, created on first use."""
     if not TEMPLATES.is_dir():
         raise KongSloError(f"the templates folder {TEMPLATES} is missing; run kong-slo from a checkout of the project")
-    environment = jinja2.Environment(
+    jinja = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
-    environment.filters.update(yaml_str=yaml_str, python_str=python_str, comment=comment)
-    environment.globals.update(
+    jinja.filters.update(yaml_str=yaml_str, python_str=python_str, comment=comment)
+    jinja.globals.update(
         t=telemetry, ottl_string=ottl_string, APP_DIR=APP_DIR, COLLECTOR_CONFIG_PATH=COLLECTOR_CONFIG_PATH,
         COLLECTOR_UID=COLLECTOR_UID, CONTAINER_MEMORY_MIB=CONTAINER_MEMORY_MIB, FETCH_TOKEN_SCRIPT=FETCH_TOKEN_SCRIPT,
         GOMEMLIMIT_MIB=GOMEMLIMIT_MIB, HEALTH_PORT=HEALTH_PORT, INIT_IMAGE=INIT_IMAGE,
@@ -102,32 +91,17 @@ def _environment() -> jinja2.Environment:
         OTLP_HTTP_PORT=OTLP_HTTP_PORT, QUEUE_DIRECTORY=QUEUE_DIRECTORY, SERVICE_UNIT=SERVICE_UNIT,
         TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR, LOCAL_TOKEN_SOURCE=LOCAL_TOKEN_SOURCE,
     )
-    return environment
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    """The one Jinja2 environment, created on first use."""
-    return _environment()
+    return jinja
 
 
 def render_collector_config(settings: StackSettings) -> str:
     """The collector's config.yaml; raises ``KongSloError`` if it names a component its distribution lacks."""
-    model = collector_model(settings)
-    text = environment().get_template("otel-collector-config.yaml.j2").render(m=model)
-    if model.distribution == "dynatrace":
-        outside = components_outside(yaml.safe_load(text), DYNATRACE_COMPONENTS)
-        if outside:
-            raise KongSloError(f"the collector config uses {', '.join(outside)}, which the Dynatrace distribution "
-                               "does not ship; set kong-slo:collector.distribution: contrib")
-    return text
+    return _collector_config(collector_model(settings))
 
 
 def render_compose(settings: StackSettings) -> str:
     """docker-compose.yml running the collector next to otel-collector-config.yaml (and the token env file)."""
-    model = collector_model(settings)
-    otlp_bind = "127.0.0.1:" if model.loopback_only else ""
-    return environment().get_template("docker-compose.yml.j2").render(m=model, otlp_bind=otlp_bind)
+    return _compose(collector_model(settings))
 
 
 def render_cloud_init(settings: StackSettings, *, token_parameter: str, region: str) -> str:
@@ -139,10 +113,26 @@ def render_cloud_init(settings: StackSettings, *, token_parameter: str, region: 
         raise ValueError(f"{token_parameter!r} is not an SSM parameter name such as /kong-slo/dev/dynatrace-api-token")
     if not AWS_REGION.match(region):
         raise ValueError(f"{region!r} is not an AWS region such as eu-west-1")
+    model = collector_model(settings)
     return environment().get_template("cloud-init.yaml.j2").render(
-        m=collector_model(settings),
-        compose=render_compose(settings),
-        collector_config=render_collector_config(settings),
+        m=model,
+        compose=_compose(model),
+        collector_config=_collector_config(model),
         token_parameter=token_parameter,
         region=region,
     )
+
+
+def _collector_config(model: CollectorModel) -> str:
+    text = environment().get_template("otel-collector-config.yaml.j2").render(m=model)
+    if model.distribution == "dynatrace":
+        outside = components_outside(yaml.safe_load(text), DYNATRACE_COMPONENTS)
+        if outside:
+            raise KongSloError(f"the collector config uses {', '.join(outside)}, which the Dynatrace distribution "
+                               "does not ship; set kong-slo:collector.distribution: contrib")
+    return text
+
+
+def _compose(model: CollectorModel) -> str:
+    otlp_bind = "127.0.0.1:" if model.loopback_only else ""
+    return environment().get_template("docker-compose.yml.j2").render(m=model, otlp_bind=otlp_bind)

@@ -11,8 +11,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from kong_slo.collector_model import OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from kong_slo.errors import KongSloError
-from kong_slo.render import OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from kong_slo.settings import CollectorSettings, StackSettings
 
 HTTPS_PORT = 443

@@ -13,7 +13,15 @@ from collections.abc import Callable, Mapping
 import pulumi
 import pulumi_docker as docker
 
-from kong_slo.collector_model import COLLECTOR_UID, GOMEMLIMIT_MIB, QUEUE_DIRECTORY, TOKEN_FILE
+from kong_slo.collector_model import (
+    COLLECTOR_CONFIG_PATH,
+    COLLECTOR_UID,
+    GOMEMLIMIT_MIB,
+    HEALTH_PORT,
+    OTLP_HTTP_PORT,
+    QUEUE_DIRECTORY,
+    TOKEN_FILE,
+)
 from kong_slo.infra.local_endpoints import (
     ADMIN_PORT,
     COLLECTOR_HOST,
@@ -22,7 +30,7 @@ from kong_slo.infra.local_endpoints import (
     UPSTREAM_HOST,
     LocalEndpoints,
 )
-from kong_slo.render import COLLECTOR_CONFIG_PATH, HEALTH_PORT, INIT_IMAGE, OTLP_HTTP_PORT
+from kong_slo.render import INIT_IMAGE
 from kong_slo.settings import StackSettings
 
 POSTGRES_IMAGE = "postgres:16-alpine"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kong_slo.render import HEALTH_PORT, OTLP_HTTP_PORT
+from kong_slo.collector_model import HEALTH_PORT, OTLP_HTTP_PORT
 
 LOOPBACK = "127.0.0.1"
 PROXY_PORT = 8000

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from kong_slo.render import COLLECTOR_CONFIG_PATH, TOKEN_FILE, render_collector_config
+from kong_slo.collector_model import COLLECTOR_CONFIG_PATH, TOKEN_FILE
+from kong_slo.render import render_collector_config
 from tests.program.mocks import ProgramRun, read_config, run_program, settings_of
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 
 from kong_slo.artifacts import COLLECTOR_PLACEHOLDER, render_all
 from kong_slo.cli import main
-from kong_slo.render import TOKEN_ENV_FILE
+from kong_slo.collector_model import TOKEN_ENV_FILE
 from kong_slo.secrets import Secret
 from tests.unit.settings_helpers import TOKEN, aws_config, parse
 from tests.unit.test_render_compose import compose

@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
+from kong_slo.collector_model import HEALTH_PORT, TOKEN_ENV_FILE
 from kong_slo.render import (
     APP_DIR,
     FETCH_TOKEN_SCRIPT,
-    HEALTH_PORT,
     SERVICE_UNIT,
-    TOKEN_ENV_FILE,
     render_cloud_init,
     render_collector_config,
     render_compose,

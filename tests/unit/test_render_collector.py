@@ -14,6 +14,9 @@ from kong_slo import collector_model, telemetry
 from kong_slo.collector_model import (
     DEFAULT_BUCKETS_MS,
     DYNATRACE_COMPONENTS,
+    HEALTH_PORT,
+    OTLP_GRPC_PORT,
+    OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
     SPAN_DURATION_NS,
     STATUS_CODE,
@@ -23,7 +26,7 @@ from kong_slo.collector_model import (
     sampling_percentage,
 )
 from kong_slo.errors import KongSloError
-from kong_slo.render import HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT, render_collector_config
+from kong_slo.render import render_collector_config
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
 from tests.unit.settings_helpers import TOKEN

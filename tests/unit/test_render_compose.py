@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 import yaml
 
-from kong_slo.collector_model import COLLECTOR_UID, LOCAL_TOKEN_SOURCE, QUEUE_DIRECTORY, TOKEN_ENV_FILE
-from kong_slo.render import (
+from kong_slo.collector_model import (
     COLLECTOR_CONFIG_PATH,
+    COLLECTOR_UID,
     HEALTH_PORT,
+    LOCAL_TOKEN_SOURCE,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
+    QUEUE_DIRECTORY,
+    TOKEN_ENV_FILE,
     TOKEN_FILE,
-    render_collector_config,
-    render_compose,
 )
+from kong_slo.render import render_collector_config, render_compose
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, load_stack_file
 from tests.conftest import STACKS
