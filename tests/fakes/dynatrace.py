@@ -116,9 +116,6 @@ class FakeDynatrace:
         with self.lock:
             self.calls.clear()
 
-    def slo_named(self, name: str) -> dict[str, Any] | None:
-        return next((slo for slo in self.slos.values() if slo["name"] == name), None)
-
     def take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for index, fault in enumerate(self.faults):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from kong_slo.dynatrace.client import DynatraceError
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from tests.fakes.dynatrace import FakeDynatrace, Fault
@@ -280,3 +280,14 @@ def test_token_comes_from_the_environment_when_config_has_none(fake, monkeypatch
     configured(provider, token="")
     monkeypatch.setenv("DT_API_TOKEN", TOKEN)
     assert provider.create(checked(provider, props(fake))).id in fake.slos
+
+
+def test_listing_follows_every_page_with_only_the_page_key():
+    with FakeDynatrace(TOKEN, read_lag=0, page_size_cap=4) as fake:
+        stored = payloads(apis=[{"name": f"api{index}"} for index in range(3)])
+        for index, payload in enumerate(stored):
+            fake.slos[f"slo-{index}"] = fake.stored(payload)
+        with DynatraceClient(fake.url, TOKEN) as client:
+            listed = [slo["name"] for slo in client.list_slos('text("kong-slo test:")')]
+        assert sorted(listed) == sorted(payload["name"] for payload in stored)
+        assert fake.per_method() == {"GET": 2}  # the fake refuses a page key sent with other parameters
