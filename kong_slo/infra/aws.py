@@ -16,6 +16,7 @@ from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
 from kong_slo.infra.aws_plan import Rule
 from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
+from kong_slo.kong.payload import otlp_urls
 from kong_slo.render import render_cloud_init
 from kong_slo.settings import StackSettings
 from kong_slo.tags import ownership_tags
@@ -153,8 +154,9 @@ class CollectorHost(pulumi.ComponentResource):
         self.otlp_http_url: pulumi.Output[str] = (
             pulumi.Output.from_input(override.rstrip("/")) if override
             else instance.private_ip.apply(aws_plan.private_otlp_url))
-        self.traces_url: pulumi.Output[str] = self.otlp_http_url.apply(aws_plan.traces_url)
-        self.logs_url: pulumi.Output[str] = self.otlp_http_url.apply(aws_plan.logs_url)
+        urls = self.otlp_http_url.apply(otlp_urls)
+        self.traces_url: pulumi.Output[str] = urls.apply(lambda found: found.traces)
+        self.logs_url: pulumi.Output[str] = urls.apply(lambda found: found.logs)
         self.register_outputs({
             "instance_id": self.instance_id,
             "private_ip": self.private_ip,

@@ -1,4 +1,4 @@
-"""The collector host as plain values: firewall rules, AMI lookup, user data, names and URLs.
+"""The collector host as plain values: firewall rules, AMI lookup, user data, names and its OTLP URL.
 
 Pure functions of the settings, so every rule the host must obey is tested without Pulumi.
 """
@@ -120,11 +120,3 @@ def host_name(settings: StackSettings) -> str:
 def private_otlp_url(private_ip: str) -> str:
     """OTLP/HTTP on the host's private IP: what Kong uses unless ``kong.collectorUrl`` says otherwise."""
     return f"http://{private_ip}:{OTLP_HTTP_PORT}"
-
-
-def traces_url(base_url: str) -> str:
-    return f"{base_url}/v1/traces"
-
-
-def logs_url(base_url: str) -> str:
-    return f"{base_url}/v1/logs"

@@ -82,8 +82,6 @@ def test_names_and_urls() -> None:
     assert aws_plan.token_parameter_name(settings) == "/kong-slo/test/dynatrace-api-token"
     assert aws_plan.host_name(settings) == "kong-slo-test-collector"
     assert aws_plan.private_otlp_url("10.0.1.7") == "http://10.0.1.7:4318"
-    assert aws_plan.traces_url("http://h:4318") == "http://h:4318/v1/traces"
-    assert aws_plan.logs_url("http://h:4318") == "http://h:4318/v1/logs"
 
 
 def test_ownership_tags() -> None:
