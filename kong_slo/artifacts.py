@@ -12,6 +12,7 @@ from typing import Any
 from kong_slo.collector_model import OTLP_HTTP_PORT
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
+from kong_slo.kong.admin import DEFAULT_WORKSPACE, SCOPE_PATHS
 from kong_slo.kong.payload import otlp_urls, plugin_id, plugin_payload, scope_of, wants_logs
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
 from kong_slo.render import render_cloud_init, render_collector_config, render_compose
@@ -38,7 +39,8 @@ def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
     version = settings.kong.version or ASSUMED_KONG_VERSION
     collector = collector_url_for_kong(settings)
     urls = otlp_urls(collector)
-    prefix = f"/{settings.kong.workspace}" if settings.kong.workspace else ""
+    workspace = settings.kong.workspace
+    prefix = f"/{workspace}" if workspace and workspace != DEFAULT_WORKSPACE else ""  # as KongAdmin addresses it
     requests: list[dict[str, Any]] = []
     for api in settings.apis:
         kind, scope = scope_of(api)
@@ -47,7 +49,7 @@ def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
                               logs_url=urls.logs if wants_logs(settings.kong.export_logs, version) else None,
                               sampling_rate=api.sampling_rate, version=version)
         requests.append({"api": api.name, "method": "PUT",
-                         "path": f"{prefix}/{kind}s/{scope}/plugins/{identifier}", "body": body})
+                         "path": f"{prefix}/{SCOPE_PATHS[kind]}/{scope}/plugins/{identifier}", "body": body})
     return {
         "adminUrl": settings.kong.admin_url,
         "kongVersion": str(version),

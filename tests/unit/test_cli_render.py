@@ -71,3 +71,10 @@ def test_a_workspace_prefixes_every_admin_path() -> None:
     plugins = json.loads(render_all(settings)["kong-plugins.json"])
     assert all(request["path"].startswith("/payments/services/") for request in plugins["requests"])
     assert plugins["requests"][0]["body"]["config"]["traces_endpoint"] == "http://otel.internal:4318/v1/traces"
+
+
+def test_the_default_workspace_has_no_path_prefix() -> None:
+    """The Admin API client reaches the default workspace unprefixed (OSS Kong knows no prefixes)."""
+    settings = parse(aws_config(kong={"adminUrl": "http://k:8001", "workspace": "default"}))
+    plugins = json.loads(render_all(settings)["kong-plugins.json"])
+    assert [request["path"].split("/")[1] for request in plugins["requests"]] == ["services", "services"]
