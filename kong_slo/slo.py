@@ -22,7 +22,6 @@ from kong_slo.settings.model import Api, AvailabilityObjective, LatencyObjective
 
 LATENCY = "latency"
 AVAILABILITY = "availability"
-OBJECTIVES = (LATENCY, AVAILABILITY)
 
 DEFAULT_SLI_SOURCE = "collector"
 DEFAULT_FAST_BURN_THRESHOLD = 10.0

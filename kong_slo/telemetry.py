@@ -7,7 +7,6 @@ SPANMETRICS_NAMESPACE = "kong.slo"
 """The spanmetrics connector's namespace: it emits ``<namespace>.calls`` and ``<namespace>.duration``."""
 
 CALLS_METRIC = f"{SPANMETRICS_NAMESPACE}.calls"
-DURATION_METRIC = f"{SPANMETRICS_NAMESPACE}.duration"
 
 SERVICE_DIMENSION = "service.name"
 """Set per API by the opentelemetry plugin's ``resource_attributes``; one Dynatrace service per API."""
