@@ -5,7 +5,6 @@ from __future__ import annotations
 from kong_slo.settings import StackSettings
 
 MANAGED_BY = "pulumi"
-TAG_KEYS = ("project", "stack", "managed-by")
 
 
 def ownership_tags(settings: StackSettings, **extra: str) -> dict[str, str]:

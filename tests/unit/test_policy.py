@@ -33,14 +33,16 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from pulumi_policy.secret import Secret
 
+from kong_slo.tags import ownership_tags
 from tests.conftest import ROOT
+from tests.unit.settings_helpers import aws_config, parse
 
 sys.path.insert(0, str(ROOT / "policy"))
 
 from kong_slo_policies import POLICIES
 from kong_slo_policies.instances import encrypted_volumes, imdsv2_required
 from kong_slo_policies.network import no_public_ingress, no_ssh_ingress
-from kong_slo_policies.tags import required_tags
+from kong_slo_policies.tags import REQUIRED_TAGS, required_tags
 from kong_slo_policies.tokens import no_token_in_outputs, no_token_in_user_data, token_kinds
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -247,6 +249,13 @@ def test_tags_pass_from_resource_tags_tags_all_or_provider_default_tags() -> Non
                                                       '"managed-by": "pulumi"}}'}
     preview = {"tags": {"Name": "collector"}, "tagsAll": UNKNOWN_OBJECT_VALUE}
     assert violations(required_tags, resource_args(INSTANCE, preview, provider_props=provider)) == []
+
+
+def test_the_programs_ownership_tags_are_the_ones_the_policy_requires() -> None:
+    """The policy pack runs in its own virtualenv without kong_slo, so it keeps its own list of keys."""
+    tags = ownership_tags(parse(aws_config()))
+    assert set(tags) == set(REQUIRED_TAGS)
+    assert violations(required_tags, resource_args(SG, {"tags": tags})) == []
 
 
 def test_tags_flag_missing_or_empty_keys() -> None:
