@@ -46,22 +46,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def objective_status(definition: SloDefinition, slo: dict[str, Any] | None) -> ObjectiveStatus:
     """One row, from the definition and the evaluated SLO (None when no SLO of that name exists)."""
     if slo is None:
-        return ObjectiveStatus(definition.api, definition.objective, definition.name, "missing", None,
-                               definition.target, definition.warning, None, None, None)
+        return _without_value(definition, "missing")
     current = slo.get("evaluatedPercentage")
-    evaluated = isinstance(current, int | float) and current >= 0 and slo.get("error", "NONE") == "NONE"
+    if not (isinstance(current, int | float) and current >= 0 and slo.get("error", "NONE") == "NONE"):
+        return _without_value(definition, "no data")
     burn = slo.get("errorBudgetBurnRate") or {}
     budget = slo.get("errorBudget")
-    budget_left = None
-    if evaluated and isinstance(budget, int | float):
-        budget_left = round(100.0 * budget / (100.0 - definition.target), 2)
     return ObjectiveStatus(
         api=definition.api, objective=definition.objective, slo=definition.name,
-        state=STATES.get(str(slo.get("status")), "no data") if evaluated else "no data",
-        current=round(float(current), 4) if evaluated else None,
-        target=definition.target, warning=definition.warning, budget_left=budget_left,
-        burn_rate=burn.get("burnRateValue") if evaluated else None,
-        burn=burn.get("burnRateType") if evaluated else None)
+        state=STATES.get(str(slo.get("status")), "no data"), current=round(float(current), 4),
+        target=definition.target, warning=definition.warning,
+        budget_left=round(100.0 * budget / (100.0 - definition.target), 2) if isinstance(budget, int | float) else None,
+        burn_rate=burn.get("burnRateValue"), burn=burn.get("burnRateType"))
+
+
+def _without_value(definition: SloDefinition, state: str) -> ObjectiveStatus:
+    return ObjectiveStatus(definition.api, definition.objective, definition.name, state, None,
+                           definition.target, definition.warning, None, None, None)
 
 
 def _cell(value: float | None, suffix: str = "") -> str:
