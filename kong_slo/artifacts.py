@@ -12,8 +12,8 @@ from typing import Any
 from kong_slo.collector_model import OTLP_HTTP_PORT
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
-from kong_slo.kong.admin import DEFAULT_WORKSPACE, SCOPE_PATHS
-from kong_slo.kong.payload import otlp_urls, plugin_id, plugin_payload, scope_of, wants_logs
+from kong_slo.kong.admin import SCOPE_PATHS, workspace_prefix
+from kong_slo.kong.payload import plugin_body, plugin_id, scope_of
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
 from kong_slo.render import render_cloud_init, render_collector_config, render_compose
 from kong_slo.settings import KongVersion, StackSettings
@@ -38,16 +38,13 @@ def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
     """The Admin API requests that register one ``opentelemetry`` plugin per API."""
     version = settings.kong.version or ASSUMED_KONG_VERSION
     collector = collector_url_for_kong(settings)
-    urls = otlp_urls(collector)
-    workspace = settings.kong.workspace
-    prefix = f"/{workspace}" if workspace and workspace != DEFAULT_WORKSPACE else ""  # as KongAdmin addresses it
+    prefix = workspace_prefix(settings.kong.workspace)
     requests: list[dict[str, Any]] = []
     for api in settings.apis:
         kind, scope = scope_of(api)
         identifier = plugin_id(settings.stack, kind, scope, settings.kong.workspace)
-        body = plugin_payload(api, stack=settings.stack, traces_url=urls.traces,
-                              logs_url=urls.logs if wants_logs(settings.kong.export_logs, version) else None,
-                              sampling_rate=api.sampling_rate, version=version)
+        body = plugin_body(api, stack=settings.stack, collector_url=collector,
+                           export_logs=settings.kong.export_logs, version=version)
         requests.append({"api": api.name, "method": "PUT",
                          "path": f"{prefix}/{SCOPE_PATHS[kind]}/{scope}/plugins/{identifier}", "body": body})
     return {

@@ -26,6 +26,11 @@ DEFAULT_WORKSPACE = "default"
 """Reached without a path prefix: on Enterprise that is the default workspace, and OSS knows no prefixes."""
 
 
+def workspace_prefix(workspace: str | None) -> str:
+    """The path prefix of an Enterprise workspace: ``/payments``; empty for none and for ``default``."""
+    return f"/{_segment(workspace)}" if workspace and workspace != DEFAULT_WORKSPACE else ""
+
+
 class KongAdminError(ApiError):
     """Kong answered with an error; ``code`` is Kong's error code (2 schema, 5 unique, 12 DB-less …)."""
 
@@ -130,9 +135,7 @@ class KongAdmin:
     # -- plumbing ----------------------------------------------------------------------------------------
 
     def _url(self, path: str, workspace: bool = True) -> str:
-        prefixed = workspace and self.workspace and self.workspace != DEFAULT_WORKSPACE
-        prefix = f"/{_segment(self.workspace)}" if prefixed else ""
-        return f"{self.base_url}{prefix}{path}"
+        return f"{self.base_url}{workspace_prefix(self.workspace) if workspace else ''}{path}"
 
     def _list(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

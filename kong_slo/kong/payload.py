@@ -95,6 +95,15 @@ def version_problems(version: KongVersion, *, scoped: bool, logs: bool, sampling
     return problems
 
 
+def plugin_body(api: Api, *, stack: str, collector_url: str, export_logs: bool | None,
+                version: KongVersion) -> dict[str, Any]:
+    """``plugin_payload`` for a collector base URL: traces there, and logs too where wanted and supported."""
+    urls = otlp_urls(collector_url)
+    logs = urls.logs if wants_logs(export_logs, version) else None
+    return plugin_payload(api, stack=stack, traces_url=urls.traces, logs_url=logs, sampling_rate=api.sampling_rate,
+                          version=version)
+
+
 def plugin_payload(api: Api, *, stack: str, traces_url: str, logs_url: str | None, sampling_rate: float | None,
                    version: KongVersion) -> dict[str, Any]:
     """The full plugin body for ``PUT /{services|routes}/{scope}/plugins/{id}``: exactly the fields ``version``

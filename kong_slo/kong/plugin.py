@@ -24,10 +24,9 @@ from kong_slo.kong.payload import (
     drifted_keys,
     managed_view,
     otlp_urls,
+    plugin_body,
     plugin_id,
-    plugin_payload,
     version_problems,
-    wants_logs,
 )
 from kong_slo.settings.model import Api, KongVersion, StackSettings
 from kong_slo.settings.source import provider_section
@@ -242,10 +241,8 @@ def _api(props: dict[str, Any]) -> Api:
 
 
 def _desired(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
-    urls = otlp_urls(props["collector_url"])
-    logs = urls.logs if wants_logs(props.get("export_logs"), version) else None
-    return plugin_payload(_api(props), stack=props["stack"], traces_url=urls.traces, logs_url=logs,
-                          sampling_rate=props.get("sampling_rate"), version=version)
+    return plugin_body(_api(props), stack=props["stack"], collector_url=props["collector_url"],
+                       export_logs=props.get("export_logs"), version=version)
 
 
 def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:
