@@ -27,19 +27,18 @@ from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 from kong_slo.infra.aws_plan import token_parameter_name  # noqa: E402
 from kong_slo.render import render_cloud_init  # noqa: E402
-from tests.program.mocks import PROJECT, ProgramMocks, RecordingMonitor, run_program, settings_of  # noqa: E402
+from tests.program.mocks import (  # noqa: E402
+    PROJECT,
+    ProgramMocks,
+    RecordingMonitor,
+    aws_config,
+    run_program,
+    settings_of,
+)
 
 
-def stack_config(apis: int) -> dict[str, Any]:
-    return {
-        "aws:region": "eu-west-1",
-        "kong-slo:target": "aws",
-        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001", "version": "3.9"},
-        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com",
-                               "apiToken": {"secure": "v1:encrypted"}},
-        "kong-slo:apis": [{"name": f"service-{index:03d}"} for index in range(apis)],
-    }
+def config_with_apis(apis: int) -> dict[str, Any]:
+    return aws_config(apis=[{"name": f"service-{index:03d}"} for index in range(apis)])
 
 
 def bare_program(count: int) -> int:
@@ -81,7 +80,7 @@ def main() -> int:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    run_program(stack_config(1), stack="warm-up")
+    run_program(config_with_apis(1), stack="warm-up")
     bare_program(1)
     print(f"first run, imports included: {time.perf_counter() - start:.2f} s")
     print()
@@ -90,7 +89,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for apis in (int(item) for item in args.apis.split(",")):
-        config = stack_config(apis)
+        config = config_with_apis(apis)
         program_seconds, run = timed(lambda config=config: run_program(config, stack="bench"), args.repeat)
         resources = len(run.resources)
         bare_seconds, bare_count = timed(lambda resources=resources: bare_program(resources), args.repeat)

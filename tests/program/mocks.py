@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import runpy
@@ -247,6 +248,29 @@ def run_program(config: Mapping[str, Any], *, stack: str = "test", preview: bool
     finally:
         set_all_config({}, [])
     return ProgramRun(list(monitor.registered), outputs, list(mocks.invokes), secrets)
+
+
+def stack_config(stack: str, **overrides: Any) -> dict[str, Any]:
+    """The ``config:`` mapping of ``stacks/Pulumi.<stack>.yaml``; ``overrides`` replace top-level keys
+    (``**{"kong-slo:apis": [...]}``)."""
+    config = read_config(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    config.update(copy.deepcopy(overrides))
+    return config
+
+
+def aws_config(**sections: Any) -> dict[str, Any]:
+    """A valid ``aws`` stack config with one API; each keyword replaces the ``kong-slo:<keyword>`` section."""
+    config: dict[str, Any] = {
+        "aws:region": "eu-west-1",
+        "kong-slo:target": "aws",
+        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
+        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001", "version": "3.9"},
+        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com",
+                               "apiToken": {"secure": "v1:encrypted"}},
+        "kong-slo:apis": [{"name": "HealthService"}],
+    }
+    config.update({f"kong-slo:{key}": copy.deepcopy(value) for key, value in sections.items()})
+    return config
 
 
 def run_stack_file(stack_file: Path, *, preview: bool = False) -> ProgramRun:

@@ -10,23 +10,9 @@ import pulumi
 import pytest
 
 from tests.program.conftest import stack_files
-from tests.program.mocks import ProgramFailure, read_config, run_program
+from tests.program.mocks import ProgramFailure, aws_config, read_config, run_program
 
 INSTANCE = "aws:ec2/instance:Instance"
-
-
-def _aws_config(**sections: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "aws:region": "eu-west-1",
-        "kong-slo:target": "aws",
-        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001"},
-        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com",
-                               "apiToken": {"secure": "v1:encrypted"}},
-        "kong-slo:apis": [{"name": "HealthService"}],
-    }
-    config.update({f"kong-slo:{key}": value for key, value in sections.items()})
-    return config
 
 
 @pytest.mark.parametrize(("sections", "named_key", "detail"), [
@@ -39,7 +25,7 @@ def _aws_config(**sections: Any) -> dict[str, Any]:
 ])
 def test_invalid_stack_declares_no_resource(sections: dict[str, Any], named_key: str, detail: str) -> None:
     with pytest.raises(ProgramFailure) as failure:
-        run_program(_aws_config(**sections), stack="dev")
+        run_program(aws_config(**sections), stack="dev")
     error = failure.value.error
     assert isinstance(error, pulumi.RunError)
     assert named_key in str(error) and detail in str(error)
@@ -48,7 +34,7 @@ def test_invalid_stack_declares_no_resource(sections: dict[str, Any], named_key:
 
 
 def test_missing_region_declares_no_resource() -> None:
-    config = _aws_config()
+    config = aws_config()
     del config["aws:region"]
     with pytest.raises(ProgramFailure) as failure:
         run_program(config, stack="dev")
@@ -62,7 +48,7 @@ def test_user_data_too_big_even_gzipped_declares_no_resource() -> None:
     with pytest.raises(ProgramFailure) as failure:
         # Distinct thresholds: the collector config must name every API whose objective differs.
         apis = [{"name": name, "latency": {"thresholdMs": 100 + index}} for index, name in enumerate(names)]
-        run_program(_aws_config(apis=apis), stack="dev")
+        run_program(aws_config(apis=apis), stack="dev")
     message = str(failure.value.error)
     assert isinstance(failure.value.error, pulumi.RunError)
     assert "16384" in message and "user data" in message
@@ -82,7 +68,7 @@ def test_preview_leaves_computed_outputs_unknown_and_user_data_known() -> None:
 
 
 def test_preview_with_collector_url_knows_the_urls() -> None:
-    config = _aws_config(kong={"adminUrl": "http://kong.internal:8001",
+    config = aws_config(kong={"adminUrl": "http://kong.internal:8001",
                                "collectorUrl": "https://otel.example.internal:4318"})
     run = run_program(config, stack="dev", preview=True)
     assert run.outputs["traces_url"].known
@@ -99,7 +85,7 @@ def test_local_stack_declares_no_aws_resource(stack_file) -> None:
 
 
 def test_malformed_region_fails_cleanly_before_any_resource() -> None:
-    config = _aws_config()
+    config = aws_config()
     config["aws:region"] = "europe"
     with pytest.raises(ProgramFailure) as failure:
         run_program(config, stack="dev")

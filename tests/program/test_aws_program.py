@@ -24,6 +24,7 @@ from tests.program.mocks import (
     CALL_HANDLERS,
     SENTINEL_PREFIX,
     ProgramRun,
+    aws_config,
     read_config,
     run_program,
     settings_of,
@@ -235,18 +236,6 @@ def test_aws_stack_file(stack_file: Path) -> None:
     check_everything(run, config, stack)
 
 
-def _base_config() -> dict[str, Any]:
-    return {
-        "aws:region": "eu-west-1",
-        "kong-slo:target": "aws",
-        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001", "version": "3.9"},
-        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com",
-                               "apiToken": {"secure": "v1:encrypted"}},
-        "kong-slo:apis": [{"name": "HealthService"}],
-    }
-
-
 ipv4_blocks = st.builds(lambda address, prefix: str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)),
                         st.ip_addresses(v=4), st.integers(8, 32))
 ipv6_blocks = st.builds(lambda address, prefix: str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)),
@@ -255,7 +244,7 @@ ipv6_blocks = st.builds(lambda address, prefix: str(ipaddress.ip_network(f"{addr
 
 @st.composite
 def aws_variants(draw: st.DrawFn) -> dict[str, Any]:
-    config = _base_config()
+    config = aws_config()
     collector: dict[str, Any] = {
         "allowedCidrs": draw(st.lists(st.one_of(ipv4_blocks, ipv6_blocks), min_size=1, max_size=4,
                                       unique_by=lambda cidr: str(ipaddress.ip_network(cidr)))),
@@ -287,7 +276,7 @@ def test_generated_aws_stacks(config: dict[str, Any], stack: str) -> None:
 
 @pytest.mark.parametrize("count", [150, 500])
 def test_many_apis_stay_within_the_user_data_limit(count: int) -> None:
-    config = _base_config()
+    config = aws_config()
     config["kong-slo:apis"] = [{"name": f"service-{index:03d}", "latency": {"thresholdMs": 100 + index}}
                                for index in range(count)]
     run = run_program(config, stack="big")
@@ -296,7 +285,7 @@ def test_many_apis_stay_within_the_user_data_limit(count: int) -> None:
 
 
 def test_config_change_changes_user_data_and_same_config_does_not() -> None:
-    config = _base_config()
+    config = aws_config()
     first = run_program(config, stack="dev").one(INSTANCE).inputs
     again = run_program(copy.deepcopy(config), stack="dev").one(INSTANCE).inputs
     config["kong-slo:apis"].append({"name": "Orders", "latency": {"thresholdMs": 250}})
@@ -307,7 +296,7 @@ def test_config_change_changes_user_data_and_same_config_does_not() -> None:
 
 
 def test_token_parameter_and_its_permission_exist_before_the_host() -> None:
-    run = run_program(_base_config(), stack="dev")
+    run = run_program(aws_config(), stack="dev")
     parameter = run.one(PARAMETER)
     assert parameter.delete_before_replace, "the parameter name is fixed, so a replacement must delete first"
     dependencies = run.one(INSTANCE).dependencies
@@ -318,7 +307,7 @@ def test_token_parameter_and_its_permission_exist_before_the_host() -> None:
 
 def test_a_new_token_replaces_the_host() -> None:
     """The collector reads the token at start only: a new parameter version must not leave it on the old one."""
-    run = run_program(_base_config(), stack="dev")
+    run = run_program(aws_config(), stack="dev")
     instance = run.one(INSTANCE)
     assert instance.replacement_trigger == 1, "the trigger is the token parameter's version"
     assert all(resource.replacement_trigger is None for resource in run.resources if resource is not instance)

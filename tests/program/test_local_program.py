@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kong_slo.collector_model import COLLECTOR_CONFIG_PATH, TOKEN_FILE
 from kong_slo.render import render_collector_config
-from tests.program.mocks import ProgramRun, read_config, run_program, settings_of
+from tests.program.mocks import ProgramRun, run_program, settings_of, stack_config
 
-ROOT = Path(__file__).resolve().parents[2]
 CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"
 VOLUME = "docker:index/volume:Volume"
@@ -24,12 +21,6 @@ SLO = "pulumi-python:dynamic/dynatrace:ServiceLevelObjective"
 DYNATRACE = {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": {"secure": "v1:x"}}
 
 
-def local_config(**overrides: Any) -> dict[str, Any]:
-    config = copy.deepcopy(read_config(ROOT / "stacks" / "Pulumi.local.yaml"))
-    config.update(overrides)
-    return config
-
-
 def container(run: ProgramRun, role: str) -> dict[str, Any]:
     (found,) = [resource for resource in run.of_type(CONTAINER) if resource.name == f"local-{role}"]
     return found.inputs
@@ -37,7 +28,7 @@ def container(run: ProgramRun, role: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def local_run() -> ProgramRun:
-    return run_program(local_config(), stack="local")
+    return run_program(stack_config("local"), stack="local")
 
 
 def test_the_whole_chain_runs_on_one_private_network(local_run: ProgramRun) -> None:
@@ -73,7 +64,7 @@ def test_kong_traces_every_request_and_waits_for_its_migrations(local_run: Progr
 
 def test_the_collector_gets_the_rendered_config(local_run: ProgramRun) -> None:
     uploads = container(local_run, "collector")["uploads"]
-    settings = settings_of(local_config(), stack="local")
+    settings = settings_of(stack_config("local"), stack="local")
     assert uploads == [{"file": COLLECTOR_CONFIG_PATH, "content": render_collector_config(settings)}]
     assert "debug" in uploads[0]["content"]
 
@@ -100,7 +91,7 @@ def test_outputs_say_where_to_call_and_how_to_watch(local_run: ProgramRun) -> No
 
 
 def test_with_dynatrace_the_token_is_a_secret_file_never_an_env_or_output() -> None:
-    run = run_program(local_config(**{"kong-slo:dynatrace": DYNATRACE}), stack="local")
+    run = run_program(stack_config("local", **{"kong-slo:dynatrace": DYNATRACE}), stack="local")
     (token,) = run.secrets.values()
     collector = container(run, "collector")
     files = {upload["file"]: upload for upload in collector["uploads"]}
@@ -119,7 +110,7 @@ def test_with_dynatrace_the_token_is_a_secret_file_never_an_env_or_output() -> N
 
 def test_a_changed_container_is_removed_before_its_replacement_starts() -> None:
     """Fixed names and published ports: create-first replacement (the Docker provider's default) would fail."""
-    run = run_program(local_config(**{"kong-slo:dynatrace": DYNATRACE}), stack="local")
+    run = run_program(stack_config("local", **{"kong-slo:dynatrace": DYNATRACE}), stack="local")
     containers = run.of_type(CONTAINER)
     assert {resource.name for resource in containers} >= {"local-collector", "local-kong", "local-queue-permissions"}
     for resource in containers:

@@ -5,22 +5,16 @@ from __future__ import annotations
 import pickle
 
 from kong_slo.dynamic_resource import reset_pickler
-from tests.program.mocks import run_program
+from tests.program.mocks import aws_config, run_program
 
 DYNAMIC = "pulumi-python:dynamic/"
 
 
 def test_program_declares_five_hundred_apis_worth_of_dynamic_resources() -> None:
     apis = [{"name": f"api-{index}"} for index in range(250)]
-    config = {
-        "aws:region": "eu-west-1",
-        "kong-slo:target": "aws",
-        "kong-slo:collector": {"allowedCidrs": ["10.0.0.0/16"]},
-        "kong-slo:kong": {"adminUrl": "http://kong.internal:8001", "version": "3.9"},
-        "kong-slo:dynatrace": {"environmentUrl": "https://abc12345.live.dynatrace.com", "apiToken": {"secure": "x"},
-                               "alerting": {"emails": ["sre@example.com"]}},
-        "kong-slo:apis": apis,
-    }
+    config = aws_config(dynatrace={"environmentUrl": "https://abc12345.live.dynatrace.com",
+                                   "apiToken": {"secure": "x"}, "alerting": {"emails": ["sre@example.com"]}},
+                        apis=apis)
     run = run_program(config, stack="many")
     dynamic = [resource for resource in run.resources if resource.type.startswith(DYNAMIC)]
     plugins = [resource for resource in dynamic if resource.type.endswith("kong:OpenTelemetryPlugin")]

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kong_slo.slo import slo_definitions, slo_payload
-from tests.program.mocks import ProgramFailure, ProgramRun, read_config, run_program, settings_of
+from tests.program.mocks import ProgramFailure, ProgramRun, run_program, settings_of, stack_config
 
-ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = "pulumi-python:dynamic/kong:OpenTelemetryPlugin"
 SLO = "pulumi-python:dynamic/dynatrace:ServiceLevelObjective"
 SETTINGS_OBJECT = "pulumi-python:dynamic/dynatrace:SettingsObject"
@@ -20,15 +16,9 @@ CONF_PATCH = "kongslo:kong:KongConfPatch"
 INSTANCE = "aws:ec2/instance:Instance"
 
 
-def dev_config(**overrides: Any) -> dict[str, Any]:
-    config = copy.deepcopy(read_config(ROOT / "stacks" / "Pulumi.dev.yaml"))
-    config.update(copy.deepcopy(overrides))
-    return config
-
-
 @pytest.fixture(scope="module")
 def dev_run() -> ProgramRun:
-    return run_program(dev_config(), stack="dev")
+    return run_program(stack_config("dev"), stack="dev")
 
 
 def test_one_plugin_per_api_pointing_at_the_collector_host(dev_run: ProgramRun) -> None:
@@ -43,7 +33,7 @@ def test_one_plugin_per_api_pointing_at_the_collector_host(dev_run: ProgramRun) 
 
 
 def test_two_slos_per_api_with_the_built_payloads(dev_run: ProgramRun) -> None:
-    settings = settings_of(dev_config(), stack="dev")
+    settings = settings_of(stack_config("dev"), stack="dev")
     expected = {definition.name: slo_payload(definition) for definition in slo_definitions(settings)}
     declared = {resource.inputs["payload"]["name"]: resource.inputs["payload"] for resource in dev_run.of_type(SLO)}
     assert len(declared) == 4
@@ -57,14 +47,15 @@ def test_alerting_objects_follow_the_emails(dev_run: ProgramRun) -> None:
 
 
 def test_an_objective_switched_off_has_no_slo() -> None:
-    run = run_program(dev_config(**{"kong-slo:apis": [{"name": "HealthService", "latency": False}]}), stack="dev")
+    apis = [{"name": "HealthService", "latency": False}]
+    run = run_program(stack_config("dev", **{"kong-slo:apis": apis}), stack="dev")
     slos = [resource.inputs["payload"]["name"] for resource in run.of_type(SLO)]
     assert slos == ["kong-slo dev: HealthService availability"]
 
 
 def test_kong_conf_is_patched_only_when_ssh_is_configured(dev_run: ProgramRun) -> None:
     assert dev_run.of_type(CONF_PATCH) == []
-    config = dev_config()
+    config = stack_config("dev")
     config["kong-slo:kong"]["ssh"] = {"host": "10.0.1.10", "privateKey": {"secure": "v1:key"}}
     assert len(run_program(config, stack="dev").of_type(CONF_PATCH)) == 1
 
@@ -76,6 +67,6 @@ def test_no_secret_in_any_output(dev_run: ProgramRun) -> None:
 
 def test_an_invalid_stack_declares_nothing() -> None:
     with pytest.raises(ProgramFailure) as failure:
-        run_program(dev_config(**{"kong-slo:apis": [{"name": "A", "latency": {"target": 120}}]}), stack="dev")
+        run_program(stack_config("dev", **{"kong-slo:apis": [{"name": "A", "latency": {"target": 120}}]}), stack="dev")
     assert "kong-slo:apis[0].latency.target: 120 is not a percentage" in str(failure.value.error)
     assert failure.value.resources == []
