@@ -84,13 +84,16 @@ def error_message(response: requests.Response, what: str) -> str:
     return line + (f" ({'; '.join(details)})" if details else "")
 
 
+DEFAULT_POLICY = RetryPolicy(attempts=5, initial_delay=2.0, multiplier=1.5, max_delay=60.0, timeout=30.0)
+"""Dynatrace's own advice for 429 and 503: back off from a few seconds, by 1.5, up to a minute."""
+
+
 class DynatraceClient:
     """One environment. Create one per operation; it holds a ``requests.Session`` (never pickled)."""
 
     def __init__(self, environment_url: str, token: str, *, policy: RetryPolicy | None = None) -> None:
         self.base = api_base(environment_url)
-        self.policy = policy or RetryPolicy(attempts=5, initial_delay=2.0, multiplier=1.5, max_delay=60.0,
-                                            timeout=30.0)
+        self.policy = policy or DEFAULT_POLICY
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Api-Token {token}", "Accept": "application/json"})
         self.calls = 0

@@ -8,11 +8,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 
-from kong_slo.dynatrace.client import DynatraceClient
+from kong_slo.dynatrace.client import DEFAULT_POLICY, DynatraceClient, DynatraceError, api_base
 from kong_slo.dynatrace.credentials import resolve_token, token_from_config
-from kong_slo.http import RetryPolicy
 
 FLOAT_DIGITS = 4
 """Dynatrace returns 99.9 as 99.9000015…; values are compared after rounding to this many decimals."""
@@ -61,13 +60,22 @@ class DynatraceProvider(ResourceProvider):
     ``__getstate__`` drops, so the pickled provider is the same bytes in every run and never a secret."""
 
     serialize_as_secret_always = False
-    retry_policy = RetryPolicy(attempts=5, initial_delay=2.0, multiplier=1.5, max_delay=60.0, timeout=30.0)
+    retry_policy = DEFAULT_POLICY
 
     def configure(self, req: ConfigureRequest) -> None:
         self._token = token_from_config(req.config)
 
     def __getstate__(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if key != "_token"}
+
+    @staticmethod
+    def environment_url_failures(news: Mapping[str, Any]) -> list[CheckFailure]:
+        """``check()``'s verdict on the ``environment_url`` input (the API base it must lead to)."""
+        try:
+            api_base(str(news.get("environment_url") or ""))
+        except DynatraceError as error:
+            return [CheckFailure("environment_url", str(error))]
+        return []
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)

@@ -20,7 +20,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
-from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, api_base, error_message
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import SloDefinition, burn_rate_metric, slo_name_prefix
 
@@ -109,10 +109,7 @@ class SettingsObjectProvider(DynatraceProvider):
                 failures.append(CheckFailure(key, f"{key} must be a non-empty string"))
         if not isinstance(news.get("value"), dict):
             failures.append(CheckFailure("value", "value must be an object"))
-        try:
-            api_base(str(news.get("environment_url") or ""))
-        except DynatraceError as error:
-            failures.append(CheckFailure("environment_url", str(error)))
+        failures += self.environment_url_failures(news)
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

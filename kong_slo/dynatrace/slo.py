@@ -18,7 +18,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
-from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, api_base, error_message
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import METRIC_NAME_PATTERN
 
@@ -56,10 +56,7 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure("payload", problem) for problem in _payload_check(news.get("payload"))]
-        try:
-            api_base(str(news.get("environment_url") or ""))
-        except DynatraceError as error:
-            failures.append(CheckFailure("environment_url", str(error)))
+        failures += self.environment_url_failures(news)
         inputs = dict(news)
         if isinstance(inputs.get("payload"), dict):
             inputs["payload"] = {**inputs["payload"], "enabled": True}
