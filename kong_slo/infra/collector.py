@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from kong_slo.artifacts import collector_url_for_kong
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
 from kong_slo.render import render_collector_config
 from kong_slo.settings import StackSettings
@@ -62,4 +61,4 @@ def deploy_collector(settings: StackSettings) -> DeployedCollector:
         "collector_health_url": endpoints.collector_health_url,
         "watch_telemetry": f"docker logs -f kong-slo-{settings.stack}-collector",
     }
-    return DeployedCollector(collector_url_for_kong(settings), [gateway, *routes], exports)
+    return DeployedCollector(endpoints.collector_internal, [gateway, *routes], exports)

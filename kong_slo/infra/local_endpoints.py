@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kong_slo.collector_model import HEALTH_PORT, OTLP_HTTP_PORT
+from kong_slo.settings.model import LOCAL_ADMIN_PORT
 
 LOOPBACK = "127.0.0.1"
 PROXY_PORT = 8000
-ADMIN_PORT = 8001
+ADMIN_PORT = LOCAL_ADMIN_PORT
 UPSTREAM_PORT = 8080
 COLLECTOR_HOST = "otel-collector"
 UPSTREAM_HOST = "upstream"

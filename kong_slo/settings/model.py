@@ -14,7 +14,9 @@ DEFAULT_IMAGES = {
     "dynatrace": "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector:0.54.0",
     "contrib": "otel/opentelemetry-collector-contrib:0.153.0",
 }
-LOCAL_ADMIN_URL = "http://127.0.0.1:8001"
+LOCAL_ADMIN_PORT = 8001
+LOCAL_ADMIN_URL = f"http://127.0.0.1:{LOCAL_ADMIN_PORT}"
+"""Where the local stack publishes Kong's Admin API; the default ``kong.adminUrl`` of target local."""
 
 
 @dataclass(frozen=True, order=True)
@@ -136,7 +138,3 @@ class StackSettings:
     kong: KongSettings
     dynatrace: DynatraceSettings | None
     apis: tuple[Api, ...]
-
-    @property
-    def ownership_tags(self) -> tuple[str, ...]:
-        return ("kong-slo", f"kong-slo-stack:{self.stack}")
