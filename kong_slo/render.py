@@ -108,11 +108,12 @@ def render_cloud_init(settings: StackSettings, *, token_parameter: str, region: 
     """User data for the collector host: Docker, the rendered files, and a systemd unit that reads the token
     from the SSM SecureString ``token_parameter`` in ``region`` at every boot and starts the collector."""
     if settings.dynatrace is None:
-        raise ValueError("the collector host exports to Dynatrace: kong-slo:dynatrace is required for target aws")
+        raise KongSloError("the collector host exports to Dynatrace: kong-slo:dynatrace is required for target aws")
     if not SSM_PARAMETER.match(token_parameter) or len(token_parameter) > 1011:
-        raise ValueError(f"{token_parameter!r} is not an SSM parameter name such as /kong-slo/dev/dynatrace-api-token")
+        raise KongSloError(f"{token_parameter!r} is not an SSM parameter name such as "
+                           "/kong-slo/dev/dynatrace-api-token")
     if not AWS_REGION.match(region):
-        raise ValueError(f"{region!r} is not an AWS region such as eu-west-1")
+        raise KongSloError(f"{region!r} is not an AWS region such as eu-west-1")
     model = collector_model(settings)
     return environment().get_template("cloud-init.yaml.j2").render(
         m=model,

@@ -58,10 +58,7 @@ class CollectorHost(pulumi.ComponentResource):
         token = _dynatrace_token(settings)
         ingress = aws_plan.ingress_rules(collector)
         parameter_name = aws_plan.token_parameter_name(settings)
-        try:
-            cloud_init = render_cloud_init(settings, token_parameter=parameter_name, region=settings.aws_region or "")
-        except ValueError as error:
-            raise KongSloError(str(error)) from None
+        cloud_init = render_cloud_init(settings, token_parameter=parameter_name, region=settings.aws_region or "")
         user_data = aws_plan.encode_user_data(cloud_init)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from kong_slo.collector_model import HEALTH_PORT, TOKEN_ENV_FILE
+from kong_slo.errors import KongSloError
 from kong_slo.render import (
     APP_DIR,
     FETCH_TOKEN_SCRIPT,
@@ -165,7 +166,7 @@ def test_token_script_refuses_a_multi_line_value_and_keeps_the_old_file(tmp_path
     ("region", "eu-west-1\"; rm -rf /"),
 ])
 def test_bad_template_inputs_are_refused_by_name(name: str, value: str) -> None:
-    with pytest.raises(ValueError, match="SSM parameter" if name == "token_parameter" else "AWS region"):
+    with pytest.raises(KongSloError, match="SSM parameter" if name == "token_parameter" else "AWS region"):
         user_data(parse(aws_config()), **{name: value})
 
 
@@ -177,5 +178,5 @@ def test_regions_and_parameter_paths_aws_uses_are_accepted() -> None:
 
 def test_cloud_init_needs_dynatrace() -> None:
     local = parse({"target": "local", "apis": [{"name": "Orders"}]}, region=None)
-    with pytest.raises(ValueError, match="kong-slo:dynatrace"):
+    with pytest.raises(KongSloError, match="kong-slo:dynatrace"):
         user_data(local)
