@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.dynatrace_metrics import MetricStore
+
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
 SCHEMAS = ("builtin:alerting.profile", "builtin:problem.notifications", "builtin:anomaly-detection.metric-events")
@@ -71,6 +73,7 @@ class FakeDynatrace:
         self.hidden_reads: dict[str, int] = {}
         self.settings: dict[str, dict[str, Any]] = {}
         self.evaluations: dict[str, Evaluation] = {}
+        self.metrics = MetricStore()
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
