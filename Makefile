@@ -12,7 +12,7 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: help setup up preview destroy teardown render validate test test-live golden lint bench
+.PHONY: help setup up preview destroy teardown render validate test test-live e2e tools golden lint bench
 
 help:
 	@echo "make up [STACK=local]      deploy a stack (needs the Pulumi CLI)"
@@ -21,6 +21,8 @@ help:
 	@echo "make render [STACK=…]      write what the stack would deploy to out/STACK"
 	@echo "make test                  lint and run the whole test suite"
 	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
+	@echo "make tools                 build the real collector and Pulumi CLI into .tools/bin (needs Go)"
+	@echo "make e2e                   end-to-end tests on the real collector and Pulumi engine (runs make tools)"
 	@echo "make teardown STACK=pr-N   destroy and remove a test stack (refuses: $(PROTECTED_STACKS))"
 	@echo "make golden                regenerate the golden files after an intended change"
 	@echo "make bench                 print the benchmark figures (program evaluation, API calls)"
@@ -87,7 +89,14 @@ lint: setup
 
 # The live suite needs a real Kong / Dynatrace (see README: Live tests); `make test-live` runs it.
 test: setup lint
-	$(BIN)/python -m pytest --ignore=tests/live
+	$(BIN)/python -m pytest --ignore=tests/live --ignore=tests/e2e
+
+# The real engines, built from the Go module proxy at the versions in tools/versions.env; a second run is a no-op.
+tools:
+	bash tools/build.sh
+
+e2e: setup tools
+	$(BIN)/python -m pytest tests/e2e -q -rs
 
 test-live: setup
 	$(BIN)/python -m pytest tests/live -m live -rs

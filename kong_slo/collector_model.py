@@ -38,26 +38,28 @@ MEMORY_SPIKE_MIB = 160
 GOMEMLIMIT_MIB = 640
 """About 80 % of the memory_limiter's hard limit, as Dynatrace recommends."""
 
-DEFAULT_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000)
-"""The spanmetrics connector's default explicit buckets; every SLO threshold is added to them."""
-
 T = TypeVar("T")
 
-STATUS_CODE = f'attributes["{telemetry.STATUS_ATTRIBUTE}"]'
-SPAN_DURATION_NS = "end_time_unix_nano - start_time_unix_nano"
+# OTTL paths carry their context prefix (`span.`, `resource.`), as the transform processor asks since 0.1xx.
+STATUS_CODE = f'span.attributes["{telemetry.STATUS_ATTRIBUTE}"]'
+SPAN_DURATION_NS = "span.end_time_unix_nano - span.start_time_unix_nano"
+EXPORTER = "otlp_http/dynatrace"
+"""The OTLP/HTTP exporter's type is ``otlp_http`` (``otlphttp`` is a deprecated alias since collector 0.144)."""
+SPAN_METRICS = "span_metrics"
+"""The span metrics connector's type (``spanmetrics`` is a deprecated alias since contrib 0.155)."""
 
 DYNATRACE_COMPONENTS: Mapping[str, frozenset[str]] = {
     "receivers": frozenset({
         "otlp", "filelog", "fluentforward", "hostmetrics", "jaeger", "journald", "netflow", "prometheus", "statsd",
         "syslog", "zipkin", "k8sobjects", "kubeletstats", "k8s_cluster", "k8sevents", "kafka", "kafkametrics"}),
     "processors": frozenset({
-        "batch", "memory_limiter", "attributes", "cumulativetodelta", "filter", "k8sattributes", "metricstarttime",
-        "probabilistic_sampler", "redaction", "resourcedetection", "resource", "tail_sampling", "genainormalizer",
-        "transform"}),
+        "batch", "memory_limiter", "attributes", "cumulativetodelta", "cumulative_to_delta", "filter", "k8sattributes",
+        "metricstarttime", "probabilistic_sampler", "redaction", "resourcedetection", "resource", "tail_sampling",
+        "genainormalizer", "transform"}),
     "exporters": frozenset({"debug", "otlp", "otlp_grpc", "otlphttp", "otlp_http", "loadbalancing", "kafka"}),
     "extensions": frozenset({"zpages", "bearertokenauth", "oidc", "k8s_leader_elector", "health_check",
                              "file_storage"}),
-    "connectors": frozenset({"forward", "spanmetrics"}),
+    "connectors": frozenset({"forward", "spanmetrics", "span_metrics"}),
 }
 """Component types the Dynatrace distribution ships (its builder manifest); nothing else may be configured."""
 
@@ -68,17 +70,12 @@ def ottl_string(text: str) -> str:
 
 
 def attribute(name: str) -> str:
-    return f"attributes[{ottl_string(name)}]"
+    return f"span.attributes[{ottl_string(name)}]"
 
 
 def set_attribute(name: str, value: str, where: str | None = None) -> str:
     statement = f"set({attribute(name)}, {ottl_string(value)})"
     return statement if where is None else f"{statement} where {where}"
-
-
-def histogram_buckets(thresholds_ms: Iterable[int]) -> tuple[int, ...]:
-    """The default buckets plus a boundary at every threshold, so "within the threshold" is exact."""
-    return tuple(sorted({*DEFAULT_BUCKETS_MS, *thresholds_ms}))
 
 
 def _status_ranges(fail_on: Iterable[str]) -> list[tuple[int, int]]:
@@ -123,7 +120,7 @@ def outcome_statements(fail_on: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def unmark_statement(dimension: str) -> str:
-    return f"delete_key(attributes, {ottl_string(dimension)})"
+    return f"delete_key(span.attributes, {ottl_string(dimension)})"
 
 
 @dataclass(frozen=True)
@@ -137,7 +134,7 @@ class SloRule:
     @property
     def conditions(self) -> tuple[str, ...]:
         """One per API (the transform processor ORs a group's conditions)."""
-        return tuple(f"resource.{attribute(telemetry.SERVICE_DIMENSION)} == {ottl_string(name)}"
+        return tuple(f"resource.attributes[{ottl_string(telemetry.SERVICE_DIMENSION)}] == {ottl_string(name)}"
                      for name in self.services)
 
 
@@ -212,12 +209,11 @@ class CollectorModel:
     loopback_only: bool
     """Publish OTLP on 127.0.0.1 only (target local); on aws the security group restricts 4318."""
     exporter: str
-    """``otlphttp/dynatrace``, or ``debug`` when no Dynatrace is configured."""
+    """``otlp_http/dynatrace``, or ``debug`` when no Dynatrace is configured."""
     otlp_endpoint: str | None
     sampling_percentage: str | None
     """``None`` when every trace is forwarded."""
     rules: tuple[SloRule, ...]
-    buckets_ms: tuple[int, ...]
 
     @property
     def persistent_queue(self) -> bool:
@@ -244,11 +240,10 @@ def collector_model(settings: StackSettings) -> CollectorModel:
         distribution=settings.collector.distribution,
         open_grpc=settings.collector.open_grpc,
         loopback_only=settings.target == "local",
-        exporter="debug" if endpoint is None else "otlphttp/dynatrace",
+        exporter="debug" if endpoint is None else EXPORTER,
         otlp_endpoint=endpoint,
         sampling_percentage=None if sampling >= 1 else sampling_percentage(sampling),
         rules=slo_rules(settings.apis),
-        buckets_ms=histogram_buckets(api.latency.threshold_ms for api in settings.apis if api.latency is not None),
     )
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 SPANMETRICS_NAMESPACE = "kong.slo"
-"""The spanmetrics connector's namespace: it emits ``<namespace>.calls`` and ``<namespace>.duration``."""
+"""The span metrics connector's namespace: it emits the delta counter ``<namespace>.calls`` (its histogram is off)."""
 
 CALLS_METRIC = f"{SPANMETRICS_NAMESPACE}.calls"
 

@@ -12,7 +12,7 @@ SLI_SOURCES = ("collector", "service")
 
 DEFAULT_IMAGES = {
     "dynatrace": "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector:0.54.0",
-    "contrib": "otel/opentelemetry-collector-contrib:0.153.0",
+    "contrib": "otel/opentelemetry-collector-contrib:0.160.0",
 }
 LOCAL_ADMIN_PORT = 8001
 LOCAL_ADMIN_URL = f"http://127.0.0.1:{LOCAL_ADMIN_PORT}"

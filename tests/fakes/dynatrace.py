@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.dynatrace_metrics import MetricStore
+from tests.fakes.dynatrace_otlp import OtlpIngest
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
@@ -74,6 +75,7 @@ class FakeDynatrace:
         self.settings: dict[str, dict[str, Any]] = {}
         self.evaluations: dict[str, Evaluation] = {}
         self.metrics = MetricStore()
+        self.otlp = OtlpIngest(self.metrics)
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -289,6 +291,8 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Authorization") != f"Api-Token {fake.token}":
                 return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
             prefix = f"{fake.prefix}/api/v2"
+            if path.startswith(f"{prefix}/otlp/v1/"):
+                return self.reply_raw(*fake.otlp.handle(path.rsplit("/", 1)[1], self.headers, raw))
             if not path.startswith(prefix):
                 return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
             body = json.loads(raw) if raw else None
@@ -399,11 +403,13 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
 
         def reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = b"" if payload is None else json.dumps(payload).encode()
+            content = {"Content-Type": "application/json"} if data else {}
+            self.reply_raw(status, data, {**content, **(headers or {})})
+
+        def reply_raw(self, status: int, data: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)
-            for key, value in (headers or {}).items():
+            for key, value in headers.items():
                 self.send_header(key, value)
-            if data:
-                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -33,8 +33,9 @@ def test_the_stack_virtualenv_installs_the_package_itself(root: Path) -> None:
     assert lines == ["-e ."], "the dynamic providers import kong_slo in their own process"
 
 
-def test_ci_runs_exactly_the_readme_test_command(root: Path) -> None:
+def test_ci_runs_the_readme_test_command_then_the_end_to_end_suite(root: Path) -> None:
     commands = [line for line in (root / ".ci" / "run").read_text().splitlines()
                 if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
-    assert commands == ["make test"]
-    assert "make test" in (root / "README.md").read_text()
+    assert commands == ["make test", "make e2e"]
+    readme = (root / "README.md").read_text()
+    assert "make test" in readme and "make e2e" in readme

@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 
 from kong_slo import collector_model, telemetry
 from kong_slo.collector_model import (
-    DEFAULT_BUCKETS_MS,
     DYNATRACE_COMPONENTS,
+    EXPORTER,
     HEALTH_PORT,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
     SPAN_DURATION_NS,
+    SPAN_METRICS,
     STATUS_CODE,
     components_outside,
     failure_condition,
@@ -139,14 +140,11 @@ def test_config_is_well_formed_for_every_variant(settings_: StackSettings) -> No
         assert protocols["grpc"]["endpoint"] == f"0.0.0.0:{OTLP_GRPC_PORT}"
     assert document["extensions"]["health_check"]["endpoint"] == f"0.0.0.0:{HEALTH_PORT}"
 
-    buckets = document["connectors"]["spanmetrics"]["histogram"]["explicit"]["buckets"]
-    for api in settings_.apis:
-        if api.latency is not None:
-            assert f"{api.latency.threshold_ms}ms" in buckets, api.name
+    assert document["connectors"][SPAN_METRICS]["histogram"] == {"disable": True}
 
     assert TOKEN not in text
     assert ("debug" in exporter_names(document)) == (settings_.dynatrace is None)
-    assert ("otlphttp" in exporter_names(document)) == (settings_.dynatrace is not None)
+    assert ("otlp_http" in exporter_names(document)) == (settings_.dynatrace is not None)
     if collector.distribution == "dynatrace":
         assert components_outside(document, DYNATRACE_COMPONENTS) == []
 
@@ -156,8 +154,8 @@ def test_config_is_well_formed_for_every_variant(settings_: StackSettings) -> No
     assert slo_pipeline["receivers"] == ["otlp"] and "probabilistic_sampler" not in slo_pipeline["processors"]
 
 
-SET = re.compile(r'^set\(attributes\["(?P<key>[^"]+)"\], "(?P<value>[^"]*)"\)(?: where (?P<where>.+))?$')
-DELETE = re.compile(r'^delete_key\(attributes, "(?P<key>[^"]+)"\)$')
+SET = re.compile(r'^set\(span\.attributes\["(?P<key>[^"]+)"\], "(?P<value>[^"]*)"\)(?: where (?P<where>.+))?$')
+DELETE = re.compile(r'^delete_key\(span\.attributes, "(?P<key>[^"]+)"\)$')
 SERVICE_IS = re.compile(r'^resource\.attributes\["service\.name"\] == "(?P<name>[^"\\]+)"$')
 
 
@@ -230,7 +228,7 @@ def aws(apis: list[dict[str, Any]] | None = None, **collector: Any) -> StackSett
 
 def test_exporter_sends_to_the_environment_otlp_api_with_the_token_from_the_environment() -> None:
     text = render_collector_config(aws())
-    exporter = yaml.safe_load(text)["exporters"]["otlphttp/dynatrace"]
+    exporter = yaml.safe_load(text)["exporters"][EXPORTER]
     assert exporter["endpoint"] == f"{DYNATRACE_URL}/api/v2/otlp"
     assert exporter["headers"] == {"Authorization": "Api-Token ${env:DT_API_TOKEN}"}
     assert exporter["retry_on_failure"]["enabled"] is True
@@ -243,22 +241,22 @@ def test_managed_environment_urls_keep_their_path() -> None:
         "target": "local", "apis": [{"name": "Orders"}],
         "dynatrace": {"environmentUrl": "https://dynatrace.example.com/e/abc-123", "apiToken": Secret(TOKEN)},
     }, project="kong-slo", stack="test")
-    exporter = rendered(settings_)["exporters"]["otlphttp/dynatrace"]
+    exporter = rendered(settings_)["exporters"][EXPORTER]
     assert exporter["endpoint"] == "https://dynatrace.example.com/e/abc-123/api/v2/otlp"
 
 
-def test_spanmetrics_counts_delta_in_milliseconds_with_the_shared_names() -> None:
-    spanmetrics = rendered(aws())["connectors"]["spanmetrics"]
+def test_span_metrics_counts_delta_calls_only_with_the_shared_names() -> None:
+    spanmetrics = rendered(aws())["connectors"][SPAN_METRICS]
     assert spanmetrics["namespace"] == telemetry.SPANMETRICS_NAMESPACE
     assert spanmetrics["aggregation_temporality"] == "AGGREGATION_TEMPORALITY_DELTA"
-    assert spanmetrics["histogram"]["unit"] == "ms"
     assert [d["name"] for d in spanmetrics["dimensions"]] == [telemetry.LATENCY_DIMENSION,
                                                               telemetry.OUTCOME_DIMENSION]
-    # spanmetrics always adds service.name and rejects it as a duplicate when listed
+    # the connector always adds service.name and rejects it as a duplicate when listed
     assert telemetry.SERVICE_DIMENSION not in [d["name"] for d in spanmetrics["dimensions"]]
-    assert spanmetrics["metrics_flush_interval"] and spanmetrics["metrics_expiration"]
-    assert spanmetrics["histogram"]["explicit"]["buckets"] == [
-        f"{ms}ms" for ms in sorted({*DEFAULT_BUCKETS_MS, 250, 600})]
+    assert spanmetrics["metrics_flush_interval"]
+    # no SLO reads the duration histogram; and metrics_expiration has no effect on delta temporality
+    assert spanmetrics["histogram"] == {"disable": True}
+    assert "metrics_expiration" not in spanmetrics
 
 
 def test_only_kong_root_server_spans_are_counted() -> None:

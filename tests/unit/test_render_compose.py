@@ -183,5 +183,5 @@ def test_local_with_dynatrace_mounts_the_token_as_a_read_only_file_not_an_enviro
     assert {"type": "bind", "source": f"./{LOCAL_TOKEN_SOURCE}", "target": TOKEN_FILE,
             "read_only": True} in service["volumes"]
     config = yaml.safe_load(render_collector_config(VARIANTS["local-dynatrace"]))
-    headers = config["exporters"]["otlphttp/dynatrace"]["headers"]
+    headers = config["exporters"]["otlp_http/dynatrace"]["headers"]
     assert headers == {"Authorization": f"Api-Token ${{file:{TOKEN_FILE}}}"}

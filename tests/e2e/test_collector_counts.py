@@ -1,0 +1,106 @@
+"""The rendered collector, running for real, turns the spans Kong sends into exact SLO counters in Dynatrace."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kong_slo.render import render_collector_config
+from tests.e2e.collector import Collector, wait_for
+from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.kong_spans import VERSIONS, KongRequest, export_requests, send
+from tests.unit.settings_helpers import aws_config, parse
+
+CALLS = "kong.slo.calls.count"
+SETTLE = 20.0
+"""Longer than the exporter's first retry interval (5 s) and a spanmetrics flush (15 s)."""
+FLUSH_WAIT = 90.0
+"""Spanmetrics flushes every 15 s and the metrics batch waits up to 10 s; allow for retries on a loaded machine."""
+
+APIS = {  # name: (latency threshold in ms, failOn)
+    "HealthService": (600, ["5xx"]),
+    "Orders": (400, ["5xx", "404"]),
+    "Payments": (1000, ["4xx", "5xx"]),
+}
+
+
+def stack_config(**collector: object) -> str:
+    apis = [{"name": name, "latency": {"thresholdMs": threshold}, "availability": {"failOn": fail_on}}
+            for name, (threshold, fail_on) in APIS.items()]
+    return render_collector_config(parse(aws_config(
+        apis=apis, collector={"allowedCidrs": ["10.0.0.0/16"], **collector})))
+
+
+def traffic() -> list[KongRequest]:
+    """Every API with durations on both sides of (and exactly at) its threshold and statuses across classes."""
+    requests = []
+    for name, (threshold, _) in APIS.items():
+        for duration, status in itertools.product((5, threshold - 1, threshold, threshold + 1, 3 * threshold),
+                                                  (200, 204, 301, 404, 429, 500, 503)):
+            requests.append(KongRequest(name, duration, status, route=f"/{name.lower()}"))
+    return requests
+
+
+def expected_marks(requests: list[KongRequest]) -> Counter[tuple[str, str, str]]:
+    """What the SLOs mean, written out independently of the collector rules."""
+    marks: Counter[tuple[str, str, str]] = Counter()
+    for request in requests:
+        threshold, fail_on = APIS[request.api]
+        failed = any(str(request.status) == rule or f"{request.status // 100}xx" == rule for rule in fail_on)
+        marks[(request.api, "good" if request.duration_ms <= threshold else "bad",
+               "failure" if failed else "success")] += 1
+    return marks
+
+
+def counted(fake: FakeDynatrace) -> Counter[tuple[str, str, str]]:
+    marks: Counter[tuple[str, str, str]] = Counter()
+    for point in fake.metrics.points(CALLS):
+        marks[(point.dimension("service.name"), point.dimension("slo.latency"), point.dimension("slo.outcome"))] += \
+            int(point.value)
+    return marks
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_request_is_counted_once_with_its_marks(version: str, tmp_path: Path) -> None:
+    requests = traffic()
+    with FakeDynatrace() as fake, Collector(stack_config(), tmp_path, dynatrace_url=fake.url,
+                                            token=fake.token) as collector:
+        assert send(collector.traces_url, export_requests(requests, version)) > 0
+        wait_for(lambda: fake.metrics.total(CALLS) >= len(requests), FLUSH_WAIT, f"{len(requests)} counted calls")
+        assert counted(fake) == expected_marks(requests)
+        assert fake.otlp.rejected_points == 0, "Dynatrace would drop cumulative points"
+        assert fake.otlp.histograms == [], "no SLO reads a histogram; it would only cost ingest"
+    assert "deprecated" not in collector.log().lower(), collector.log()
+
+
+def test_counts_survive_an_ingest_outage_and_a_collector_restart(tmp_path: Path) -> None:
+    """Dynatrace unreachable while requests arrive, the collector restarted, Dynatrace back: all arrive, once."""
+    requests = traffic()
+    with FakeDynatrace() as fake:
+        fake.otlp.available = False
+        collector = Collector(stack_config(), tmp_path, dynatrace_url=fake.url, token=fake.token)
+        with collector:
+            send(collector.traces_url, export_requests(requests, "3.9.1"))
+            wait_for(lambda: fake.otlp.refused > 0, FLUSH_WAIT, "the collector trying to export")
+        with collector:  # the same queue directory: the restarted collector resumes what was queued
+            fake.otlp.available = True
+            wait_for(lambda: fake.metrics.total(CALLS) >= len(requests), FLUSH_WAIT, "the queued counters")
+            time.sleep(SETTLE)  # a duplicate would come from a retry of something already delivered
+    assert counted(fake) == expected_marks(requests)
+
+
+def test_trace_sampling_thins_exported_traces_but_never_the_counters(tmp_path: Path) -> None:
+    requests = [KongRequest("HealthService", 20, 200) for _ in range(1000)]
+    with FakeDynatrace() as fake, Collector(stack_config(traceSampling=0.1), tmp_path, dynatrace_url=fake.url,
+                                            token=fake.token) as collector:
+        send(collector.traces_url, export_requests(requests, "3.9.1", seed=7))
+        wait_for(lambda: fake.metrics.total(CALLS) >= len(requests), FLUSH_WAIT, "1000 counted calls")
+        roots = wait_for(lambda: [span for span in fake.otlp.spans if span.name == "kong"], FLUSH_WAIT,
+                         "exported traces")
+        assert fake.metrics.total(CALLS) == len(requests)
+    # 1000 traces kept with probability 0.1: 100 expected, standard deviation 9.5.
+    assert 60 <= len(roots) <= 140, len(roots)

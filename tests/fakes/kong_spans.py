@@ -1,0 +1,139 @@
+"""A stand-in for Kong's ``opentelemetry`` plugin on the wire: the OTLP/HTTP trace exports Kong sends.
+
+What Kong puts in an export, from its source (``kong/tracing/instrumentation.lua`` and
+``kong/plugins/opentelemetry/otlp.lua``, tags 3.4.2, 3.9.1 and 3.12.0):
+- one ``ExportTraceServiceRequest`` per plugin instance and batch (each API has its own plugin, so its own
+  resource), protobuf, ``Content-Type: application/x-protobuf``, not compressed;
+- resource attributes ``service.name`` (``kong`` unless the plugin's ``resource_attributes`` set it),
+  ``service.instance.id`` (the node id) and ``service.version`` (the Kong version), plus the plugin's own;
+- scope ``kong-internal`` version ``0.1.0``;
+- per request a root span ``kong`` of kind SERVER from the start of processing to the end of the body filter,
+  carrying ``http.method``, ``http.url``, ``http.host``, ``http.scheme``, ``http.flavor``, ``http.client_ip``,
+  ``net.peer.ip``, ``kong.request.id``, the status (:func:`status_attribute`) and, from 3.4, ``http.route``;
+- with ``tracing_instrumentations = all``, children: ``kong.router``, one ``kong.access.plugin.<name>`` and
+  ``kong.header_filter.plugin.<name>`` per plugin, and ``kong.balancer`` (kind CLIENT) per upstream try.
+Whether a request is exported at all (a caller's ``sampled=0``, the sampling rate) is decided by
+:mod:`tests.fakes.kong_tracing_rules` when present; without it every request with no trace context is exported.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import requests
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+SERVER = trace_pb2.Span.SpanKind.SPAN_KIND_SERVER
+CLIENT = trace_pb2.Span.SpanKind.SPAN_KIND_CLIENT
+INTERNAL = trace_pb2.Span.SpanKind.SPAN_KIND_INTERNAL
+VERSIONS = ("3.4.2", "3.9.1", "3.12.0")
+"""The Kong releases the stand-in speaks for; the e2e tests run each."""
+BATCH_SIZE = 200
+"""Kong's plugin queue default ``max_batch_size``."""
+
+
+@dataclass(frozen=True)
+class KongRequest:
+    """One request through Kong, as the SLOs see it."""
+
+    api: str
+    duration_ms: float
+    status: int
+    route: str = "/"
+    method: str = "GET"
+    plugins: tuple[str, ...] = ("opentelemetry",)
+
+
+def status_attribute(version: str) -> str | None:
+    """The root span attribute carrying the response status (3.0 and 3.1 set none on the root span)."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return None if (major, minor) < (3, 2) else "http.status_code"
+
+
+def _value(value: object) -> common_pb2.AnyValue:
+    if isinstance(value, bool):
+        return common_pb2.AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return common_pb2.AnyValue(int_value=value)
+    if isinstance(value, float):
+        return common_pb2.AnyValue(double_value=value)
+    return common_pb2.AnyValue(string_value=str(value))
+
+
+def _attributes(values: dict[str, object]) -> list[common_pb2.KeyValue]:
+    return [common_pb2.KeyValue(key=key, value=_value(value)) for key, value in values.items()]
+
+
+def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: random.Random) -> list[trace_pb2.Span]:
+    """The spans Kong exports for one request: the root span first, then its children."""
+    trace_id = rng.randbytes(16)
+    root_id = rng.randbytes(8)
+    start_ns = end_ns - int(request.duration_ms * 1_000_000)
+    root_attributes: dict[str, object] = {
+        "http.method": request.method, "http.url": f"http://kong.example:8000{request.route}",
+        "http.host": "kong.example", "http.scheme": "http", "http.flavor": "1.1",
+        "http.client_ip": "10.0.0.7", "net.peer.ip": "10.0.0.7", "kong.request.id": rng.randbytes(12).hex(),
+    }
+    if (attribute := status_attribute(version)) is not None:
+        root_attributes[attribute] = request.status
+    if tuple(int(part) for part in version.split(".")[:2]) >= (3, 4):
+        root_attributes["http.route"] = request.route
+    root = trace_pb2.Span(trace_id=trace_id, span_id=root_id, name="kong", kind=SERVER, start_time_unix_nano=start_ns,
+                          end_time_unix_nano=end_ns, attributes=_attributes(root_attributes))
+
+    def child(name: str, kind: int, begin: float, end: float, **attributes: object) -> trace_pb2.Span:
+        length = end_ns - start_ns
+        return trace_pb2.Span(trace_id=trace_id, span_id=rng.randbytes(8), parent_span_id=root_id, name=name,
+                              kind=kind, start_time_unix_nano=start_ns + int(length * begin),
+                              end_time_unix_nano=start_ns + int(length * end), attributes=_attributes(attributes))
+
+    children = [child("kong.router", INTERNAL, 0.0, 0.01)]
+    for plugin in request.plugins:
+        children.append(child(f"kong.access.plugin.{plugin}", INTERNAL, 0.01, 0.02))
+    children.append(child("kong.balancer", CLIENT, 0.02, 0.98, try_count=1, **{"net.peer.ip": "10.0.1.20",
+                                                                               "net.peer.port": 8080}))
+    for plugin in request.plugins:
+        children.append(child(f"kong.header_filter.plugin.{plugin}", INTERNAL, 0.98, 0.99))
+    return [root, *children]
+
+
+def export_requests(requests_: Sequence[KongRequest], version: str, *, seed: int = 0,
+                    end_ns: int | None = None) -> list[trace_service_pb2.ExportTraceServiceRequest]:
+    """The OTLP exports Kong sends for ``requests_``: per API (plugin instance), batches of ``BATCH_SIZE``."""
+    rng = random.Random(seed)
+    now = end_ns or _now_ns()
+    by_api: dict[str, list[KongRequest]] = {}
+    for request in requests_:
+        by_api.setdefault(request.api, []).append(request)
+    exports = []
+    for api, api_requests in by_api.items():
+        resource = _attributes({"service.name": api, "service.instance.id": "0e6b1f9a-kong-node",
+                                "service.version": version})
+        for first in range(0, len(api_requests), BATCH_SIZE):
+            spans = [span for request in api_requests[first:first + BATCH_SIZE]
+                     for span in request_spans(request, version, end_ns=now, rng=rng)]
+            exports.append(trace_service_pb2.ExportTraceServiceRequest(resource_spans=[
+                trace_pb2.ResourceSpans(resource={"attributes": resource}, scope_spans=[
+                    trace_pb2.ScopeSpans(scope={"name": "kong-internal", "version": "0.1.0"}, spans=spans)])]))
+    return exports
+
+
+def send(traces_url: str, exports: Iterable[trace_service_pb2.ExportTraceServiceRequest],
+         session: requests.Session | None = None) -> int:
+    """POST each export as Kong does; returns how many were accepted (2xx)."""
+    http = session or requests.Session()
+    accepted = 0
+    for export in exports:
+        reply = http.post(traces_url, data=export.SerializeToString(), timeout=10,
+                          headers={"Content-Type": "application/x-protobuf", "User-Agent": "kong"})
+        accepted += reply.ok
+    return accepted
+
+
+def _now_ns() -> int:
+    return time.time_ns()
