@@ -61,19 +61,31 @@ class _CollectorHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-@contextlib.contextmanager
-def stand_in_collector() -> Iterator[str]:
-    """A health endpoint and OTLP port on one loopback port; yields its base URL and always shuts down."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _CollectorHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+class StandInCollector:
+    """A health endpoint and OTLP port on one loopback port. ``stop`` may come early (the collector going down);
+    the context manager stops it in any case."""
+
+    def __init__(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _CollectorHandler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.stopped = False
+
+    def __enter__(self) -> StandInCollector:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
 
 
 def closed_port_url() -> str:
@@ -88,10 +100,14 @@ def closed_port_url() -> str:
 class Chain:
     kong: FakeKong
     dynatrace: FakeDynatrace
-    collector_url: str
+    collector: StandInCollector
     directory: Path
     kong_overrides: dict[str, Any] = field(default_factory=dict)
     apis: list[dict[str, Any]] = field(default_factory=lambda: [{"name": "HealthService"}, {"name": "Orders"}])
+
+    @property
+    def collector_url(self) -> str:
+        return self.collector.url
 
     def stack_file(self) -> Path:
         kong = {"adminUrl": self.kong.url, "collectorUrl": self.collector_url, "adminToken": Secret(KONG_TOKEN),
@@ -162,5 +178,5 @@ def chain(directory: Path, **kong_options: Any) -> Iterator[Chain]:
     options = {"tracing_instrumentations": ("all",), "tracing_sampling_rate": 1.0, "token": KONG_TOKEN,
                **kong_options}
     with FakeKong(**options) as kong, FakeDynatrace(DT_TOKEN, read_lag=0) as dynatrace, \
-            stand_in_collector() as collector:
+            StandInCollector() as collector:
         yield Chain(kong, dynatrace, collector, directory)

@@ -84,3 +84,21 @@ def test_a_broken_stack_file_is_bad_input(tmp_path, capsys):
     path.write_text("config:\n  kong-slo:target: aws\n  kong-slo:apis: []\n  kong-slo:kong: {adminUrl: nope}\n")
     assert main(["doctor", "--config-file", str(path)]) == 2
     assert "kong-slo:kong.adminUrl" in capsys.readouterr().err
+
+
+def test_a_refused_dynatrace_token_skips_the_rest_of_dynatrace(healthy, monkeypatch, capsys):
+    monkeypatch.setenv("DT_API_TOKEN", "dt0c01.WRONG.WRONGSECRETVALUE")
+    assert healthy.doctor("--json") == 1
+    out = capsys.readouterr().out
+    checks = {check["name"]: check for check in json.loads(out)["checks"] if check["link"] == "dynatrace"}
+    assert checks["dynatrace.token"]["state"] == "problem" and "401" in checks["dynatrace.token"]["detail"]
+    assert checks["dynatrace.objects"]["state"] == "skipped"
+    assert "WRONGSECRETVALUE" not in out
+
+
+def test_a_wrong_kong_admin_token_says_how_to_give_the_right_one(healthy, monkeypatch, capsys):
+    monkeypatch.setenv("KONG_ADMIN_TOKEN", "not-the-token")
+    assert healthy.doctor("--json") == 1
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["kong.admin_api"]["state"] == "problem" and "KONG_ADMIN_TOKEN" in checks["kong.admin_api"]["fix"]
+    assert checks["plugins"]["state"] == "skipped"
