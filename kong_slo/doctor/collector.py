@@ -18,11 +18,13 @@ from kong_slo.collector_model import HEALTH_PORT, OTLP_HTTP_PORT
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.infra.local_endpoints import LOOPBACK, LocalEndpoints
 from kong_slo.kong.payload import OTLP_TRACES_PATH, otlp_urls
+from kong_slo.render import APP_DIR
 from kong_slo.settings import StackSettings
 
 LINK = "collector"
 PROBE_TIMEOUT = 3.0
-COMPOSE_LOGS = "`docker compose logs otel-collector` on its host (`docker logs kong-slo-<stack>-collector` locally)"
+COMPOSE_LOGS = (f"`sudo docker compose -f {APP_DIR}/docker-compose.yml logs otel-collector` on the AWS host, "
+                "`docker logs kong-slo-<stack>-collector` locally")
 
 
 @dataclass(frozen=True)
