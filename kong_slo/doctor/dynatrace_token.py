@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,20 +16,28 @@ LINK = "dynatrace"
 TOKEN_FIX = f"set {TOKEN_ENV} to the stack's API token (dynatrace.apiToken) for this environment"
 
 
-def required_scopes(settings: StackSettings) -> dict[str, tuple[str, ...]]:
-    """Feature → the token scopes it needs, for what this stack deploys."""
+@dataclass(frozen=True)
+class ScopeNeed:
+    key: str
+    """The check's id: ``dynatrace.scopes.<key>``."""
+    feature: str
+    scopes: tuple[str, ...]
+
+
+def required_scopes(settings: StackSettings) -> list[ScopeNeed]:
+    """The token scopes each feature of this stack needs."""
     ingest = ("openTelemetryTrace.ingest", "metrics.ingest")
     if settings.kong.export_logs is not False:
         ingest += ("logs.ingest",)
-    scopes = {
-        "the collector's export": ingest,
-        "SLOs (`pulumi up`)": ("slo.read", "slo.write"),
-    }
-    if settings.dynatrace is not None and settings.dynatrace.alerting is not None:
-        scopes["burn-rate alerts and e-mail (`pulumi up`)"] = ("settings.read", "settings.write")
-    scopes["`kong-slo status` and doctor"] = ("slo.read", "metrics.read") + (
-        ("settings.read",) if "burn-rate alerts and e-mail (`pulumi up`)" in scopes else ())
-    return scopes
+    alerting = settings.dynatrace is not None and settings.dynatrace.alerting is not None
+    needs = [ScopeNeed("export", "the collector's export", ingest),
+             ScopeNeed("slos", "SLOs (`pulumi up`)", ("slo.read", "slo.write"))]
+    if alerting:
+        needs.append(ScopeNeed("alerting", "burn-rate alerts and e-mail (`pulumi up`)",
+                               ("settings.read", "settings.write")))
+    reads = ("slo.read", "metrics.read") + (("settings.read",) if alerting else ())
+    needs.append(ScopeNeed("reads", "`kong-slo status` and doctor", reads))
+    return needs
 
 
 def check_token(client: DynatraceClient, token: str, settings: StackSettings,
@@ -52,14 +61,15 @@ def check_token(client: DynatraceClient, token: str, settings: StackSettings,
                         "issue a new token and store it as dynatrace.apiToken and in " + TOKEN_ENV)], False
     checks = [ok(LINK, "dynatrace.token", f"token {name!r} ({TOKEN_ENV}) is valid")]
     held = set(metadata.get("scopes") or ())
-    for feature, scopes in required_scopes(settings).items():
-        missing = [scope for scope in scopes if scope not in held]
-        check_name = "dynatrace.scopes." + feature.split("(")[0].strip(" `").replace(" ", "_").replace("'", "")
+    for need in required_scopes(settings):
+        missing = [scope for scope in need.scopes if scope not in held]
+        check_name = f"dynatrace.scopes.{need.key}"
         if missing:
-            checks.append(problem(LINK, check_name, f"{feature} needs {', '.join(missing)}, which the token lacks",
-                                  f"add the scope(s) {', '.join(missing)} to token {name!r} (Access tokens → edit)"))
+            checks.append(problem(LINK, check_name, f"{need.feature} needs {', '.join(missing)}, which the token "
+                                  "lacks", f"add the scope(s) {', '.join(missing)} to token {name!r} (Access tokens "
+                                  "→ edit)"))
         else:
-            checks.append(ok(LINK, check_name, f"{feature}: token has {', '.join(scopes)}"))
+            checks.append(ok(LINK, check_name, f"{need.feature}: token has {', '.join(need.scopes)}"))
     return checks, True
 
 

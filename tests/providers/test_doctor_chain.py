@@ -51,7 +51,7 @@ def test_json_lists_every_check_with_link_state_and_fix(healthy, capsys):
     assert all(set(check) == {"link", "name", "state", "detail", "fix"} for check in report["checks"])
     assert {check["link"] for check in report["checks"]} == {"kong", "plugins", "collector", "dynatrace"}
     [failed] = [check for check in report["checks"] if check["state"] == "problem"]
-    assert failed["name"] == "dynatrace.scopes.SLOs" and "slo.write" in failed["fix"]
+    assert failed["name"] == "dynatrace.scopes.slos" and "slo.write" in failed["fix"]
     assert all(check["fix"] is None for check in report["checks"] if check["state"] != "problem")
 
 

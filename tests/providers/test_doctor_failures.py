@@ -81,7 +81,7 @@ FAILURES = {
                                       after_deploy=_route_plugin),
     "collector down": Failure("collector.health", "the collector is down", "start the collector",
                               after_deploy=_stop_collector, also=("collector.otlp",)),
-    "token without a scope": Failure("dynatrace.scopes.the_collectors_export", "needs metrics.ingest",
+    "token without a scope": Failure("dynatrace.scopes.export", "needs metrics.ingest",
                                      "add the scope(s) metrics.ingest",
                                      after_deploy=lambda stack: stack.dynatrace.token_info.scopes.discard(
                                          "metrics.ingest")),
