@@ -12,7 +12,7 @@ from kong_slo.doctor.collector import check_collector, collector_address, with_p
 from kong_slo.doctor.dynatrace_objects import check_alerting, check_metric, check_slos, guarded
 from kong_slo.doctor.dynatrace_token import check_token
 from kong_slo.doctor.kong_node import check_kong
-from kong_slo.doctor.plugins import check_plugins
+from kong_slo.doctor.plugins import check_plugins, wanted_for
 from kong_slo.doctor.report import Check, Report, skipped
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.http import RetryPolicy
@@ -50,7 +50,8 @@ def diagnose(settings: StackSettings, access: Access) -> Report:
         if facts.version is None:
             checks.append(skipped("plugins", "plugins", "not checked: Kong's Admin API did not answer"))
         else:
-            findings = check_plugins(kong, settings, address.kong_traces_url)
+            wanted = wanted_for(settings, address.kong_traces_url, facts.version, db_less=facts.db_less)
+            findings = check_plugins(kong, settings, wanted)
             checks += findings.checks
             endpoints = findings.traces_endpoints
     checks += check_collector(with_plugin_fallback(address, endpoints))

@@ -52,6 +52,11 @@ def check_kong(kong: KongAdmin, settings: StackSettings) -> tuple[list[Check], K
     mode = "DB-less" if db_less else f"database {configuration.get('database', 'not reported')}"
     checks = [ok(LINK, "kong.admin_api", f"Admin API at {kong.base_url}: Kong {text} ({_edition(info, text)}), "
                  f"{mode}, workspace {workspace}")]
+    wish = settings.kong.version
+    if wish is not None and wish != version:
+        checks.append(problem(LINK, "kong.version", f"the stack says kong.version {wish}, but Kong runs {text}: "
+                              "plugin bodies are shaped for the wrong release",
+                              f"set kong.version to {version} (or remove it to detect the version), then `pulumi up`"))
     checks += tracing_checks(configuration, version, settings)
     return checks, KongFacts(version, db_less)
 

@@ -10,11 +10,43 @@ from kong_slo.doctor.precedence import scope_words, shadowing_plugins
 from kong_slo.doctor.report import Check, ok, problem
 from kong_slo.http import ApiError
 from kong_slo.kong.admin import KongAdmin
-from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME, managed_view, scope_of
-from kong_slo.settings import Api, StackSettings
+from kong_slo.kong.payload import (
+    OTLP_LOGS_PATH,
+    OTLP_TRACES_PATH,
+    OWNER_TAG,
+    PLUGIN_NAME,
+    managed_view,
+    scope_of,
+    wants_logs,
+)
+from kong_slo.settings import Api, KongVersion, StackSettings
+from kong_slo.settings.rules import LOGS_ENDPOINT_SINCE
 
 LINK = "plugins"
 UP_FIX = "run `pulumi up` for this stack: it writes the API's plugin again"
+DB_LESS_FIX = ("put the API's plugin into Kong's declarative configuration (`kong-slo render` writes it to "
+               "kong-plugins.json) and load it: this Kong is DB-less, so `pulumi up` cannot write it")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What each API's plugin should say, and how to put it right."""
+
+    stack: str
+    traces: str | None
+    """The collector's traces URL as Kong reaches it; None when the stack does not say."""
+    logs: str | None
+    """The collector's logs URL when logs are exported; None when not wanted or not known."""
+    fix: str = UP_FIX
+
+
+def wanted_for(settings: StackSettings, traces_url: str | None, version: KongVersion, *, db_less: bool) -> Wanted:
+    """What the plugins should say on a Kong of ``version`` (the stack's ``kong.version`` wins, as for writes)."""
+    version = settings.kong.version or version
+    logs = None
+    if traces_url is not None and version >= LOGS_ENDPOINT_SINCE and wants_logs(settings.kong.export_logs, version):
+        logs = traces_url.removesuffix(OTLP_TRACES_PATH) + OTLP_LOGS_PATH
+    return Wanted(settings.stack, traces_url, logs, DB_LESS_FIX if db_less else UP_FIX)
 
 
 @dataclass(frozen=True)
@@ -24,9 +56,8 @@ class PluginFindings:
     """Where each API's plugin sends traces, for finding the collector when the stack does not say."""
 
 
-def check_plugins(kong: KongAdmin, settings: StackSettings, expected_traces: str | None) -> PluginFindings:
-    """``expected_traces`` is the collector's traces URL as Kong should reach it; None when the stack does not
-    say (then where the plugins send is reported, not judged)."""
+def check_plugins(kong: KongAdmin, settings: StackSettings, wanted: Wanted) -> PluginFindings:
+    """Where ``wanted`` does not know the collector's address, where the plugins send is reported, not judged."""
     try:
         plugins = [plugin for plugin in kong.plugins() if plugin.get("name") == PLUGIN_NAME]
     except ApiError as error:
@@ -36,7 +67,7 @@ def check_plugins(kong: KongAdmin, settings: StackSettings, expected_traces: str
     endpoints: dict[str, str] = {}
     for index, api in enumerate(settings.apis):
         try:
-            api_checks, endpoint = _check_api(kong, settings.stack, index, api, plugins, expected_traces)
+            api_checks, endpoint = _check_api(kong, wanted, index, api, plugins)
         except ApiError as error:
             api_checks, endpoint = [problem(LINK, f"plugins.{api.name}", f"{api.name}: Kong did not answer: {error}",
                                             "run doctor again; if it persists, check Kong's error log")], None
@@ -46,8 +77,8 @@ def check_plugins(kong: KongAdmin, settings: StackSettings, expected_traces: str
     return PluginFindings(checks, endpoints)
 
 
-def _check_api(kong: KongAdmin, stack: str, index: int, api: Api, plugins: list[dict[str, Any]],
-               expected_traces: str | None) -> tuple[list[Check], str | None]:
+def _check_api(kong: KongAdmin, wanted: Wanted, index: int, api: Api,
+               plugins: list[dict[str, Any]]) -> tuple[list[Check], str | None]:
     name = f"plugins.{api.name}"
     service = kong.get_service(api.name)
     if service is None:
@@ -70,9 +101,9 @@ def _check_api(kong: KongAdmin, stack: str, index: int, api: Api, plugins: list[
     ours = next((plugin for plugin in plugins if _sits_exactly_on(plugin, kind, scope_id)), None)
     if ours is None:
         checks.append(problem(LINK, f"{name}.plugin", f"{api.name}: no opentelemetry plugin on {kind} {scope}",
-                              UP_FIX))
+                              wanted.fix))
         return checks, None
-    checks.append(_plugin_check(name, api, kind, scope, stack, ours, expected_traces))
+    checks.append(_plugin_check(name, api, kind, scope, ours, wanted))
     route_names = {route.get("id"): route.get("name") or route.get("id") for route in routes}
     shadows = shadowing_plugins(ours, plugins, service_id=str(service.get("id")), route_ids=list(route_names))
     if shadows:
@@ -94,9 +125,8 @@ def _sits_exactly_on(plugin: dict[str, Any], kind: str, scope_id: Any) -> bool:
     return (plugin.get(kind) or {}).get("id") == scope_id and all(plugin.get(other) is None for other in others)
 
 
-def _plugin_check(name: str, api: Api, kind: str, scope: str, stack: str, plugin: dict[str, Any],
-                  expected_traces: str | None) -> Check:
-    view = managed_view(plugin)
+def _plugin_check(name: str, api: Api, kind: str, scope: str, plugin: dict[str, Any], wanted: Wanted) -> Check:
+    view, stack, fix = managed_view(plugin), wanted.stack, wanted.fix
     label = f"{api.name}: plugin {plugin.get('id')} on {kind} {scope}"
     owners = [str(tag).split(":", 1)[1] for tag in view["tags"] if str(tag).startswith(f"{OWNER_TAG}-stack:")]
     if owners and stack not in owners:
@@ -104,23 +134,26 @@ def _plugin_check(name: str, api: Api, kind: str, scope: str, stack: str, plugin
                        "point this stack at another Kong or workspace, or destroy the other stack")
     if not view["enabled"]:
         return problem(LINK, f"{name}.plugin", f"{label} is disabled, so no request of {api.name} is traced",
-                       f"{UP_FIX} (with enabled: true)")
+                       f"{fix} (with enabled: true)")
     traces = view["traces_endpoint"]
-    if expected_traces is not None and traces != expected_traces:
+    if wanted.traces is not None and traces != wanted.traces:
         return problem(LINK, f"{name}.plugin", f"{label} sends traces to {traces}, not to the collector at "
-                       f"{expected_traces}", f"{UP_FIX}, or set kong.collectorUrl if Kong reaches the collector "
+                       f"{wanted.traces}", f"{fix}, or set kong.collectorUrl if Kong reaches the collector "
                        "at another address")
+    if wanted.logs is not None and view["logs_endpoint"] != wanted.logs:
+        return problem(LINK, f"{name}.plugin", f"{label} sends logs to {view['logs_endpoint']}, not to "
+                       f"{wanted.logs}", f"{fix}, or set kong.exportLogs: false to send none")
     service_name = view["resource_attributes"].get("service.name")
     if service_name != api.name:
         return problem(LINK, f"{name}.plugin", f"{label} names its traces service.name={service_name!r}, so they "
-                       f"are not counted for {api.name}", UP_FIX)
+                       f"are not counted for {api.name}", fix)
     rate = view["sampling_rate"]
     if rate is not None and api.sampling_rate is None and rate < 1.0:
         return problem(LINK, f"{name}.plugin", f"{label} traces only {rate * 100:g} % of requests (sampling_rate)",
-                       UP_FIX)
+                       fix)
     if not owners:
         return problem(LINK, f"{name}.plugin", f"{label} is not tagged as managed by kong-slo stack {stack!r}",
                        "run `pulumi up`: it adopts the plugin and tags it")
-    where = traces if expected_traces is not None else f"{traces} (not compared: the stack does not say where " \
+    where = traces if wanted.traces is not None else f"{traces} (not compared: the stack does not say where " \
         "the collector is)"
     return ok(LINK, f"{name}.plugin", f"{label}: enabled, traces to {where}")

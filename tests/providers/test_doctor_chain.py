@@ -102,3 +102,25 @@ def test_a_wrong_kong_admin_token_says_how_to_give_the_right_one(healthy, monkey
     checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["kong.admin_api"]["state"] == "problem" and "KONG_ADMIN_TOKEN" in checks["kong.admin_api"]["fix"]
     assert checks["plugins"]["state"] == "skipped"
+
+
+def test_a_collector_only_kongs_network_reaches_is_skipped_and_the_stack_still_passes(healthy, monkeypatch, capsys):
+    from kong_slo.doctor import collector
+
+    real_connect = collector.socket.create_connection
+
+    def connect(address, *args, **kwargs):
+        if address[0] == "otel.internal":
+            raise collector.socket.gaierror(-2, "Name or service not known")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(collector.socket, "create_connection", connect)
+    for plugin in healthy.kong.store().plugins.values():
+        plugin["config"]["traces_endpoint"] = "http://otel.internal:4318/v1/traces"
+        plugin["config"]["logs_endpoint"] = "http://otel.internal:4318/v1/logs"
+    healthy.collector_elsewhere = "http://otel.internal:4318"
+    assert healthy.doctor("--json") == 0
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
+    for name in ("collector.health", "collector.otlp"):
+        assert checks[name]["state"] == "skipped"
+        assert "not reachable from here (the name otel.internal does not resolve here)" in checks[name]["detail"]

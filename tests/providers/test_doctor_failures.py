@@ -26,17 +26,13 @@ class Failure:
     """Further checks that fail with it (a stopped collector answers neither on health nor on OTLP)."""
 
 
-def _other_collector(stack: Chain) -> None:
-    [plugin] = [p for p in stack.kong.plugins() if (p.get("service") or {}).get("id") and
-                p["config"]["resource_attributes"]["service.name"] == "Orders"]
-    plugin["config"]["traces_endpoint"] = "http://old-collector.internal:4318/v1/traces"
-    stack.kong.store().plugins[plugin["id"]] = plugin
-
-
-def _disable_orders_plugin(stack: Chain) -> None:
-    for plugin in stack.kong.store().plugins.values():
-        if plugin["config"]["resource_attributes"]["service.name"] == "Orders":
-            plugin["enabled"] = False
+def _edit_plugin(api: str, change: Callable[[dict], None]) -> Callable[[Chain], None]:
+    """Change the API's plugin in Kong by hand, as someone with Admin API access might."""
+    def edit(stack: Chain) -> None:
+        for plugin in stack.kong.store().plugins.values():
+            if plugin["config"]["resource_attributes"]["service.name"] == api:
+                change(plugin)
+    return edit
 
 
 def _route_plugin(stack: Chain) -> None:
@@ -72,11 +68,23 @@ FAILURES = {
                                   "tracing_sampling_rate = 1.0", kong=(("tracing_sampling_rate", 0.01),)),
     "plugin missing": Failure("plugins.Orders.plugin", "no opentelemetry plugin on service Orders", "pulumi up",
                               before_deploy=lambda stack: {"skip_plugin": "Orders"}),
+    "plugin missing on DB-less Kong": Failure("plugins.Orders.plugin", "no opentelemetry plugin",
+                                              "declarative configuration", kong=(("db_less", True),),
+                                              before_deploy=lambda stack: {"skip_plugin": "Orders"}),
+    "stack pins another Kong version": Failure("kong.version", "the stack says kong.version 3.4, but Kong runs 3.9.1",
+                                               "set kong.version to 3.9",
+                                               after_deploy=lambda stack: stack.kong_overrides.update(version="3.4")),
     "plugin disabled": Failure("plugins.Orders.plugin", "is disabled", "enabled: true",
-                               after_deploy=_disable_orders_plugin),
+                               after_deploy=_edit_plugin("Orders", lambda p: p.update(enabled=False))),
     "plugin pointing elsewhere": Failure("plugins.Orders.plugin",
                                          "sends traces to http://old-collector.internal:4318/v1/traces, not to the "
-                                         "collector", "kong.collectorUrl", after_deploy=_other_collector),
+                                         "collector", "kong.collectorUrl", after_deploy=_edit_plugin(
+                                             "Orders", lambda p: p["config"].update(
+                                                 traces_endpoint="http://old-collector.internal:4318/v1/traces"))),
+    "plugin sending logs elsewhere": Failure("plugins.HealthService.plugin", "sends logs to http://old:4318/v1/logs",
+                                             "kong.exportLogs: false", after_deploy=_edit_plugin(
+                                             "HealthService", lambda p: p["config"].update(
+                                                 logs_endpoint="http://old:4318/v1/logs"))),
     "route plugin shadowing": Failure("plugins.Orders.effective", "route orders-route", "remove that plugin",
                                       after_deploy=_route_plugin),
     "collector down": Failure("collector.health", "the collector is down", "start the collector",
