@@ -7,7 +7,6 @@ and publishes its health port nowhere): that is reported as not reachable from h
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from kong_slo.collector_model import HEALTH_PORT, OTLP_HTTP_PORT
+from kong_slo.doctor.reach import probe
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.infra.local_endpoints import LOOPBACK, LocalEndpoints
 from kong_slo.kong.payload import OTLP_TRACES_PATH, otlp_urls
@@ -22,7 +22,6 @@ from kong_slo.render import APP_DIR
 from kong_slo.settings import StackSettings
 
 LINK = "collector"
-PROBE_TIMEOUT = 3.0
 COMPOSE_LOGS = (f"`sudo docker compose -f {APP_DIR}/docker-compose.yml logs otel-collector` on the AWS host, "
                 "`docker logs kong-slo-<stack>-collector` locally")
 
@@ -83,27 +82,6 @@ def check_collector(address: CollectorAddress) -> list[Check]:
     return checks
 
 
-@dataclass(frozen=True)
-class Probe:
-    """One GET: the response, or that the host refused the connection, or why it could not be tried."""
-
-    response: requests.Response | None
-    refused: bool = False
-    unreachable: str | None = None
-
-
-def probe(url: str) -> Probe:
-    reason = _unreachable(url)
-    if reason == "refused":
-        return Probe(None, refused=True)
-    if reason:
-        return Probe(None, unreachable=reason)
-    try:
-        return Probe(requests.get(url, timeout=PROBE_TIMEOUT))
-    except requests.RequestException as error:
-        return Probe(None, unreachable=type(error).__name__)
-
-
 def _probe_health(url: str) -> Check:
     name = "collector.health"
     result = probe(url)
@@ -130,23 +108,6 @@ def _probe_otlp(base: str) -> Check:
         return skipped(LINK, name, f"OTLP endpoint {base} not reachable from here ({result.unreachable}); only "
                        "Kong's network may need to reach it")
     return ok(LINK, name, f"OTLP endpoint {base} answers (HTTP {result.response.status_code} to a GET)")
-
-
-def _unreachable(url: str) -> str | None:
-    """None when a TCP connection opens; ``refused`` when the host refused it; else why it could not be tried."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname or "", port), timeout=PROBE_TIMEOUT):
-            return None
-    except ConnectionRefusedError:
-        return "refused"
-    except socket.gaierror:
-        return f"the name {parts.hostname} does not resolve here"
-    except TimeoutError:
-        return f"no answer within {PROBE_TIMEOUT:g} s"
-    except OSError as error:
-        return error.strerror or type(error).__name__
 
 
 def _status_text(response: requests.Response) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kong_slo.doctor.reach import REFUSED, unreachable
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.http import ApiError
 from kong_slo.kong.admin import KongAdmin
@@ -37,20 +38,19 @@ def check_kong(kong: KongAdmin, settings: StackSettings) -> tuple[list[Check], K
     try:
         info = kong.node_info()
     except ApiError as error:
-        return [problem(LINK, "kong.admin_api", f"the Admin API did not answer: {error}", _reach_fix(error))], \
-            KongFacts(None)
+        return [problem(LINK, "kong.admin_api", _unanswered(kong, error), _reach_fix(error))], KongFacts(None)
     text = str(info.get("version"))
     try:
         version = KongVersion.parse(text)
     except ValueError:
-        return [problem(LINK, "kong.admin_api", f"{kong.base_url} answered, but not with a Kong version "
+        return [problem(LINK, "kong.admin_api", f"{kong.shown_url} answered, but not with a Kong version "
                         f"({text!r})", "set kong.adminUrl to Kong's Admin API (port 8001 by default)")], \
             KongFacts(None)
     configuration = info.get("configuration") if isinstance(info.get("configuration"), dict) else {}
     db_less = configuration.get("database") == "off"
     workspace = settings.kong.workspace or "default"
     mode = "DB-less" if db_less else f"database {configuration.get('database', 'not reported')}"
-    checks = [ok(LINK, "kong.admin_api", f"Admin API at {kong.base_url}: Kong {text} ({_edition(info, text)}), "
+    checks = [ok(LINK, "kong.admin_api", f"Admin API at {kong.shown_url}: Kong {text} ({_edition(info, text)}), "
                  f"{mode}, workspace {workspace}")]
     wish = settings.kong.version
     if wish is not None and wish != version:
@@ -104,6 +104,18 @@ def _edition(info: dict[str, Any], version: str) -> str:
     if isinstance(edition, str) and edition:
         return edition
     return "enterprise" if len(version.split(".")) >= 4 else "edition not reported"
+
+
+def _unanswered(kong: KongAdmin, error: ApiError) -> str:
+    """Why the Admin API gave no usable answer, in the fewest words that still say where to look."""
+    if error.status is not None:
+        return f"the Admin API refused: {error}"
+    reason = unreachable(kong.base_url)
+    if reason == REFUSED:
+        return f"nothing listens at {kong.shown_url}: Kong is down, or its Admin API listens elsewhere"
+    if reason:
+        return f"the Admin API at {kong.shown_url} is not reachable from here ({reason})"
+    return f"the Admin API at {kong.shown_url} did not answer: {error}"
 
 
 def _reach_fix(error: ApiError) -> str:

@@ -72,6 +72,11 @@ class KongAdmin:
     def __repr__(self) -> str:
         return f"KongAdmin({_shown(self.base_url)!r}, workspace={self.workspace!r})"
 
+    @property
+    def shown_url(self) -> str:
+        """``base_url`` without any credentials written into it, for messages."""
+        return _shown(self.base_url)
+
     # -- node --------------------------------------------------------------------------------------------
 
     def node_info(self) -> dict[str, Any]:

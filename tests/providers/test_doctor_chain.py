@@ -105,16 +105,16 @@ def test_a_wrong_kong_admin_token_says_how_to_give_the_right_one(healthy, monkey
 
 
 def test_a_collector_only_kongs_network_reaches_is_skipped_and_the_stack_still_passes(healthy, monkeypatch, capsys):
-    from kong_slo.doctor import collector
+    from kong_slo.doctor import reach
 
-    real_connect = collector.socket.create_connection
+    real_connect = reach.socket.create_connection
 
     def connect(address, *args, **kwargs):
         if address[0] == "otel.internal":
-            raise collector.socket.gaierror(-2, "Name or service not known")
+            raise reach.socket.gaierror(-2, "Name or service not known")
         return real_connect(address, *args, **kwargs)
 
-    monkeypatch.setattr(collector.socket, "create_connection", connect)
+    monkeypatch.setattr(reach.socket, "create_connection", connect)
     for plugin in healthy.kong.store().plugins.values():
         plugin["config"]["traces_endpoint"] = "http://otel.internal:4318/v1/traces"
         plugin["config"]["logs_endpoint"] = "http://otel.internal:4318/v1/logs"
@@ -124,3 +124,10 @@ def test_a_collector_only_kongs_network_reaches_is_skipped_and_the_stack_still_p
     for name in ("collector.health", "collector.otlp"):
         assert checks[name]["state"] == "skipped"
         assert "not reachable from here (the name otel.internal does not resolve here)" in checks[name]["detail"]
+
+
+def test_credentials_in_the_admin_url_are_never_shown(healthy, capsys):
+    healthy.kong_overrides = {"adminUrl": healthy.kong.url.replace("http://", "http://admin:pa55word-SECRET@")}
+    assert healthy.doctor() == 0
+    out = capsys.readouterr().out
+    assert f"Admin API at {healthy.kong.url}" in out and "pa55word-SECRET" not in out

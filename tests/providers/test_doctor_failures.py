@@ -60,7 +60,7 @@ def _disable_slo(stack: Chain) -> None:
 
 
 FAILURES = {
-    "kong down": Failure("kong.admin_api", "did not answer", "kong.adminUrl",
+    "kong down": Failure("kong.admin_api", "nothing listens at http://127.0.0.1:", "kong.adminUrl",
                          after_deploy=lambda stack: setattr(stack, "kong_overrides", {"adminUrl": closed_port_url()})),
     "tracing off": Failure("kong.tracing", "tracing is off: tracing_instrumentations = off",
                            "tracing_instrumentations = all", kong=(("tracing_instrumentations", ("off",)),)),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kong_slo.doctor import collector
+from kong_slo.doctor import reach
 from kong_slo.doctor.collector import CollectorAddress, check_collector, collector_address, with_plugin_fallback
 from kong_slo.doctor.dynatrace_token import _expiry, required_scopes
 from kong_slo.doctor.kong_node import tracing_checks
@@ -82,7 +82,7 @@ def test_a_collector_this_machine_cannot_reach_is_skipped_with_why(monkeypatch, 
     def connect(*_args, **_kwargs):
         raise error
 
-    monkeypatch.setattr(collector.socket, "create_connection", connect)
+    monkeypatch.setattr(reach.socket, "create_connection", connect)
     checks = check_collector(CollectorAddress("http://otel:4318/v1/traces", "http://otel:4318",
                                               "http://otel:13133/", "kong.collectorUrl"))
     assert [check.state for check in checks] == ["skipped", "skipped"]
