@@ -56,56 +56,67 @@ class PluginFindings:
     """Where each API's plugin sends traces, for finding the collector when the stack does not say."""
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """The workspace's services, routes and ``opentelemetry`` plugins, read once for every API."""
+
+    services: dict[str, dict[str, Any]]
+    """By name."""
+    routes: list[dict[str, Any]]
+    plugins: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, kong: KongAdmin) -> Workspace:
+        return cls({str(service.get("name")): service for service in kong.services()}, kong.routes(),
+                   [plugin for plugin in kong.plugins() if plugin.get("name") == PLUGIN_NAME])
+
+    def routes_of(self, service: dict[str, Any]) -> list[dict[str, Any]]:
+        return [route for route in self.routes if (route.get("service") or {}).get("id") == service.get("id")]
+
+
 def check_plugins(kong: KongAdmin, settings: StackSettings, wanted: Wanted) -> PluginFindings:
     """Where ``wanted`` does not know the collector's address, where the plugins send is reported, not judged."""
     try:
-        plugins = [plugin for plugin in kong.plugins() if plugin.get("name") == PLUGIN_NAME]
+        workspace = Workspace.read(kong)
     except ApiError as error:
-        return PluginFindings([problem(LINK, "plugins.list", f"Kong did not list its plugins: {error}",
-                                       "check kong.workspace and the admin token's read permissions")])
+        return PluginFindings([problem(LINK, "plugins.list", f"Kong did not list its services, routes and plugins: "
+                                       f"{error}", "check kong.workspace and the admin token's read permissions")])
     checks: list[Check] = []
     endpoints: dict[str, str] = {}
     for index, api in enumerate(settings.apis):
-        try:
-            api_checks, endpoint = _check_api(kong, wanted, index, api, plugins)
-        except ApiError as error:
-            api_checks, endpoint = [problem(LINK, f"plugins.{api.name}", f"{api.name}: Kong did not answer: {error}",
-                                            "run doctor again; if it persists, check Kong's error log")], None
+        api_checks, endpoint = _check_api(workspace, wanted, index, api)
         checks += api_checks
         if endpoint:
             endpoints[api.name] = endpoint
     return PluginFindings(checks, endpoints)
 
 
-def _check_api(kong: KongAdmin, wanted: Wanted, index: int, api: Api,
-               plugins: list[dict[str, Any]]) -> tuple[list[Check], str | None]:
+def _check_api(workspace: Workspace, wanted: Wanted, index: int, api: Api) -> tuple[list[Check], str | None]:
     name = f"plugins.{api.name}"
-    service = kong.get_service(api.name)
+    service = workspace.services.get(api.name)
     if service is None:
         return [problem(LINK, f"{name}.scope", f"{api.name}: Kong has no service named {api.name!r}",
                         f"create the service in Kong, or correct kong-slo:apis[{index}].name")], None
+    routes = workspace.routes_of(service)
     if api.route:
-        route = kong.get_route(api.route)
-        if route is None or (route.get("service") or {}).get("id") != service.get("id"):
-            where = "has no route" if route is None else "has a route of another service"
-            return [problem(LINK, f"{name}.scope", f"{api.name}: Kong {where} named {api.route!r}",
-                            f"create the route on service {api.name!r}, or correct kong-slo:apis[{index}].route")], \
-                None
-        routes = [route]
-    else:
-        routes = kong.service_routes(api.name)
+        routes = [route for route in routes if api.route in (route.get("name"), route.get("id"))]
+        if not routes:
+            return [problem(LINK, f"{name}.scope", f"{api.name}: service {api.name!r} has no route named "
+                            f"{api.route!r}", f"create the route on service {api.name!r}, or correct "
+                            f"kong-slo:apis[{index}].route")], None
     kind, scope = scope_of(api)
     scope_id = (routes[0] if api.route else service).get("id")
     checks = [ok(LINK, f"{name}.scope", f"{api.name}: {kind} {scope} exists" +
                  ("" if api.route else f" ({len(routes)} route(s))"))]
-    ours = next((plugin for plugin in plugins if _sits_exactly_on(plugin, kind, scope_id)), None)
+    ours = next((plugin for plugin in workspace.plugins if _sits_exactly_on(plugin, kind, scope_id)), None)
     if ours is None:
         checks.append(problem(LINK, f"{name}.plugin", f"{api.name}: no opentelemetry plugin on {kind} {scope}",
                               wanted.fix))
         return checks, None
     checks.append(_plugin_check(name, api, kind, scope, ours, wanted))
     route_names = {route.get("id"): route.get("name") or route.get("id") for route in routes}
-    shadows = shadowing_plugins(ours, plugins, service_id=str(service.get("id")), route_ids=list(route_names))
+    shadows = shadowing_plugins(ours, workspace.plugins, service_id=str(service.get("id")),
+                                route_ids=list(route_names))
     if shadows:
         where = ", ".join(f"{scope_words(plugin, route_names)} (plugin {plugin.get('id')})" for plugin in shadows)
         checks.append(problem(

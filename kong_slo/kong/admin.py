@@ -131,17 +131,13 @@ class KongAdmin:
         body = {"paths": paths, "tags": tags or []}
         return self._call("PUT", f"/services/{_segment(service)}/routes/{_segment(name)}", json=body)
 
-    def get_service(self, name: str) -> dict[str, Any] | None:
-        """The service (by name or id), or None when Kong has none."""
-        return self._call("GET", f"/services/{_segment(name)}", missing_ok=True)
+    def services(self) -> list[dict[str, Any]]:
+        """Every service of the workspace (all pages)."""
+        return self._list("/services")
 
-    def get_route(self, name: str) -> dict[str, Any] | None:
-        """The route (by name or id), or None when Kong has none."""
-        return self._call("GET", f"/routes/{_segment(name)}", missing_ok=True)
-
-    def service_routes(self, name: str) -> list[dict[str, Any]]:
-        """Every route of a service (all pages)."""
-        return self._list(f"/services/{_segment(name)}/routes")
+    def routes(self) -> list[dict[str, Any]]:
+        """Every route of the workspace (all pages); each names its service as ``{"id": …}``."""
+        return self._list("/routes")
 
     def delete_service(self, name: str) -> None:
         self._call("DELETE", f"/services/{_segment(name)}", missing_ok=True)

@@ -133,7 +133,10 @@ class Chain:
             if api.name != skip_plugin:
                 body = plugin_body(api, stack=STACK, collector_url=self.collector_url,
                                    export_logs=settings.kong.export_logs, version=_kong_version(self.kong))
-                self.kong.add_plugin(body, service=api.name)
+                if api.route:
+                    self.kong.add_plugin(body, route=api.route)
+                else:
+                    self.kong.add_plugin(body, service=api.name)
         for definition in slo_definitions(settings):
             if definition.name != skip_slo:
                 self.add_slo(slo_payload(definition))

@@ -131,3 +131,23 @@ def test_credentials_in_the_admin_url_are_never_shown(healthy, capsys):
     assert healthy.doctor() == 0
     out = capsys.readouterr().out
     assert f"Admin API at {healthy.kong.url}" in out and "pa55word-SECRET" not in out
+
+
+def test_a_route_scoped_api_is_checked_on_its_route(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DT_API_TOKEN", DT_TOKEN)
+    monkeypatch.setenv("KONG_ADMIN_TOKEN", KONG_TOKEN)
+    with chain(tmp_path) as stack:
+        stack.apis = [{"name": "Orders", "route": "orders-route"}]
+        stack.deploy()
+        stack.kong.add_route("orders-admin", "Orders")
+        stack.kong.add_plugin({"name": "opentelemetry", "config": {"traces_endpoint": "http://x:4318/v1/traces"}},
+                              route="orders-admin")
+        assert stack.doctor("--json") == 0
+        checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
+        assert checks["plugins.Orders.scope"]["detail"] == "Orders: route orders-route exists"
+        assert "on route orders-route" in checks["plugins.Orders.plugin"]["detail"]
+        stack.apis = [{"name": "Orders", "route": "orders-v9"}]
+        assert stack.doctor("--json") == 1
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["plugins.Orders.scope"]["state"] == "problem"
+    assert "kong-slo:apis[0].route" in checks["plugins.Orders.scope"]["fix"]
