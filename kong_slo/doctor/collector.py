@@ -22,8 +22,12 @@ from kong_slo.render import APP_DIR
 from kong_slo.settings import StackSettings
 
 LINK = "collector"
-COMPOSE_LOGS = (f"`sudo docker compose -f {APP_DIR}/docker-compose.yml logs otel-collector` on the AWS host, "
-                "`docker logs kong-slo-<stack>-collector` locally")
+def logs_hint(settings: StackSettings) -> str:
+    """Where the collector's own log says why it stopped or refuses, for this stack's target."""
+    if settings.target == "local":
+        return (f"`docker logs kong-slo-{settings.stack}-collector` (start the stack with "
+                f"`make up STACK={settings.stack}`)")
+    return f"`sudo docker compose -f {APP_DIR}/docker-compose.yml logs otel-collector` on the collector's host"
 
 
 @dataclass(frozen=True)
@@ -70,40 +74,41 @@ def with_plugin_fallback(address: CollectorAddress, traces_endpoints: Mapping[st
     return CollectorAddress(found[0], base, address.health_url or health_url_of(base), "the plugins' endpoint")
 
 
-def check_collector(address: CollectorAddress) -> list[Check]:
+def check_collector(address: CollectorAddress, logs: str) -> list[Check]:
+    """``logs`` says where to read the collector's log (``logs_hint``)."""
     if address.otlp_url is None and address.health_url is None:
         return [skipped(LINK, "collector.health", "the stack does not say where the collector is: pass "
                         "--collector-url (the otlp_http_url stack output) or set kong.collectorUrl")]
     checks = []
     if address.health_url is not None:
-        checks.append(_probe_health(address.health_url))
+        checks.append(_probe_health(address.health_url, logs))
     if address.otlp_url is not None:
-        checks.append(_probe_otlp(address.otlp_url))
+        checks.append(_probe_otlp(address.otlp_url, logs))
     return checks
 
 
-def _probe_health(url: str) -> Check:
+def _probe_health(url: str, logs: str) -> Check:
     name = "collector.health"
     result = probe(url)
     if result.refused:
         return problem(LINK, name, f"nothing listens at the health endpoint {url}: the collector is down",
-                       f"start the collector and read why it stopped: {COMPOSE_LOGS}")
+                       f"start the collector and read why it stopped: {logs}")
     if result.response is None:
         return skipped(LINK, name, f"health endpoint {url} not reachable from here ({result.unreachable}); run "
                        "doctor on the collector's network, or pass --collector-health-url through a port forward")
     if result.response.status_code == 200:
         return ok(LINK, name, f"health endpoint {url}: {_status_text(result.response)}")
     return problem(LINK, name, f"health endpoint {url} answered {result.response.status_code}: the collector is "
-                   "not ready", f"read why in its logs: {COMPOSE_LOGS}")
+                   "not ready", f"read why in its log: {logs}")
 
 
-def _probe_otlp(base: str) -> Check:
+def _probe_otlp(base: str, logs: str) -> Check:
     name = "collector.otlp"
     # A GET is answered 405 by the OTLP/HTTP receiver: enough to know it listens, and it sends no data.
     result = probe(f"{base}{OTLP_TRACES_PATH}")
     if result.refused:
         return problem(LINK, name, f"nothing listens on the OTLP port at {base}: the collector is down or its "
-                       "otlp receiver is not on this port", f"start the collector and check {COMPOSE_LOGS}")
+                       "otlp receiver is not on this port", f"start the collector and read its log: {logs}")
     if result.response is None:
         return skipped(LINK, name, f"OTLP endpoint {base} not reachable from here ({result.unreachable}); only "
                        "Kong's network may need to reach it")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kong_slo.doctor.collector import check_collector, collector_address, with_plugin_fallback
+from kong_slo.doctor.collector import check_collector, collector_address, logs_hint, with_plugin_fallback
 from kong_slo.doctor.dynatrace_objects import check_alerting, check_metric, check_slos, guarded
 from kong_slo.doctor.dynatrace_token import check_token
 from kong_slo.doctor.kong_node import check_kong
@@ -54,7 +54,7 @@ def diagnose(settings: StackSettings, access: Access) -> Report:
             findings = check_plugins(kong, settings, wanted)
             checks += findings.checks
             endpoints = findings.traces_endpoints
-    checks += check_collector(with_plugin_fallback(address, endpoints))
+    checks += check_collector(with_plugin_fallback(address, endpoints), logs_hint(settings))
     checks += _dynatrace(settings, access)
     return Report.of(checks)
 

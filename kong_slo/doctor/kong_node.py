@@ -38,7 +38,8 @@ def check_kong(kong: KongAdmin, settings: StackSettings) -> tuple[list[Check], K
     try:
         info = kong.node_info()
     except ApiError as error:
-        return [problem(LINK, "kong.admin_api", _unanswered(kong, error), _reach_fix(error))], KongFacts(None)
+        return [problem(LINK, "kong.admin_api", _unanswered(kong, error), _reach_fix(error, settings))], \
+            KongFacts(None)
     text = str(info.get("version"))
     try:
         version = KongVersion.parse(text)
@@ -118,10 +119,12 @@ def _unanswered(kong: KongAdmin, error: ApiError) -> str:
     return f"the Admin API at {kong.shown_url} did not answer: {error}"
 
 
-def _reach_fix(error: ApiError) -> str:
+def _reach_fix(error: ApiError, settings: StackSettings) -> str:
     if error.status == 401:
         return "Kong RBAC is on: export KONG_ADMIN_TOKEN with an admin token (and set kong.workspace)"
     if error.status == 403:
         return "the admin token in KONG_ADMIN_TOKEN may not read this workspace; use a token with read access"
+    if settings.target == "local":
+        return f"start the local stack: `make up STACK={settings.stack}`"
     return ("start Kong, or set kong.adminUrl to where its Admin API listens (admin_listen in kong.conf) and make "
             "sure this machine may reach it")

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from kong_slo.doctor import reach
-from kong_slo.doctor.collector import CollectorAddress, check_collector, collector_address, with_plugin_fallback
+from kong_slo.doctor.collector import (
+    CollectorAddress,
+    check_collector,
+    collector_address,
+    logs_hint,
+    with_plugin_fallback,
+)
 from kong_slo.doctor.dynatrace_token import _expiry, required_scopes
 from kong_slo.doctor.kong_node import tracing_checks
 from kong_slo.doctor.report import Report, ok, problem, render_text, skipped
@@ -62,8 +68,13 @@ def test_collector_address_from_collector_url_local_stack_or_nowhere():
     assert (local.otlp_url, local.health_url) == ("http://127.0.0.1:4318", "http://127.0.0.1:13133/")
     nowhere = collector_address(settings())
     assert (nowhere.kong_traces_url, nowhere.otlp_url) == (None, None)
-    [check] = check_collector(nowhere)
+    [check] = check_collector(nowhere, "its log")
     assert check.state == "skipped" and "--collector-url" in check.detail
+
+
+def test_the_log_to_read_depends_on_the_target():
+    assert "docker logs kong-slo-test-collector" in logs_hint(parse({"target": "local", "apis": [{"name": "A"}]}))
+    assert "/opt/kong-slo/docker-compose.yml logs otel-collector" in logs_hint(settings())
 
 
 def test_the_plugins_endpoint_is_probed_when_the_stack_does_not_say_and_they_agree():
@@ -84,7 +95,7 @@ def test_a_collector_this_machine_cannot_reach_is_skipped_with_why(monkeypatch, 
 
     monkeypatch.setattr(reach.socket, "create_connection", connect)
     checks = check_collector(CollectorAddress("http://otel:4318/v1/traces", "http://otel:4318",
-                                              "http://otel:13133/", "kong.collectorUrl"))
+                                              "http://otel:13133/", "kong.collectorUrl"), "its log")
     assert [check.state for check in checks] == ["skipped", "skipped"]
     assert all("not reachable from here" in check.detail and words in check.detail for check in checks)
 
