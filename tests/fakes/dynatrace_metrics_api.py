@@ -1,5 +1,6 @@
 """The Dynatrace emulator's metric reads over ``fake.metrics``: ``GET /api/v2/metrics/{key}`` (the descriptor;
-404 for a key never ingested nor declared) and ``GET /api/v2/metrics/query``.
+404 for a key never ingested nor declared, https://docs.dynatrace.com/docs/shortlink/api-metrics-v2-get-descriptor)
+and ``GET /api/v2/metrics/query`` (https://docs.dynatrace.com/docs/dynatrace-api/environment-api/metric-v2).
 
 The query understands one selector shape for now, ``<key>:splitBy("<dimension>"):sum``, with ``from`` as
 ``now-<n><s|m|h|d>`` or epoch milliseconds and ``resolution=Inf``: one series per dimension value that has
