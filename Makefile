@@ -104,6 +104,7 @@ test-live: setup
 bench: setup
 	$(BIN)/python benchmarks/program_eval.py
 	$(BIN)/python benchmarks/api_calls.py
+	$(BIN)/python benchmarks/doctor_calls.py
 
 golden: setup
 	KONG_SLO_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_golden.py -q

@@ -72,6 +72,11 @@ class KongAdmin:
     def __repr__(self) -> str:
         return f"KongAdmin({_shown(self.base_url)!r}, workspace={self.workspace!r})"
 
+    @property
+    def shown_url(self) -> str:
+        """``base_url`` without any credentials written into it, for messages."""
+        return _shown(self.base_url)
+
     # -- node --------------------------------------------------------------------------------------------
 
     def node_info(self) -> dict[str, Any]:
@@ -125,6 +130,14 @@ class KongAdmin:
     def put_route(self, name: str, service: str, paths: list[str], tags: list[str] | None = None) -> dict[str, Any]:
         body = {"paths": paths, "tags": tags or []}
         return self._call("PUT", f"/services/{_segment(service)}/routes/{_segment(name)}", json=body)
+
+    def services(self) -> list[dict[str, Any]]:
+        """Every service of the workspace (all pages)."""
+        return self._list("/services")
+
+    def routes(self) -> list[dict[str, Any]]:
+        """Every route of the workspace (all pages); each names its service as ``{"id": …}``."""
+        return self._list("/routes")
 
     def delete_service(self, name: str) -> None:
         self._call("DELETE", f"/services/{_segment(name)}", missing_ok=True)

@@ -29,7 +29,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.dynatrace_metrics import MetricStore
+from tests.fakes.dynatrace_metrics_api import metrics_route
 from tests.fakes.dynatrace_otlp import OtlpIngest
+from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, token_route
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
@@ -76,6 +78,8 @@ class FakeDynatrace:
         self.evaluations: dict[str, Evaluation] = {}
         self.metrics = MetricStore()
         self.otlp = OtlpIngest(self.metrics)
+        self.token_info = TokenInfo()
+        self.evaluation_errors: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -108,11 +112,16 @@ class FakeDynatrace:
         """Set what evaluated reads report for the SLO called ``name``."""
         self.evaluations[name] = Evaluation(percentage, burn_rate)
 
+    def fail_evaluation(self, name: str, error: str) -> None:
+        """Make the SLO called ``name`` report ``error`` (as Dynatrace does when, say, an operand has no data)."""
+        self.evaluation_errors[name] = error
+
     def count(self, method: str | None = None, path: str | None = None) -> int:
         return sum(1 for m, p in self.calls if (method is None or m == method) and (path is None or p.startswith(path)))
 
     def writes(self) -> int:
-        return sum(1 for method, _ in self.calls if method in ("POST", "PUT", "DELETE"))
+        return sum(1 for method, path in self.calls if method in ("POST", "PUT", "DELETE")
+                   and path not in READ_ONLY_POSTS)
 
     def per_method(self) -> Counter[str]:
         return Counter(method for method, _ in self.calls)
@@ -186,11 +195,13 @@ class FakeDynatrace:
         slo = dict(self.slos[slo_id], id=slo_id)
         metric = slo["metricName"]
         slo.update(metricKey=f"func:slo.{metric}", errorBudgetMetricKey=f"func:slo.errorBudget.{metric}",
-                   burnRateMetricKey=f"func:slo.errorBudgetBurnRate.{metric}", error="NONE",
+                   burnRateMetricKey=f"func:slo.errorBudgetBurnRate.{metric}",
+                   error=self.evaluation_errors.get(slo["name"], "NONE"),
                    relatedOpenProblems=0, relatedTotalProblems=0)
         evaluation = self.evaluations.get(slo["name"]) if evaluate else None
-        if evaluation is None:
-            slo.update(status="SUCCESS", evaluatedPercentage=-1.0, errorBudget=-1.0)
+        if evaluation is None or slo["error"] != "NONE":
+            slo.update(status="SUCCESS" if slo["error"] == "NONE" else "FAILURE", evaluatedPercentage=-1.0,
+                       errorBudget=-1.0)
             return slo
         target, warning = slo["target"], slo["warning"]
         status = "SUCCESS" if evaluation.percentage >= warning else "WARNING" if evaluation.percentage >= target \
@@ -307,6 +318,10 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
 
         def route(self, method: str, path: str, query: dict[str, str], body: Any,
                   fault: Fault | None) -> tuple[int, Any, dict[str, str]]:
+            if (tokens := token_route(fake.token, fake.token_info, method, path, body)) is not None:
+                return tokens
+            if (metrics := metrics_route(fake.metrics, method, path, query)) is not None:
+                return metrics
             if path == "/slo" and method == "GET":
                 return self.list_slos(query)
             if path == "/slo" and method == "POST":

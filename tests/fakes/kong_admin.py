@@ -79,6 +79,10 @@ class FakeKong:
     token: str | None = None
     db_less: bool = False
     workspaces: tuple[str, ...] | None = None
+    tracing_instrumentations: tuple[str, ...] = ("off",)
+    """What kong.conf (or KONG_*) set; ``off`` is Kong's default."""
+    tracing_sampling_rate: float | None = None
+    """None: the release's default (1.0 up to 3.2, 0.01 from 3.3)."""
     calls: Counter[str] = field(default_factory=Counter)
     log: list[tuple[str, str]] = field(default_factory=list)
 
@@ -205,8 +209,7 @@ class FakeKong:
             "version": RELEASES[self.version],
             "tagline": "Welcome to kong",
             "node_id": "6a72d2c6-6c0c-4f07-8b71-8b5b3c8d0c11",
-            "configuration": {"database": "off" if self.db_less else "postgres",
-                              "tracing_instrumentations": ["off"], "tracing_sampling_rate": 0.01,
+            "configuration": {"database": "off" if self.db_less else "postgres", **self.tracing_configuration(),
                               "log_level": "notice", "plugins": ["bundled"]},
             "plugins": {"available_on_server": {"opentelemetry": {"priority": 14, "version": RELEASES[self.version]}},
                         "enabled_in_cluster": sorted({p["name"] for s in self._stores.values()
@@ -215,6 +218,18 @@ class FakeKong:
         if self.version not in ("3.0", "3.4"):
             info["edition"] = "enterprise" if self.version in ENTERPRISE_MODES else "community"
         return info
+
+
+    def tracing_configuration(self) -> dict[str, Any]:
+        """The tracing keys of ``GET /`` → ``configuration``: 3.0 to 3.1 name them ``opentelemetry_tracing*``,
+        3.2+ ``tracing_*``; the instrumentations are a list (``typ = "array"`` in Kong's conf_loader)."""
+        old = self.version == "3.0"
+        rate = self.tracing_sampling_rate
+        if rate is None:
+            rate = 1.0 if old else 0.01
+        prefix = "opentelemetry_tracing" if old else "tracing"
+        return {f"{prefix}{'' if old else '_instrumentations'}": list(self.tracing_instrumentations),
+                f"{prefix}_sampling_rate": rate}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,50 @@
+"""``kong-slo doctor``: is every link of the chain working (Kong, the plugins, the collector, Dynatrace), and if
+not, what to do. Only reads; changes nothing anywhere."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, add_stack_arguments, fail, load
+from kong_slo.doctor.diagnose import Access, diagnose
+from kong_slo.doctor.report import render_json, render_text
+from kong_slo.dynatrace.credentials import TOKEN_ENV
+
+NAME = "doctor"
+HELP = ("check a deployed stack link by link (Kong, plugins, collector, Dynatrace) and name the fix for each "
+        f"problem; tokens from {TOKEN_ENV} and KONG_ADMIN_TOKEN; exit 1 if any problem")
+KONG_TOKEN_ENV = "KONG_ADMIN_TOKEN"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--environment-url", metavar="URL", default=None,
+                        help="read Dynatrace at this base URL instead of the stack's environmentUrl")
+    parser.add_argument("--collector-url", metavar="URL", default=None,
+                        help="the collector's OTLP/HTTP base URL (e.g. the otlp_http_url stack output), when the "
+                             "stack does not set kong.collectorUrl")
+    parser.add_argument("--collector-health-url", metavar="URL", default=None,
+                        help="the collector's health endpoint (default: port 13133 on the collector's host)")
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load(args)
+    kong_token = _env(KONG_TOKEN_ENV)
+    if kong_token is None and settings.kong.admin_token is not None:
+        kong_token = settings.kong.admin_token.value
+        if kong_token is None:
+            return fail(f"kong-slo doctor: the stack sets kong.adminToken; export it as {KONG_TOKEN_ENV}")
+    dynatrace_token = _env(TOKEN_ENV)
+    if settings.dynatrace is not None and dynatrace_token is None:
+        return fail(f"kong-slo doctor: set {TOKEN_ENV} to the stack's Dynatrace API token")
+    access = Access(kong_token=kong_token, dynatrace_token=dynatrace_token, environment_url=args.environment_url,
+                    collector_url=args.collector_url, collector_health_url=args.collector_health_url)
+    report = diagnose(settings, access)
+    print(render_json(report) if args.json else render_text(report))
+    return EXIT_CHANGES if report.problems else EXIT_OK

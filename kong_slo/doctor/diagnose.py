@@ -1,0 +1,77 @@
+"""Runs every link's checks in order, Kong → plugins → collector → Dynatrace, and collects one report.
+
+A link that cannot be checked because an earlier one failed (no plugins to read when Kong does not answer, no
+SLOs to read with a refused token) is reported as skipped, with why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kong_slo.doctor.collector import check_collector, collector_address, logs_hint, with_plugin_fallback
+from kong_slo.doctor.dynatrace_objects import check_alerting, check_metric, check_slos, guarded
+from kong_slo.doctor.dynatrace_token import check_token
+from kong_slo.doctor.kong_node import check_kong
+from kong_slo.doctor.plugins import check_plugins, wanted_for
+from kong_slo.doctor.report import Check, Report, skipped
+from kong_slo.dynatrace.client import DynatraceClient
+from kong_slo.http import RetryPolicy
+from kong_slo.kong.admin import KongAdmin
+from kong_slo.settings import StackSettings
+
+QUICK = RetryPolicy(attempts=2, initial_delay=0.5, max_delay=2.0, timeout=5.0)
+"""Doctor asks, it does not wait out an outage: one retry, five-second timeouts."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """Credentials and addresses from outside the stack file. Tokens are never printed."""
+
+    kong_token: str | None = None
+    dynatrace_token: str | None = None
+    environment_url: str | None = None
+    collector_url: str | None = None
+    collector_health_url: str | None = None
+    policy: RetryPolicy = QUICK
+
+    def __repr__(self) -> str:
+        return f"Access(environment_url={self.environment_url!r}, collector_url={self.collector_url!r})"
+
+
+def diagnose(settings: StackSettings, access: Access) -> Report:
+    checks: list[Check] = []
+    address = collector_address(settings, collector_url=access.collector_url,
+                                health_url=access.collector_health_url)
+    endpoints: dict[str, str] = {}
+    with KongAdmin(settings.kong.admin_url, workspace=settings.kong.workspace, token=access.kong_token,
+                   ca_bundle=settings.kong.ca_bundle, policy=access.policy) as kong:
+        kong_checks, facts = check_kong(kong, settings)
+        checks += kong_checks
+        if facts.version is None:
+            checks.append(skipped("plugins", "plugins", "not checked: Kong's Admin API did not answer"))
+        else:
+            wanted = wanted_for(settings, address.kong_traces_url, facts.version, db_less=facts.db_less)
+            findings = check_plugins(kong, settings, wanted)
+            checks += findings.checks
+            endpoints = findings.traces_endpoints
+    checks += check_collector(with_plugin_fallback(address, endpoints), logs_hint(settings))
+    checks += _dynatrace(settings, access)
+    return Report.of(checks)
+
+
+def _dynatrace(settings: StackSettings, access: Access) -> list[Check]:
+    if settings.dynatrace is None:
+        return [skipped("dynatrace", "dynatrace", "the stack has no kong-slo:dynatrace block (telemetry goes to "
+                        "the collector's debug exporter)")]
+    if not access.dynatrace_token:
+        return [skipped("dynatrace", "dynatrace", "no token given")]
+    url = access.environment_url or settings.dynatrace.environment_url
+    with DynatraceClient(url, access.dynatrace_token, policy=access.policy) as client:
+        checks, usable = check_token(client, access.dynatrace_token, settings)
+        if not usable:
+            return [*checks, skipped("dynatrace", "dynatrace.objects",
+                                     "metric, SLOs and alerts not checked: the token does not work")]
+        checks += guarded("dynatrace.metric", "metrics.read", lambda: check_metric(client, settings))
+        checks += guarded("dynatrace.slos", "slo.read", lambda: check_slos(client, settings))
+        checks += guarded("dynatrace.alerting", "settings.read", lambda: check_alerting(client, settings))
+    return checks
