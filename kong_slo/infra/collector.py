@@ -1,4 +1,5 @@
-"""Where the collector runs for a stack: the AWS host or the local Docker gateway, behind one shape."""
+"""Where the collector runs for a stack: the AWS host, the local Docker gateway or the team's own collector
+(external), behind one shape."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ class DeployedCollector:
 
 def deploy_collector(settings: StackSettings) -> DeployedCollector:
     """Declare the collector for ``settings.target`` and return how Kong reaches it."""
+    if settings.target == "external":
+        # The team runs the collector (`kong-slo render` gives them its config); nothing to declare.
+        url = settings.kong.collector_url or ""
+        return DeployedCollector(url, [], {"otlp_http_url": url})
     if settings.target == "aws":
         from kong_slo.infra.aws import CollectorHost
 

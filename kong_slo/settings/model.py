@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kong_slo.secrets import Secret
 
-TARGETS = ("aws", "local")
+TARGETS = ("aws", "local", "external")
 DISTRIBUTIONS = ("dynatrace", "contrib")
 SLI_SOURCES = ("collector", "service")
 

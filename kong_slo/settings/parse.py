@@ -181,12 +181,24 @@ def _ssh(node: Node | None) -> SshSettings | None:
                        node.string("restartCommand") or "kong restart", host_key)
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or an address in 127.0.0.0/8 or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _environment_url(node: Node) -> str | None:
     url = _url(node, "environmentUrl", required=True)
     if url is None:
         return None
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if is_loopback(host):
+        return url  # an SSH tunnel or a test's emulator on this machine: plain http stays on the host
     if parts.scheme != "https":
         node.problem("environmentUrl", f"{url!r} must use https")
     elif ".apps." in host:
