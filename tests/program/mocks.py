@@ -59,6 +59,8 @@ class RegisteredResource:
     dependencies: tuple[str, ...] = ()
     """URNs named in ``depends_on``."""
     replacement_trigger: Any = None
+    alias_types: tuple[str, ...] = ()
+    """The types named in the resource's own ``aliases`` (not those inherited from its parent)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name, inputs=inputs, secret_inputs=secret, parent=request.parent,
                 custom=request.custom, ignore_changes=tuple(request.ignoreChanges),
                 delete_before_replace=request.deleteBeforeReplace, dependencies=tuple(request.dependencies),
-                replacement_trigger=_trigger(request)))
+                replacement_trigger=_trigger(request),
+                alias_types=tuple(alias.spec.type for alias in request.aliases if alias.HasField("spec"))))
         return super().RegisterResource(request)
 
 
