@@ -171,6 +171,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
     return f"{name}-{token[:8]}", {}
 
 
+def created_id(type_: str, name: str, inputs: dict[str, Any] | None = None, region: str = "eu-west-1") -> str:
+    """The id the mocks give a created resource (for a load balancer or target group, its ARN)."""
+    return _computed(type_, name, inputs or {}, region)[0]
+
+
 class ProgramMocks(pulumi.runtime.Mocks):
     """Echoes inputs and adds computed outputs; in preview, computed outputs are left unknown."""
 
