@@ -6,6 +6,7 @@ Expectations are computed from the raw stack config and the mocks' answers, not 
 from __future__ import annotations
 
 import base64
+import gzip
 import ipaddress
 import json
 from pathlib import Path
@@ -266,6 +267,16 @@ def test_a_stack_without_replicas_still_gets_one_host() -> None:
     assert [resource for resource in run.resources if resource.type in (GROUP, TEMPLATE, BALANCER, TARGET_GROUP,
                                                                           LISTENER, POLICY)] == []
     assert run.of_type(TIER) == []
+
+
+def test_many_apis_fit_the_launch_template_user_data_limit() -> None:
+    config = tier_config()
+    config["kong-slo:apis"] = [{"name": f"service-{index:03d}", "latency": {"thresholdMs": 100 + index}}
+                               for index in range(300)]
+    packed = base64.b64decode(run_program(config, stack="ha").one(TEMPLATE).inputs["userData"])
+    assert len(packed) <= 16 * 1024, "EC2 counts user data before base64"
+    assert packed[:2] == b"\x1f\x8b", "too big as text: gzip, which cloud-init unpacks"
+    assert gzip.decompress(packed).decode("utf-8").startswith("#cloud-config")
 
 
 def test_same_config_same_template_and_a_config_change_a_new_one() -> None:
