@@ -23,6 +23,8 @@ ASSUMED_KONG_VERSION = KongVersion(3, 9)
 """The plugin shape rendered when ``kong.version`` is not set (``pulumi up`` asks Kong itself)."""
 COLLECTOR_PLACEHOLDER = f"http://COLLECTOR_PRIVATE_IP:{OTLP_HTTP_PORT}"
 """Stands for the AWS host's address until it exists: `pulumi stack output otlp_http_url` gives it."""
+TIER_PLACEHOLDER = f"http://COLLECTOR_LOAD_BALANCER_DNS:{OTLP_HTTP_PORT}"
+"""Stands for a collector tier's load balancer name until it exists."""
 
 
 def collector_url_for_kong(settings: StackSettings) -> str:
@@ -31,7 +33,7 @@ def collector_url_for_kong(settings: StackSettings) -> str:
         return settings.kong.collector_url
     if settings.target == "local":
         return LocalEndpoints().collector_internal
-    return COLLECTOR_PLACEHOLDER
+    return TIER_PLACEHOLDER if settings.collector.is_tier else COLLECTOR_PLACEHOLDER
 
 
 def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:

@@ -208,6 +208,9 @@ class CollectorModel:
     open_grpc: bool
     loopback_only: bool
     """Publish OTLP on 127.0.0.1 only (target local); on aws the security group restricts 4318."""
+    health_published: bool
+    """Publish the health endpoint beyond 127.0.0.1, for a load balancer's health checks (a tier); the security
+    group admits the load balancer's subnets only."""
     exporter: str
     """``otlp_http/dynatrace``, or ``debug`` when no Dynatrace is configured."""
     otlp_endpoint: str | None
@@ -240,6 +243,7 @@ def collector_model(settings: StackSettings) -> CollectorModel:
         distribution=settings.collector.distribution,
         open_grpc=settings.collector.open_grpc,
         loopback_only=settings.target == "local",
+        health_published=settings.collector.is_tier,
         exporter="debug" if endpoint is None else EXPORTER,
         otlp_endpoint=endpoint,
         sampling_percentage=None if sampling >= 1 else sampling_percentage(sampling),

@@ -7,40 +7,23 @@ data. Every config change yields new user data, which replaces the host; so does
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
-from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
-from kong_slo.infra.aws_plan import Rule
-from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
-from kong_slo.kong.payload import otlp_urls
-from kong_slo.render import render_cloud_init
+from kong_slo.infra.aws_instance import (
+    boot_user_data,
+    declare_identity,
+    declare_security_group,
+    dynatrace_token,
+    kong_urls,
+    ubuntu_ami,
+)
 from kong_slo.settings import StackSettings
 from kong_slo.tags import ownership_tags
 
 COMPONENT_TYPE = "kongslo:aws:CollectorHost"
-ROOT_VOLUME_GB = 20
-
-
-def _rule_args(rule: Rule) -> dict[str, object]:
-    return {
-        "protocol": rule.protocol,
-        "from_port": rule.port,
-        "to_port": rule.port,
-        "cidr_blocks": list(rule.cidr_blocks),
-        "ipv6_cidr_blocks": list(rule.ipv6_cidr_blocks),
-        "description": rule.description,
-    }
-
-
-def _dynatrace_token(settings: StackSettings) -> str:
-    if settings.dynatrace is None or not settings.dynatrace.api_token.known:
-        raise KongSloError("kong-slo:dynatrace.apiToken is needed on the collector host: "
-                           "`pulumi config set --secret --path 'kong-slo:dynatrace.apiToken' dt0c01....`")
-    return settings.dynatrace.api_token.reveal()
+TIER_COMPONENT_TYPE = "kongslo:aws:CollectorTier"
 
 
 class CollectorHost(pulumi.ComponentResource):
@@ -55,55 +38,26 @@ class CollectorHost(pulumi.ComponentResource):
     def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         # Everything that can be refused is checked before anything, the component included, is declared.
         collector = settings.collector
-        token = _dynatrace_token(settings)
+        token = dynatrace_token(settings)
         ingress = aws_plan.ingress_rules(collector)
-        parameter_name = aws_plan.token_parameter_name(settings)
-        cloud_init = render_cloud_init(settings, token_parameter=parameter_name, region=settings.aws_region or "")
-        user_data = aws_plan.encode_user_data(cloud_init)
-        super().__init__(COMPONENT_TYPE, name, None, opts)
+        user_data = boot_user_data(settings)
+        # The alias lets a stack switch between one host and a tier: the token parameter (a fixed name) and the
+        # role are kept instead of created anew next to the old ones.
+        super().__init__(COMPONENT_TYPE, name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=TIER_COMPONENT_TYPE)])))
         child = pulumi.ResourceOptions(parent=self)
         tags = ownership_tags(settings)
         named_tags = ownership_tags(settings, Name=aws_plan.host_name(settings))
-
-        parameter = aws.ssm.Parameter(
-            f"{name}-dynatrace-token",
-            name=parameter_name,
-            type="SecureString",
-            value=pulumi.Output.secret(token),
-            description="Dynatrace API token read by the collector host at boot",
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
-        )
-
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(ec2_assume_role_policy()),
-            description="Collector host: SSM Session Manager and the Dynatrace token parameter",
-            tags=tags,
-            opts=child,
-        )
-        permissions = aws.iam.RolePolicy(
-            f"{name}-host-policy",
-            role=role.id,
-            policy=parameter.arn.apply(lambda arn: json.dumps(host_policy(arn))),
-            opts=child,
-        )
-        profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
+        identity = declare_identity(name, settings, token, self)
+        parameter = identity.parameter
 
         if collector.subnet_id:
             vpc_id = aws.ec2.get_subnet_output(
                 id=collector.subnet_id, opts=pulumi.InvokeOutputOptions(parent=self)).vpc_id
         else:
             vpc_id = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOutputOptions(parent=self)).id
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=vpc_id,
-            description="OTLP from Kong to the kong-slo collector",
-            ingress=[_rule_args(rule) for rule in ingress],
-            egress=[_rule_args(rule) for rule in aws_plan.egress_rules()],
-            tags=named_tags,
-            opts=child,
-        )
+        security_group = declare_security_group(name, settings, vpc_id=vpc_id, ingress=ingress,
+                                                description="OTLP from Kong to the kong-slo collector", parent=self)
 
         instance = aws.ec2.Instance(
             f"{name}-host",
@@ -111,16 +65,11 @@ class CollectorHost(pulumi.ComponentResource):
             instance_type=collector.instance_type,
             subnet_id=collector.subnet_id,
             vpc_security_group_ids=[security_group.id],
-            iam_instance_profile=profile.name,
-            metadata_options={
-                "http_endpoint": "enabled",
-                "http_tokens": "required",
-                # 1 hop: the host reads its token; the containers on the Docker bridge get no role credentials.
-                "http_put_response_hop_limit": 1,
-            },
+            iam_instance_profile=identity.profile.name,
+            metadata_options=dict(aws_plan.METADATA_OPTIONS),
             root_block_device={
-                "volume_type": "gp3",
-                "volume_size": ROOT_VOLUME_GB,
+                "volume_type": aws_plan.ROOT_VOLUME_TYPE,
+                "volume_size": aws_plan.ROOT_VOLUME_GB,
                 "encrypted": True,
                 "delete_on_termination": True,
                 "tags": tags,
@@ -133,7 +82,7 @@ class CollectorHost(pulumi.ComponentResource):
             # The host reads the token at first boot: parameter and permissions must exist by then.
             # A new token (a new parameter version) replaces the host, as a config change does; the running
             # collector would otherwise keep the old one until someone restarts it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[parameter, permissions],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=identity.boot_dependencies,
                                         replacement_trigger=parameter.version,
                                         ignore_changes=[] if collector.ami_id else ["ami"]),
         )
@@ -147,13 +96,10 @@ class CollectorHost(pulumi.ComponentResource):
         self.private_ip: pulumi.Output[str] = instance.private_ip
         self.security_group_id: pulumi.Output[str] = security_group.id
         self.token_parameter: pulumi.Output[str] = parameter.name
-        override = settings.kong.collector_url
-        self.otlp_http_url: pulumi.Output[str] = (
-            pulumi.Output.from_input(override.rstrip("/")) if override
-            else instance.private_ip.apply(aws_plan.private_otlp_url))
-        urls = self.otlp_http_url.apply(otlp_urls)
-        self.traces_url: pulumi.Output[str] = urls.apply(lambda found: found.traces)
-        self.logs_url: pulumi.Output[str] = urls.apply(lambda found: found.logs)
+        urls = kong_urls(settings, instance.private_ip.apply(aws_plan.private_otlp_url))
+        self.otlp_http_url: pulumi.Output[str] = urls.otlp_http_url
+        self.traces_url: pulumi.Output[str] = urls.traces_url
+        self.logs_url: pulumi.Output[str] = urls.logs_url
         self.register_outputs({
             "instance_id": self.instance_id,
             "private_ip": self.private_ip,
@@ -165,16 +111,21 @@ class CollectorHost(pulumi.ComponentResource):
             "logs_url": self.logs_url,
         })
 
+    @property
+    def exports(self) -> dict[str, pulumi.Input[object]]:
+        """The stack outputs of a single-host stack."""
+        exports: dict[str, pulumi.Input[object]] = {
+            "collector_instance_id": self.instance_id,
+            "collector_private_ip": self.private_ip,
+            "collector_security_group_id": self.security_group_id,
+            "collector_token_parameter": self.token_parameter,
+            "otlp_http_url": self.otlp_http_url,
+            "traces_url": self.traces_url,
+            "logs_url": self.logs_url,
+        }
+        if self.public_ip is not None:
+            exports["collector_public_ip"] = self.public_ip
+        return exports
+
     def _ami(self, ami_id: str | None, instance_type: str) -> pulumi.Input[str]:
-        if ami_id:
-            return ami_id
-        return aws.ec2.get_ami_output(
-            owners=[aws_plan.CANONICAL_OWNER],
-            most_recent=True,
-            filters=[
-                {"name": "name", "values": [aws_plan.ubuntu_ami_name(instance_type)]},
-                {"name": "virtualization-type", "values": ["hvm"]},
-                {"name": "root-device-type", "values": ["ebs"]},
-            ],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).id
+        return ami_id or ubuntu_ami(instance_type, self).id

@@ -23,6 +23,16 @@ UBUNTU_RELEASE = "noble-24.04"
 USER_DATA_LIMIT = 16 * 1024
 """EC2 refuses user data above 16 KB, counted before base64 encoding."""
 
+ROOT_VOLUME_GB = 20
+ROOT_VOLUME_TYPE = "gp3"
+METADATA_OPTIONS = {
+    "http_endpoint": "enabled",
+    "http_tokens": "required",
+    # 1 hop: the host reads its token; the containers on the Docker bridge get no role credentials.
+    "http_put_response_hop_limit": 1,
+}
+"""IMDSv2 only, for the host and for every instance of a tier."""
+
 ANYWHERE_V4 = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"
 

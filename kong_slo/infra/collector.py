@@ -1,5 +1,5 @@
-"""Where the collector runs for a stack: the AWS host, the local Docker gateway or the team's own collector
-(external), behind one shape."""
+"""Where the collector runs for a stack: an AWS host or tier, the local Docker gateway or the team's own
+collector (external), behind one shape."""
 
 from __future__ import annotations
 
@@ -31,20 +31,11 @@ def deploy_collector(settings: StackSettings) -> DeployedCollector:
         return DeployedCollector(url, [], {"otlp_http_url": url})
     if settings.target == "aws":
         from kong_slo.infra.aws import CollectorHost
+        from kong_slo.infra.aws_tier import CollectorTier
 
-        host = CollectorHost("collector", settings)
-        exports: dict[str, pulumi.Input[object]] = {
-            "collector_instance_id": host.instance_id,
-            "collector_private_ip": host.private_ip,
-            "collector_security_group_id": host.security_group_id,
-            "collector_token_parameter": host.token_parameter,
-            "otlp_http_url": host.otlp_http_url,
-            "traces_url": host.traces_url,
-            "logs_url": host.logs_url,
-        }
-        if host.public_ip is not None:
-            exports["collector_public_ip"] = host.public_ip
-        return DeployedCollector(host.otlp_http_url, [], exports)
+        aws_collector = CollectorTier("collector", settings) if settings.collector.is_tier else CollectorHost(
+            "collector", settings)
+        return DeployedCollector(aws_collector.otlp_http_url, [], aws_collector.exports)
 
     from kong_slo.infra.local import LocalGateway
     from kong_slo.kong.demo_service import KongRoute, route_path

@@ -81,6 +81,19 @@ class CollectorSettings:
     ami_id: str | None
     public_ip: bool
     trace_sampling: float
+    replicas: int = 1
+    """Instances always running (the group's minimum)."""
+    max_replicas: int = 1
+    """The most instances CPU scaling may add; above 1 the collector is a tier behind a load balancer."""
+    subnet_ids: tuple[str, ...] = ()
+    """The tier's subnets, one per availability zone (``subnet_id`` is the single host's)."""
+    cpu_target: float = 60.0
+    """Average CPU percentage target tracking holds the tier at."""
+
+    @property
+    def is_tier(self) -> bool:
+        """Whether the collector runs as an Auto Scaling group behind a load balancer rather than one host."""
+        return self.max_replicas > 1
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ from kong_slo.settings.model import (
     StackSettings,
 )
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
-from kong_slo.settings.rules import check_sli_source, check_target, check_version_wishes
+from kong_slo.settings.rules import check_sli_source, check_target, check_tier, check_version_wishes
+from kong_slo.settings.scaling import SCALING_KEYS, read_scaling
 
 TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
 COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress", "openGrpc", "instanceType",
-                  "subnetId", "amiId", "publicIp", "traceSampling")
+                  "subnetId", "amiId", "publicIp", "traceSampling", *SCALING_KEYS)
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
              "caBundle", "ssh")
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
@@ -61,6 +62,7 @@ def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
     apis = _apis(root, problems)
     settings = StackSettings(project, stack, target, aws_region, collector, kong, dynatrace, apis)
     check_target(settings, problems)
+    check_tier(settings, problems)
     check_version_wishes(settings, problems)
     check_sli_source(settings, problems)
     if problems.lines:
@@ -104,6 +106,7 @@ def _collector(node: Node) -> CollectorSettings:
     if not 0 < sampling <= 1:
         node.problem("traceSampling", f"{describe(node.raw('traceSampling'))} is not a share in (0, 1]")
         sampling = 1.0
+    scaling = read_scaling(node)
     return CollectorSettings(
         distribution=distribution,
         image=node.string("image") or DEFAULT_IMAGES[distribution],
@@ -115,6 +118,10 @@ def _collector(node: Node) -> CollectorSettings:
         ami_id=node.string("amiId"),
         public_ip=node.boolean("publicIp", False),
         trace_sampling=sampling,
+        replicas=scaling.replicas,
+        max_replicas=scaling.max_replicas,
+        subnet_ids=scaling.subnet_ids,
+        cpu_target=scaling.cpu_target,
     )
 
 

@@ -43,6 +43,24 @@ def _check_external(settings: StackSettings, problems: Problems) -> None:
                      "http://otel-collector.observability:4318")
 
 
+def check_tier(settings: StackSettings, problems: Problems) -> None:
+    """A tier runs on AWS only, spreads over ``subnetIds`` and is reached through its load balancer."""
+    collector = settings.collector
+    if not collector.is_tier:
+        return
+    prefix = f"{NAMESPACE}:collector"
+    if settings.target != "aws":
+        key = "replicas" if collector.replicas > 1 else "maxReplicas"
+        problems.add(f"{prefix}.{key}", f"several collector instances need target aws; target {settings.target} "
+                                        "runs one collector")
+    if collector.subnet_id:
+        problems.add(f"{prefix}.subnetId", f"places a single host; a tier spreads over {prefix}.subnetIds, so "
+                                           "drop subnetId")
+    if collector.public_ip:
+        problems.add(f"{prefix}.publicIp", "gives a single host an Elastic IP; a tier is reached through its "
+                                           "internal load balancer, so Kong must be in (or routed into) the VPC")
+
+
 def check_sli_source(settings: StackSettings, problems: Problems) -> None:
     """Dynatrace's service metrics apply Dynatrace's own failure detection (5xx), so ``failOn`` cannot change it."""
     if settings.dynatrace is None or settings.dynatrace.sli_source != "service":

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from kong_slo_policies.props import UNKNOWN, get, items
+from kong_slo_policies.props import UNKNOWN, get, is_list, items
 
 INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -44,7 +44,11 @@ def _validate_encryption(args: ResourceValidationArgs, report_violation: ReportV
                 name = get(device, "deviceName", "?")
                 report_violation(f"ebsBlockDevices[{index}] ({name}) is not encrypted", None)
     elif args.resource_type == LAUNCH_TEMPLATE:
-        for index, mapping in items(get(props, "blockDeviceMappings")):
+        mappings = get(props, "blockDeviceMappings")
+        if mappings is None or (is_list(mappings) and len(mappings) == 0):
+            report_violation("blockDeviceMappings is empty, so the root volume takes the image's encryption "
+                             "setting, which may be none", None)
+        for index, mapping in items(mappings):
             ebs = get(mapping, "ebs")
             if ebs is not None and ebs is not UNKNOWN and not _is_encrypted(get(ebs, "encrypted")):
                 report_violation(f"blockDeviceMappings[{index}].ebs.encrypted is not 'true'", None)
@@ -63,8 +67,10 @@ imdsv2_required = ResourceValidationPolicy(
 
 encrypted_volumes = ResourceValidationPolicy(
     name="encrypted-volumes",
-    description="EC2 root volumes, attached EBS volumes and standalone EBS volumes must be encrypted.",
+    description="EC2 root volumes, attached EBS volumes, launch template volumes and standalone EBS volumes must "
+                "be encrypted.",
     validate=_validate_encryption,
     remediation_steps="Set root_block_device={'encrypted': True}, encrypted=True on every ebs_block_devices "
-                      "entry and on aws.ebs.Volume (a kms_key_id is optional; the account's EBS key is used).",
+                      "entry and on aws.ebs.Volume; in a launch template, map the image's root device with "
+                      "ebs={'encrypted': 'true'} (a kms_key_id is optional; the account's EBS key is used).",
 )

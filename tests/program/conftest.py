@@ -19,6 +19,12 @@ def stack_files(target: str) -> list[Path]:
     return [path for path in STACK_FILES if read_config(path).get("kong-slo:target", "local") == target]
 
 
+def is_tier(stack_file: Path) -> bool:
+    """Whether the stack runs a collector tier (``collector.maxReplicas`` or ``replicas`` above 1)."""
+    collector = read_config(stack_file).get("kong-slo:collector") or {}
+    return max(int(collector.get("replicas", 1)), int(collector.get("maxReplicas", 1))) > 1
+
+
 @pytest.fixture(autouse=True)
 def _isolated_pulumi_runtime() -> Iterator[None]:
     """Mocks, config and the root stack are process-global in the Pulumi SDK: leave none behind."""

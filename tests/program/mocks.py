@@ -59,6 +59,8 @@ class RegisteredResource:
     dependencies: tuple[str, ...] = ()
     """URNs named in ``depends_on``."""
     replacement_trigger: Any = None
+    alias_types: tuple[str, ...] = ()
+    """The types named in the resource's own ``aliases`` (not those inherited from its parent)."""
 
 
 @dataclass(frozen=True)
@@ -101,17 +103,38 @@ class ProgramFailure(Exception):
 CallHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+ROOT_DEVICE = "/dev/sda1"
+"""The root device of Canonical's Ubuntu images; a fixed ``amiId`` is answered with ``/dev/xvda``."""
+
+
 def _ami(args: dict[str, Any]) -> dict[str, Any]:
-    pattern = next(item["values"][0] for item in args.get("filters", []) if item["name"] == "name")
+    filters = {item["name"]: item["values"][0] for item in args.get("filters", [])}
+    if "image-id" in filters:
+        return {"id": filters["image-id"], "imageId": filters["image-id"], "architecture": "x86_64",
+                "name": "custom", "rootDeviceName": "/dev/xvda"}
+    pattern = filters["name"]
     architecture = "arm64" if "-arm64-" in pattern else "x86_64"
     image = "ami-0a1b2c3d4e5f60718" if architecture == "x86_64" else "ami-0f9e8d7c6b5a40312"
-    return {"id": image, "imageId": image, "architecture": architecture, "name": pattern.replace("*", "20250101")}
+    return {"id": image, "imageId": image, "architecture": architecture, "name": pattern.replace("*", "20250101"),
+            "rootDeviceName": ROOT_DEVICE}
+
+
+ZONES = "abc"
+OTHER_VPC_SUBNET_PREFIX = "subnet-0ff"
+"""Subnets whose ID starts so lie in another VPC than every other subnet (to test the refusal)."""
+
+
+def subnet_facts(subnet_id: str) -> dict[str, Any]:
+    """What ``getSubnet`` answers: a /24 and a zone derived from the ID (its last hex digit picks a, b or c)."""
+    digits = subnet_id.removeprefix("subnet-")
+    vpc = "vpc-0other000000002" if subnet_id.startswith(OTHER_VPC_SUBNET_PREFIX) else "vpc-0subnet0000000001"
+    return {"id": subnet_id, "vpcId": vpc, "cidrBlock": f"10.0.{int(digits[-2:], 16)}.0/24",
+            "availabilityZone": f"eu-west-1{ZONES[int(digits[-1], 16) % len(ZONES)]}"}
 
 
 CALL_HANDLERS: dict[str, CallHandler] = {
     "aws:ec2/getAmi:getAmi": _ami,
-    "aws:ec2/getSubnet:getSubnet": lambda args: {"id": args["id"], "vpcId": "vpc-0subnet0000000001",
-                                                 "cidrBlock": "10.0.1.0/24"},
+    "aws:ec2/getSubnet:getSubnet": lambda args: subnet_facts(args["id"]),
     "aws:ec2/getVpc:getVpc": lambda args: {"id": "vpc-0default000000001", "default": True,
                                            "cidrBlock": "172.31.0.0/16"},
 }
@@ -130,6 +153,15 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
     if type_ == "aws:ec2/eip:Eip":
         return f"eipalloc-0{token[:16]}", {"publicIp": f"203.0.113.{int(token[:2], 16) % 250 + 4}",
                                           "allocationId": f"eipalloc-0{token[:16]}"}
+    if type_ == "aws:lb/loadBalancer:LoadBalancer":
+        dns = f"internal-{name}-{token[:8]}.elb.{region}.amazonaws.com"
+        return f"{arn}/net/{token[:8]}", {"arn": f"{arn}/net/{token[:8]}", "dnsName": dns}
+    if type_ in ("aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener"):
+        return f"{arn}/{token[:8]}", {"arn": f"{arn}/{token[:8]}"}
+    if type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+        return f"lt-0{token[:16]}", {"arn": arn, "latestVersion": 1, "defaultVersion": 1}
+    if type_ == "aws:autoscaling/group:Group":
+        return f"{name}-{token[:8]}", {"name": f"{name}-{token[:8]}", "arn": arn}
     if type_ == "aws:ssm/parameter:Parameter":
         return inputs["name"], {"arn": f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{inputs['name']}", "version": 1}
     if type_ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
@@ -137,6 +169,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
         kind = "role" if type_.endswith("Role") else "instance-profile"
         return physical, {"name": physical, "arn": f"arn:aws:iam::{ACCOUNT}:{kind}/{physical}"}
     return f"{name}-{token[:8]}", {}
+
+
+def created_id(type_: str, name: str, inputs: dict[str, Any] | None = None, region: str = "eu-west-1") -> str:
+    """The id the mocks give a created resource (for a load balancer or target group, its ARN)."""
+    return _computed(type_, name, inputs or {}, region)[0]
 
 
 class ProgramMocks(pulumi.runtime.Mocks):
@@ -185,7 +222,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name, inputs=inputs, secret_inputs=secret, parent=request.parent,
                 custom=request.custom, ignore_changes=tuple(request.ignoreChanges),
                 delete_before_replace=request.deleteBeforeReplace, dependencies=tuple(request.dependencies),
-                replacement_trigger=_trigger(request)))
+                replacement_trigger=_trigger(request),
+                alias_types=tuple(alias.spec.type for alias in request.aliases if alias.HasField("spec"))))
         return super().RegisterResource(request)
 
 

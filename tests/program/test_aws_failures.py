@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.program.conftest import stack_files
+from tests.program.conftest import is_tier, stack_files
 from tests.program.mocks import ProgramFailure, aws_config, read_config, run_program
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -56,7 +56,7 @@ def test_user_data_too_big_even_gzipped_declares_no_resource() -> None:
 
 
 def test_preview_leaves_computed_outputs_unknown_and_user_data_known() -> None:
-    config = read_config(stack_files("aws")[0])
+    config = read_config(next(path for path in stack_files("aws") if not is_tier(path)))
     run = run_program(config, stack="dev", preview=True)
     for name in ("collector_instance_id", "collector_private_ip", "collector_security_group_id",
                  "otlp_http_url", "traces_url", "logs_url"):

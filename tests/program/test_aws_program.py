@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kong_slo.render import render_collector_config, render_compose
-from tests.program.conftest import stack_files
+from tests.program.conftest import is_tier, stack_files
 from tests.program.mocks import (
     CALL_HANDLERS,
     SENTINEL_PREFIX,
@@ -39,7 +39,8 @@ EIP = "aws:ec2/eip:Eip"
 TAGGABLE = {INSTANCE, SECURITY_GROUP, PARAMETER, EIP, "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"}
 UNTAGGABLE = {ROLE_POLICY}
 USER_DATA_LIMIT = 16 * 1024
-AWS_STACKS = stack_files("aws")
+AWS_STACKS = [path for path in stack_files("aws") if not is_tier(path)]
+"""Single-host stacks; tiers have their own tests (test_aws_tier_program.py)."""
 
 
 def _collector(config: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def check_everything(run: ProgramRun, config: dict[str, Any], stack: str) -> Non
 
 
 def test_stacks_directory_has_an_aws_stack() -> None:
-    assert AWS_STACKS, "stacks/ should hold at least one aws example"
+    assert AWS_STACKS, "stacks/ should hold at least one single-host aws example"
 
 
 @pytest.mark.parametrize("stack_file", AWS_STACKS, ids=lambda path: path.name)

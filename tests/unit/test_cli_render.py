@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kong_slo.artifacts import COLLECTOR_PLACEHOLDER, render_all
+from kong_slo.artifacts import COLLECTOR_PLACEHOLDER, TIER_PLACEHOLDER, render_all
 from kong_slo.cli import main
 from kong_slo.collector_model import TOKEN_ENV_FILE
 from kong_slo.secrets import Secret
@@ -63,6 +63,14 @@ def test_plugin_and_slo_requests_cover_every_api_and_objective() -> None:
         ("HealthService", "latency"), ("HealthService", "availability"), ("Orders", "availability"),
         ("Search", "latency"), ("Search", "availability")]
     assert all(slo["body"]["enabled"] is True for slo in slos)
+
+
+def test_a_tier_renders_the_load_balancer_placeholder_and_exposes_health_checks() -> None:
+    collector = {"allowedCidrs": ["10.0.0.0/16"], "replicas": 2, "subnetIds": ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]}
+    files = render_all(parse(aws_config(collector=collector)))
+    assert json.loads(files["kong-plugins.json"])["collectorUrl"] == TIER_PLACEHOLDER != COLLECTOR_PLACEHOLDER
+    assert '"13133:13133"' in files["docker-compose.yml"]
+    assert '"127.0.0.1:13133:13133"' in render_all(parse(aws_config()))["docker-compose.yml"]
 
 
 def test_a_workspace_prefixes_every_admin_path() -> None:

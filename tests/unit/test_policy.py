@@ -40,7 +40,8 @@ from tests.unit.settings_helpers import aws_config, parse
 sys.path.insert(0, str(ROOT / "policy"))
 
 from kong_slo_policies import POLICIES
-from kong_slo_policies.instances import encrypted_volumes, imdsv2_required
+from kong_slo_policies.instances import LAUNCH_TEMPLATE, encrypted_volumes, imdsv2_required
+from kong_slo_policies.load_balancers import internal_load_balancers
 from kong_slo_policies.network import no_public_ingress, no_ssh_ingress
 from kong_slo_policies.tags import REQUIRED_TAGS, required_tags
 from kong_slo_policies.tokens import no_token_in_outputs, no_token_in_user_data, token_kinds
@@ -50,6 +51,7 @@ SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
+NLB = "aws:lb/loadBalancer:LoadBalancer"
 # Built from pieces so that no token-shaped literal sits in the repository.
 TOKEN = "dt0c01" + ".ABCDEFGHIJKLMNOPQRSTUVWX." + "Z" * 64
 PLATFORM_TOKEN = "dt0s16" + ".SAMPLEID." + "Q" * 40
@@ -159,6 +161,13 @@ def test_imdsv2_flags_optional_and_missing_tokens() -> None:
         "metadataOptions.httpTokens is not set, so AWS also answers IMDSv1; IMDSv2 needs httpTokens: 'required'"]
 
 
+def test_imdsv2_covers_launch_templates() -> None:
+    required = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0}}
+    assert violations(imdsv2_required, resource_args(LAUNCH_TEMPLATE, required)) == []
+    assert violations(imdsv2_required, resource_args(LAUNCH_TEMPLATE, {"imageId": "ami-1"})) == [
+        "metadataOptions.httpTokens is not set, so AWS also answers IMDSv1; IMDSv2 needs httpTokens: 'required'"]
+
+
 # -- encrypted-volumes ----------------------------------------------------------------------------------------
 
 def test_encryption_passes_for_encrypted_root_and_data_volumes() -> None:
@@ -176,6 +185,44 @@ def test_encryption_flags_each_unencrypted_volume() -> None:
         "ebsBlockDevices[1] (/dev/sdg) is not encrypted",
     ]
     assert violations(encrypted_volumes, resource_args(VOLUME, {"size": 8.0})) == ["encrypted is not true"]
+
+
+def test_encryption_passes_for_a_launch_template_mapping_its_root_device_encrypted() -> None:
+    props = {"blockDeviceMappings": [{"deviceName": "/dev/sda1", "ebs": {"encrypted": "true", "volumeSize": 20.0}}]}
+    assert violations(encrypted_volumes, resource_args(LAUNCH_TEMPLATE, props)) == []
+    # During preview a mapping built from a looked-up image may be unknown; it is not held against the template.
+    pending = {"blockDeviceMappings": [UNKNOWN_OBJECT_VALUE]}
+    assert violations(encrypted_volumes, resource_args(LAUNCH_TEMPLATE, pending)) == []
+
+
+def test_encryption_flags_launch_templates_without_encrypted_mappings() -> None:
+    props = {"blockDeviceMappings": [{"deviceName": "/dev/sda1", "ebs": {"encrypted": "false"}},
+                                     {"deviceName": "/dev/sdf", "ebs": {"volumeSize": 8.0}}]}
+    assert violations(encrypted_volumes, resource_args(LAUNCH_TEMPLATE, props)) == [
+        "blockDeviceMappings[0].ebs.encrypted is not 'true'", "blockDeviceMappings[1].ebs.encrypted is not 'true'"]
+    expected = ["blockDeviceMappings is empty, so the root volume takes the image's encryption setting, which may "
+                "be none"]
+    assert violations(encrypted_volumes, resource_args(LAUNCH_TEMPLATE, {"imageId": "ami-1"})) == expected
+    assert violations(encrypted_volumes, resource_args(LAUNCH_TEMPLATE, {"blockDeviceMappings": []})) == expected
+
+
+# -- internal-load-balancer -----------------------------------------------------------------------------------
+
+def test_internal_load_balancers_pass() -> None:
+    props = {"loadBalancerType": "network", "internal": True, "subnets": ["subnet-1", "subnet-2"]}
+    assert violations(internal_load_balancers, resource_args(NLB, props)) == []
+    assert violations(internal_load_balancers, resource_args(NLB, {"internal": UNKNOWN_OBJECT_VALUE})) == []
+    assert violations(internal_load_balancers, resource_args(SG, {"internal": False})) == []
+
+
+def test_internet_facing_load_balancers_are_flagged_unless_the_config_allows_them() -> None:
+    public = {"loadBalancerType": "network", "internal": False}
+    message = "internal is False, so the load balancer is internet-facing: its listeners get public addresses"
+    assert violations(internal_load_balancers, resource_args(NLB, public)) == [message]
+    assert violations(internal_load_balancers, resource_args("aws:alb/loadBalancer:LoadBalancer", {})) == [
+        "internal is not set, so the load balancer is internet-facing: its listeners get public addresses"]
+    allowed = resource_args(NLB, public, config={"allowPublicLoadBalancer": True})
+    assert violations(internal_load_balancers, allowed) == []
 
 
 # -- no-dynatrace-token-in-user-data --------------------------------------------------------------------------
@@ -204,6 +251,14 @@ def test_user_data_flags_tokens_behind_base64_gzip_and_mime() -> None:
     encoded = base64.b64encode(gzip.compress(multipart.as_bytes())).decode()
     assert violations(no_token_in_user_data, resource_args(INSTANCE, {"userDataBase64": encoded})) == [
         "userDataBase64 contains a Dynatrace token (dt0s16.…, after decoding)"]
+
+
+def test_user_data_of_launch_templates_is_checked_after_decoding() -> None:
+    clean = base64.b64encode(cloud_init("DT_API_TOKEN=$(fetch-from-ssm)").encode()).decode()
+    assert violations(no_token_in_user_data, resource_args(LAUNCH_TEMPLATE, {"userData": clean})) == []
+    leaked = base64.b64encode(cloud_init(f"T={TOKEN}").encode()).decode()
+    assert violations(no_token_in_user_data, resource_args(LAUNCH_TEMPLATE, {"userData": leaked})) == [
+        "userData contains a Dynatrace token (dt0c01.…, after decoding)"]
 
 
 def test_token_detection_ignores_documentation_placeholders() -> None:
@@ -276,7 +331,7 @@ def test_tags_ignore_untaggable_and_non_aws_resources() -> None:
 
 def test_every_policy_has_a_unique_name_a_description_and_remediation() -> None:
     names = [policy.name for policy in POLICIES]
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) == 8
     for policy in POLICIES:
         assert policy.description.endswith(".")
         assert policy.remediation_steps

@@ -69,6 +69,8 @@ def variants() -> dict[str, StackSettings]:
         "aws": parse(aws_config()),
         "aws-grpc-contrib": parse(aws_config(collector={"allowedCidrs": ["10.0.0.0/16"], "openGrpc": True,
                                                         "distribution": "contrib"})),
+        "aws-tier": parse(aws_config(collector={"allowedCidrs": ["10.0.0.0/16"], "replicas": 2,
+                                                "subnetIds": ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]})),
         "local": parse({"target": "local", "apis": [{"name": "Orders"}]}),
         "local-grpc": parse({"target": "local", "collector": {"openGrpc": True}, "apis": [{"name": "Orders"}]}),
         "local-dynatrace": parse(local_with_dynatrace),
@@ -116,6 +118,11 @@ def published(service: dict[str, Any]) -> dict[int, str]:
 def test_aws_publishes_otlp_on_all_interfaces_and_health_on_loopback(tmp_path: Path) -> None:
     service = canonical(write_project(tmp_path, render_compose(VARIANTS["aws"])))["services"]["otel-collector"]
     assert published(service) == {OTLP_HTTP_PORT: "", HEALTH_PORT: "127.0.0.1"}
+
+
+def test_a_tier_publishes_health_beyond_loopback_for_the_load_balancer(tmp_path: Path) -> None:
+    service = canonical(write_project(tmp_path, render_compose(VARIANTS["aws-tier"])))["services"]["otel-collector"]
+    assert published(service) == {OTLP_HTTP_PORT: "", HEALTH_PORT: ""}
 
 
 def test_local_publishes_everything_on_loopback_only(tmp_path: Path) -> None:
