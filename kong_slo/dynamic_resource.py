@@ -11,7 +11,9 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from pulumi import dynamic
+from pulumi import Output, dynamic
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 _ORIGINAL_BATCH_SETITEMS = pickle._Pickler._batch_setitems
 
@@ -19,6 +21,12 @@ _ORIGINAL_BATCH_SETITEMS = pickle._Pickler._batch_setitems
 def reset_pickler() -> None:
     """Undo the SDK's accumulated wrapping of ``_batch_setitems`` (a no-op when nothing was wrapped)."""
     pickle._Pickler._batch_setitems = _ORIGINAL_BATCH_SETITEMS  # type: ignore[method-assign]
+
+
+def is_known(value: Any) -> bool:
+    """False for an input the engine does not know yet (a preview of a value computed by another resource): the
+    unknown sentinel, or an unknown output value, as the engine sends a map holding an unknown."""
+    return value != rpc.UNKNOWN and not isinstance(value, Output | Unknown)
 
 
 class DynamicResource(dynamic.Resource):

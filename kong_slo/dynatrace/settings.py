@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynamic_resource import DynamicResource, is_known
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.slo import SloDefinition, burn_rate_metric, slo_name_prefix
@@ -107,7 +107,7 @@ class SettingsObjectProvider(DynatraceProvider):
         for key in ("schema_id", "external_id"):
             if not isinstance(news.get(key), str) or not news[key]:
                 failures.append(CheckFailure(key, f"{key} must be a non-empty string"))
-        if not isinstance(news.get("value"), dict):
+        if is_known(news.get("value")) and not isinstance(news.get("value"), dict):
             failures.append(CheckFailure("value", "value must be an object"))
         failures += self.environment_url_failures(news)
         return CheckResult(news, failures)

@@ -13,9 +13,8 @@ from typing import Any
 
 import pulumi
 from pulumi import dynamic
-from pulumi.runtime import rpc
 
-from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynamic_resource import DynamicResource, is_known
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
 from kong_slo.kong.adoption import adoptable_occupant, scope_of_inputs
@@ -72,9 +71,9 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             failures.append(dynamic.CheckFailure(key, reason))
 
         for key in ("api_name", "service", "stack", "collector_url", "admin_url"):
-            if _known(inputs[key]) and (not isinstance(inputs[key], str) or not inputs[key].strip()):
+            if is_known(inputs[key]) and (not isinstance(inputs[key], str) or not inputs[key].strip()):
                 fail(key, f"{key} is required (a non-empty string)")
-        if _known(inputs["collector_url"]) and isinstance(inputs["collector_url"], str):
+        if is_known(inputs["collector_url"]) and isinstance(inputs["collector_url"], str):
             try:
                 inputs["collector_url"] = otlp_urls(inputs["collector_url"]).traces.removesuffix("/v1/traces")
             except ValueError as error:
@@ -82,7 +81,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         if isinstance(inputs["admin_url"], str) and not inputs["admin_url"].startswith(("http://", "https://")):
             fail("admin_url", f"{inputs['admin_url']!r} is not an http(s) URL of the Kong Admin API")
         rate = inputs["sampling_rate"]
-        if _known(rate) and rate is not None:
+        if is_known(rate) and rate is not None:
             if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
                 fail("sampling_rate", f"{rate!r} is not a sampling rate between 0 and 1")
             else:
@@ -206,12 +205,8 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
     }
 
 
-def _known(value: Any) -> bool:
-    return value != rpc.UNKNOWN
-
-
 def _differs(old: Any, new: Any) -> bool:
-    if not _known(new):
+    if not is_known(new):
         return True
     if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(old, bool):
         return float(old) != float(new)
@@ -230,7 +225,7 @@ def _home_value(key: str, value: Any) -> Any:
 def _wished_version(props: dict[str, Any]) -> KongVersion | None:
     """The ``version`` input (``3.9``, ``3.9.1``, ``3.4.3.5``), or None when Kong is to be asked."""
     text = props.get("version")
-    if not text or not _known(text):
+    if not text or not is_known(text):
         return None
     return KongVersion.parse(str(text))
 

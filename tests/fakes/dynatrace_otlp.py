@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,8 @@ class OtlpIngest:
     log_records: int = 0
     rejected_points: int = 0
     requests: int = 0
-    refused: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    """Requests answered 503 while unavailable, by signal (``traces``, ``metrics``, ``logs``)."""
     available: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,7 +58,7 @@ class OtlpIngest:
         """Answer one OTLP request: status, protobuf body and headers."""
         if not self.available:
             with self.lock:
-                self.refused += 1
+                self.refused[signal] += 1
             return 503, b"", {"Retry-After": "1"}
         if (headers.get("Content-Type") or "").split(";")[0].strip() != PROTOBUF:
             return 415, b"", {}

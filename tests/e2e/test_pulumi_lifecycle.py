@@ -1,0 +1,149 @@
+"""The real Pulumi engine runs the program for a target-external stack against the Kong and Dynatrace emulators:
+preview, up, an unchanged up, refresh, a changed objective, a removed API, drift repaired, destroy."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kong_slo.kong.payload import ownership_tags
+from tests.e2e.pulumi_project import PulumiProject
+from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.kong_admin import FakeKong
+
+COLLECTOR_URL = "http://127.0.0.1:4318"
+KONG_TOKEN = "kong-admin-token-never-in-clear"
+APIS: list[dict[str, Any]] = [
+    {"name": "Orders", "route": "orders-v2"},
+    {"name": "HealthService", "latency": False},
+    {"name": "Payments", "availability": {"failOn": ["4xx", "5xx"]}},
+]
+
+
+@pytest.fixture
+def kong() -> FakeKong:
+    with FakeKong("3.9", token=KONG_TOKEN) as fake:
+        for api in APIS:
+            fake.add_service(api["name"])
+        fake.add_route("orders-v2", "Orders")
+        yield fake
+
+
+@pytest.fixture
+def dynatrace() -> FakeDynatrace:
+    with FakeDynatrace(read_lag=1) as fake:
+        yield fake
+
+
+def stack_config(kong: FakeKong, dynatrace: FakeDynatrace, apis: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "target": "external",
+        "kong": {"adminUrl": kong.url, "collectorUrl": COLLECTOR_URL, "version": "3.9"},
+        "dynatrace": {"environmentUrl": dynatrace.url, "alerting": {"emails": ["sre@example.com"]}},
+        "apis": apis,
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, kong: FakeKong, dynatrace: FakeDynatrace) -> PulumiProject:
+    project = PulumiProject(tmp_path)
+    project.configure(stack_config(kong, dynatrace, APIS))
+    project.set_secret("dynatrace.apiToken", dynatrace.token)
+    project.set_secret("kong.adminToken", KONG_TOKEN)
+    return project
+
+
+def ours(kong: FakeKong) -> dict[str, dict[str, Any]]:
+    """kong-slo's plugins in the emulator, by the API their service.name names."""
+    return {plugin["config"]["resource_attributes"]["service.name"]: plugin for plugin in kong.plugins()
+            if plugin["name"] == "opentelemetry"}
+
+
+def slo_names(dynatrace: FakeDynatrace) -> set[str]:
+    return {slo["name"] for slo in dynatrace.slos.values()}
+
+
+def reset(kong: FakeKong, dynatrace: FakeDynatrace) -> None:
+    kong.reset_counts()
+    dynatrace.reset_calls()
+
+
+def test_external_stack_lifecycle(project: PulumiProject, kong: FakeKong, dynatrace: FakeDynatrace) -> None:
+    # preview: every create shown, nothing written anywhere
+    preview = project.run("preview", "--diff")
+    assert preview.stdout.count("dynamic/kong:OpenTelemetryPlugin") >= 3, preview.stdout
+    assert "dynamic/dynatrace:ServiceLevelObjective" in preview.stdout
+    assert kong.writes == 0 and dynatrace.writes() == 0
+
+    # up: one plugin per API, scoped, tagged, pointing at the team's collector; the SLOs and alerting objects
+    project.up()
+    plugins = ours(kong)
+    assert set(plugins) == {"Orders", "HealthService", "Payments"}
+    assert plugins["Orders"]["route"] is not None and plugins["Orders"]["service"] is None  # on its route
+    assert plugins["Payments"]["service"] is not None
+    for plugin in plugins.values():
+        assert plugin["config"]["traces_endpoint"] == f"{COLLECTOR_URL}/v1/traces"
+        assert set(ownership_tags("e2e")) <= set(plugin["tags"]), plugin["tags"]
+    assert len(slo_names(dynatrace)) == 5, slo_names(dynatrace)  # HealthService has no latency objective
+    assert all(slo["enabled"] for slo in dynatrace.slos.values())
+    assert dynatrace.settings, "the alerting profile, the e-mail notification and the burn-rate alerts"
+    settings_count = len(dynatrace.settings)
+
+    # an unchanged up and a refresh: no write at all
+    reset(kong, dynatrace)
+    project.up("--expect-no-changes")
+    project.run("refresh", "--yes", "--expect-no-changes")
+    assert kong.writes == 0 and dynatrace.writes() == 0, (kong.calls, dynatrace.per_method())
+
+    # one objective changed: exactly that objective's objects are written, nothing in Kong
+    changed = copy.deepcopy(APIS)
+    changed[2]["availability"] = {"failOn": ["4xx", "5xx"], "target": 99.2}
+    project.configure(stack_config(kong, dynatrace, changed))
+    reset(kong, dynatrace)
+    project.up()
+    assert kong.writes == 0
+    written = {path for method, path in dynatrace.calls if method in ("PUT", "POST", "DELETE")}
+    assert written and all(_belongs_to(dynatrace, path, "Payments") for path in written), written
+
+    # one API removed: its plugin and its SLOs go
+    project.configure(stack_config(kong, dynatrace, [changed[0], changed[2]]))
+    project.up()
+    assert set(ours(kong)) == {"Orders", "Payments"}
+    assert not any("HealthService" in name for name in slo_names(dynatrace))
+
+    # drift: a plugin changed by hand is seen by refresh and repaired by up
+    plugin_id = ours(kong)["Payments"]["id"]
+    kong.store().plugins[plugin_id]["config"]["traces_endpoint"] = "http://elsewhere:4318/v1/traces"
+    refresh = project.run("refresh", "--yes", "--diff")
+    assert "elsewhere" in refresh.stdout, refresh.stdout
+    project.up()
+    assert ours(kong)["Payments"]["config"]["traces_endpoint"] == f"{COLLECTOR_URL}/v1/traces"
+
+    # destroy: nothing of the stack is left in either emulator
+    project.run("destroy", "--yes")
+    assert ours(kong) == {}
+    assert dynatrace.slos == {} and len(dynatrace.settings) == 0, (dynatrace.slos, settings_count)
+
+
+def _belongs_to(dynatrace: FakeDynatrace, path: str, api: str) -> bool:
+    """Whether a written path is one of ``api``'s SLOs or alerting objects."""
+    if path.startswith("/slo/"):
+        slo = dynatrace.slos.get(path.removeprefix("/slo/"))
+        return slo is not None and api in slo["name"]
+    if path.startswith("/settings/objects/"):
+        obj = dynatrace.settings.get(path.removeprefix("/settings/objects/"))
+        return obj is not None and api in json.dumps(obj)
+    return False
+
+
+def test_secrets_stay_encrypted_in_state_and_outputs(project: PulumiProject, dynatrace: FakeDynatrace) -> None:
+    project.up()
+    state = project.state_text() + project.stack_file.read_text()
+    assert dynatrace.token not in state and KONG_TOKEN not in state
+    outputs = project.run("stack", "output", "--json", "--show-secrets=false").stdout
+    assert dynatrace.token not in outputs and KONG_TOKEN not in outputs
+    project.run("destroy", "--yes")
