@@ -71,7 +71,7 @@ build_pulumi() {
 }
 
 build_language_python() {
-    local pin="$PULUMI_LANGUAGE_PYTHON_VERSION/$PULUMI_VERSION"
+    local pin="$PULUMI_LANGUAGE_PYTHON_VERSION/$PULUMI_VERSION/policy-shim"
     current pulumi-language-python "$pin" && return
     echo "make tools: building pulumi-language-python $PULUMI_LANGUAGE_PYTHON_VERSION"
     local module=github.com/pulumi/pulumi/sdk/v3 sdk
@@ -84,6 +84,9 @@ build_language_python() {
     sdk=$(module_dir "$module" "v$PULUMI_VERSION") || fail pulumi-language-python "$module@v$PULUMI_VERSION"
     install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/"
     install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$bin/"
+    # The policy-pack shim left the SDK after 3.68; the language host's own release still ships it.
+    install -m 0755 "$(module_dir "$module" "v$PULUMI_LANGUAGE_PYTHON_VERSION")/python/dist/pulumi-analyzer-policy-python" \
+        "$bin/"
     stamp pulumi-language-python "$pin"
 }
 

@@ -12,7 +12,7 @@ import pytest
 
 from kong_slo.kong.payload import ownership_tags
 from tests.e2e.pulumi_project import PulumiProject
-from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.fakes.kong_admin import FakeKong
 
 COLLECTOR_URL = "http://127.0.0.1:4318"
@@ -147,3 +147,30 @@ def test_secrets_stay_encrypted_in_state_and_outputs(project: PulumiProject, dyn
     outputs = project.run("stack", "output", "--json", "--show-secrets=false").stdout
     assert dynatrace.token not in outputs and KONG_TOKEN not in outputs
     project.run("destroy", "--yes")
+
+
+def test_faults_during_up_never_leave_a_duplicate(project: PulumiProject, kong: FakeKong,
+                                                  dynatrace: FakeDynatrace) -> None:
+    """A 429, a 503 and a connection dropped after the write, in both APIs, during one `pulumi up`: the run
+    completes or fails with a clear message, and the next `up` converges with one object per wish."""
+    kong.fail_next("429", method="PUT")
+    kong.fail_next("503", method="PUT")
+    kong.fail_next("drop_after", method="PUT")
+    dynatrace.inject(Fault("429", method="POST", path=".*/slo$", headers={"Retry-After": "1"}),
+                     Fault("503", method="POST", path=".*/slo$"),
+                     Fault("drop-after", method="POST", path=".*/slo$"),
+                     Fault("drop-after", method="POST", path=".*/settings/objects$"))
+    first = project.up(check=False)
+    assert dynatrace.faults == [], "every injected fault was met"
+    if first.returncode != 0:
+        assert "error:" in first.stdout + first.stderr and "Traceback" not in first.stdout, first.stdout
+        project.up()
+    project.up("--expect-no-changes")
+    assert sorted(ours(kong)) == ["HealthService", "Orders", "Payments"]
+    assert len(kong.plugins()) == 3
+    names = [slo["name"] for slo in dynatrace.slos.values()]
+    assert len(names) == len(set(names)) == 5
+    external_ids = [obj.get("externalId") for obj in dynatrace.settings.values()]
+    assert len(external_ids) == len(set(external_ids))
+    project.run("destroy", "--yes")
+    assert kong.plugins() == [] and dynatrace.slos == {}
