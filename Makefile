@@ -25,7 +25,7 @@ help:
 	@echo "make e2e                   end-to-end tests on the real collector and Pulumi engine (runs make tools)"
 	@echo "make teardown STACK=pr-N   destroy and remove a test stack (refuses: $(PROTECTED_STACKS))"
 	@echo "make golden                regenerate the golden files after an intended change"
-	@echo "make bench                 print the benchmark figures (program evaluation, API calls)"
+	@echo "make bench                 print the benchmark figures (collector throughput, program evaluation, API calls)"
 
 $(BIN)/.installed: pyproject.toml requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,7 +101,8 @@ e2e: setup tools
 test-live: setup
 	$(BIN)/python -m pytest tests/live -m live -rs
 
-bench: setup
+bench: setup tools
+	$(BIN)/python benchmarks/collector_throughput.py
 	$(BIN)/python benchmarks/program_eval.py
 	$(BIN)/python benchmarks/api_calls.py
 	$(BIN)/python benchmarks/doctor_calls.py

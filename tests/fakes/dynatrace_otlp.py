@@ -52,6 +52,8 @@ class OtlpIngest:
     refused: Counter[str] = field(default_factory=Counter)
     """Requests answered 503 while unavailable, by signal (``traces``, ``metrics``, ``logs``)."""
     available: bool = True
+    keep_spans: bool = True
+    """False: traces are accepted without being decoded (a cheap sink for load benchmarks)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, signal: str, headers: Any, raw: bytes) -> tuple[int, bytes, dict[str, str]]:
@@ -73,6 +75,8 @@ class OtlpIngest:
         return 200, body, {"Content-Type": PROTOBUF}
 
     def _traces(self, raw: bytes) -> bytes:
+        if not self.keep_spans:
+            return trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
         request = trace_service_pb2.ExportTraceServiceRequest.FromString(raw)
         for resource_spans in request.resource_spans:
             resource = attributes(resource_spans.resource.attributes)
