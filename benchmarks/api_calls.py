@@ -31,6 +31,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.plugin import OpenTelemetryPluginProvider
+from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong
 from tests.providers.dynatrace_helpers import payloads
@@ -125,6 +126,7 @@ def kong_lifecycle(size: int) -> None:
 
 def dynatrace_lifecycle(size: int) -> None:
     with FakeDynatrace(TOKEN, read_lag=2) as fake:
+        fake.metrics.declare(CALLS_METRIC_KEY)
         provider = dynatrace_provider()
         news = slo_inputs(provider, fake.url, size)
         state: list[tuple[str, dict]] = []

@@ -193,6 +193,29 @@ class DynatraceClient:
         """Delete; False when it was already gone."""
         return self._delete(f"/slo/{quote(slo_id, safe='')}", f"delete SLO {slo_id}")
 
+    # -- metrics ------------------------------------------------------------------------------------
+
+    def ingest_metrics(self, lines: list[str]) -> dict[str, Any]:
+        """POST line-protocol lines (``metrics.ingest`` scope). Dynatrace answers 202 with ``linesOk`` and
+        ``linesInvalid``; an answer without a single accepted line is an error."""
+        what = "ingest metric lines"
+        response = self.request("POST", "/metrics/ingest", data="\n".join(lines).encode(),
+                                headers={"Content-Type": "text/plain; charset=utf-8"}, what=what)
+        body = self.expect(response, what, 202).json()
+        if body.get("linesInvalid"):
+            raise DynatraceError(error_message(response, what) + f" ({body['linesInvalid']} invalid lines)",
+                                 status=response.status_code, body=body)
+        return body
+
+    def metric_known(self, key: str) -> bool:
+        """Whether Dynatrace knows the metric ``key`` (``metrics.read`` scope): its descriptor exists."""
+        what = f"read metric {key}"
+        response = self.request("GET", f"/metrics/{quote(key, safe='')}", what=what)
+        if response.status_code == 404:
+            return False
+        self.expect(response, what, 200)
+        return True
+
     # -- Settings 2.0 -------------------------------------------------------------------------------
 
     def find_settings(self, schema_id: str, external_id: str) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import dynatrace_ingest
 from tests.fakes.dynatrace_metrics import MetricStore
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -63,7 +64,8 @@ class FakeDynatrace:
     """The emulator's state and controls. ``url`` is the environment URL (``prefix`` emulates Managed)."""
 
     def __init__(self, token: str = "dt0c01.FAKE.TOKEN", *, prefix: str = "", read_lag: int = 2,
-                 page_size_cap: int = 500, unique_external_ids: bool = True) -> None:
+                 page_size_cap: int = 500, unique_external_ids: bool = True,
+                 require_known_metrics: bool = True) -> None:
         self.token = token
         self.prefix = prefix.rstrip("/")
         self.read_lag = read_lag
@@ -74,6 +76,9 @@ class FakeDynatrace:
         self.settings: dict[str, dict[str, Any]] = {}
         self.evaluations: dict[str, Evaluation] = {}
         self.metrics = MetricStore()
+        self.require_known_metrics = require_known_metrics
+        """Refuse an SLO on a custom metric key never ingested nor declared, as Dynatrace does."""
+        self.clock = dynatrace_ingest.default_clock
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -186,7 +191,7 @@ class FakeDynatrace:
         slo.update(metricKey=f"func:slo.{metric}", errorBudgetMetricKey=f"func:slo.errorBudget.{metric}",
                    burnRateMetricKey=f"func:slo.errorBudgetBurnRate.{metric}", error="NONE",
                    relatedOpenProblems=0, relatedTotalProblems=0)
-        evaluation = self.evaluations.get(slo["name"]) if evaluate else None
+        evaluation = self.evaluations.get(slo["name"]) or self.evaluated(slo) if evaluate else None
         if evaluation is None:
             slo.update(status="SUCCESS", evaluatedPercentage=-1.0, errorBudget=-1.0)
             return slo
@@ -201,6 +206,10 @@ class FakeDynatrace:
                                         "burnRateType": kind, "burnRateValue": evaluation.burn_rate,
                                         "estimatedTimeToConsumeErrorBudget": 1.0, "sloValue": evaluation.percentage})
         return slo
+
+    def evaluated(self, slo: dict[str, Any]) -> Evaluation | None:
+        found = dynatrace_ingest.slo_evaluation(self, slo)
+        return Evaluation(*found) if found else None
 
     def matches(self, slo_id: str, slo: dict[str, Any], selector: str | None) -> bool:
         if not selector:
@@ -291,10 +300,10 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             prefix = f"{fake.prefix}/api/v2"
             if not path.startswith(prefix):
                 return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
-            body = json.loads(raw) if raw else None
+            body = json.loads(raw) if raw and not path.endswith("/metrics/ingest") else None
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
             with fake.lock:
-                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault)
+                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault, raw)
             if fault and fault.kind == "drop-after":
                 return self.drop()
             if fault and fault.kind == "500-after":
@@ -302,7 +311,13 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             self.reply(status, payload, headers)
 
         def route(self, method: str, path: str, query: dict[str, str], body: Any,
-                  fault: Fault | None) -> tuple[int, Any, dict[str, str]]:
+                  fault: Fault | None, raw: bytes = b"") -> tuple[int, Any, dict[str, str]]:
+            if path.startswith("/metrics"):
+                return dynatrace_ingest.route(fake, method, path, query, raw)
+            if path.startswith("/slo") and method in ("POST", "PUT") and isinstance(body, dict):
+                refused = dynatrace_ingest.unknown_metric_error(fake, body.get("metricExpression"))
+                if refused:
+                    return 400, refused, {}
             if path == "/slo" and method == "GET":
                 return self.list_slos(query)
             if path == "/slo" and method == "POST":

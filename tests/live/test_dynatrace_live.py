@@ -78,3 +78,32 @@ def test_alerting_profile_lifecycle(environment, client, run_id):
         if leftover is not None:
             client.delete_settings(leftover["objectId"])
     assert client.find_settings(ALERTING_PROFILE_SCHEMA, ext_id) is None
+
+
+def test_a_metric_never_seen_is_declared_and_then_accepted_by_an_slo(environment, client, run_id):
+    """The fresh-tenant path: a brand-new counter key (``kong.slo.live<run_id>``), declared by metadata and a
+    zero point through the metrics ingest API, becomes usable in an SLO at once. The token also needs
+    metrics.ingest and metrics.read. Dynatrace keeps the throwaway metric for its retention period."""
+    from kong_slo.dynatrace.metric import MetricDeclarationProvider
+
+    base = f"kong.slo.live{run_id}"
+    lines = [f'#{base} count dt.meta.displayName="kong-slo live test {run_id}"',
+             f'{base},service.name="live-test",slo.outcome="success" count,delta=0']
+    declared = MetricDeclarationProvider().create({"metric_key": f"{base}.count", "lines": lines,
+                                                   "environment_url": environment["DT_ENV_URL"]})
+    assert declared.outs["known"] is True
+    name = f"kong-slo live fresh metric {run_id}"
+    payload = {"name": name, "description": "kong-slo live test; safe to delete", "enabled": True,
+               "evaluationType": "AGGREGATE", "metricName": f"kong_slo_live_fresh_{run_id}",
+               "metricExpression": f'(100)*({base}.count:filter(eq("slo.outcome","success")):splitBy():sum'
+                                   f':default(0))/({base}.count:splitBy():sum)',
+               "target": 95.0, "warning": 97.5, "timeframe": "-1h"}
+    provider = ServiceLevelObjectiveProvider()
+    provider.create_attempts = 3  # type: ignore[misc]  # accepted at once, or the declaration did not help
+    try:
+        created = provider.create({"payload": payload, "environment_url": environment["DT_ENV_URL"]})
+        assert created.id
+    finally:
+        leftover = client.find_slo_by_name(name)
+        if leftover is not None:
+            client.delete_slo(leftover["id"])

@@ -138,3 +138,24 @@ def test_each_alert_depends_on_its_slo_so_destroy_removes_the_alert_first(monkey
     assert len(depends_on) == len(slos) == 4
     for definition, slo in slos:
         assert depends_on[f"slos-alerting-{definition.metric_name}"] == [slo]
+
+
+def test_the_counter_is_declared_before_any_slo_on_a_collector_stack(monkeypatch):
+    from kong_slo.dynatrace import component as component_module
+    from kong_slo.slo import metric_declaration_lines
+
+    depends_on: list[list[Any]] = []
+
+    class RecordingSlo(component_module.ServiceLevelObjective):
+        def __init__(self, name: str, **kwargs: Any) -> None:
+            depends_on.append(list(kwargs["opts"].depends_on or []))
+            super().__init__(name, **kwargs)
+
+    monkeypatch.setattr(component_module, "ServiceLevelObjective", RecordingSlo)
+    settings = stack([{"name": "HealthService"}, {"name": "Orders"}])
+    recorder = declare(settings)
+    metrics = recorder.of_type("pulumi-python:dynamic/dynatrace:MetricDeclaration")
+    assert len(metrics) == 1
+    assert metrics[0].inputs["lines"] == metric_declaration_lines(slo_definitions(settings))
+    assert metrics[0].inputs["metric_key"] == "kong.slo.calls.count"
+    assert depends_on == [[recorder.component.metric]] * 4  # type: ignore[attr-defined]

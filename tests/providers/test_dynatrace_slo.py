@@ -13,6 +13,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
+from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, checked, configured, payloads
 
@@ -20,6 +21,7 @@ from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, checked, confi
 @pytest.fixture
 def fake() -> Iterator[FakeDynatrace]:
     with FakeDynatrace(TOKEN, read_lag=2) as server:
+        server.metrics.declare(CALLS_METRIC_KEY)  # a tenant that has seen the SLO counter
         yield server
 
 
@@ -260,6 +262,7 @@ def test_wrong_token_fails_without_showing_any_token(fake):
 
 def test_managed_style_base_url_works():
     with FakeDynatrace(TOKEN, prefix="/e/abc-123", read_lag=0) as fake:
+        fake.metrics.declare(CALLS_METRIC_KEY)
         provider = ServiceLevelObjectiveProvider()
         configured(provider)
         result = provider.create(checked(provider, props(fake)))
