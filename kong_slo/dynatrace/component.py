@@ -41,7 +41,7 @@ class DynatraceSlos(pulumi.ComponentResource):
         if dynatrace.alerting is not None and self.slos:
             self.alerting = SloAlerting(
                 f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails,
-                slos=self.slos, environment_url=dynatrace.environment_url,
+                slos=self.slos, environment_url=dynatrace.environment_url, policy=dynatrace.alerting.burn_rate,
                 opts=pulumi.ResourceOptions(parent=self))
         self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             *[slo.slo_id for _, slo in self.slos]).apply(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ DURATION_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"~]|~.)*")|(?P<duration>\d+[smhd])(?!\w)|(?P<number>\d+(?:\.\d+)?)(?![\w.])'
                    r"|(?P<key>(?:builtin|func|calc|ext):[\w.\-]+|[A-Za-z][\w.\-]*)|(?P<punct>[(),:+\-*/]))")
 AGGREGATIONS: dict[str, Callable[[list[float]], float]] = {
-    "sum": sum, "value": sum, "avg": lambda values: sum(values) / len(values), "min": min, "max": max,
+    "sum": sum, "value": sum, "avg": statistics.fmean, "min": min, "max": max,
 }
 
 
@@ -210,6 +211,8 @@ def _longest_rollup(node: Any) -> int:
 class _Evaluator:
     def __init__(self, store: MetricStore, timeframe: Timeframe) -> None:
         self.store, self.timeframe = store, timeframe
+        self.read: dict[str, Series] = {}
+        """Each key is read once per evaluation; no transformation changes a series in place."""
 
     def node(self, node: Any) -> Series:
         if node[0] == "num":
@@ -221,6 +224,11 @@ class _Evaluator:
         return _arithmetic(node[1], self.node(node[2]), self.node(node[3]))
 
     def metric(self, key: str) -> Series:
+        if key not in self.read:
+            self.read[key] = self._slots(key)
+        return self.read[key]
+
+    def _slots(self, key: str) -> Series:
         frame, series = self.timeframe, {}
         for point in self.store.points(key):
             if not frame.start_ms <= point.timestamp_ms < frame.end_ms:
@@ -308,7 +316,21 @@ def _default(series: Series, value: float, always: bool, slots: int) -> Series:
 
 def _rollup(slots: Slots, aggregate: Callable[[list[float]], float], width: int) -> Slots:
     width = max(1, width)
+    if aggregate in (AGGREGATIONS["sum"], AGGREGATIONS["avg"]):
+        return _rolling_sum(slots, width, average=aggregate is AGGREGATIONS["avg"])
     return [_combine(aggregate, slots[max(0, index - width + 1):index + 1]) for index in range(len(slots))]
+
+
+def _rolling_sum(slots: Slots, width: int, *, average: bool) -> Slots:
+    """Sum (or mean) of the present values among the last ``width`` slots, in one pass."""
+    total, present, result = 0.0, 0, []
+    for index, value in enumerate(slots):
+        if value is not None:
+            total, present = total + value, present + 1
+        if index >= width and slots[index - width] is not None:
+            total, present = total - slots[index - width], present - 1  # type: ignore[operator]
+        result.append(None if present == 0 else total / present if average else total)
+    return result
 
 
 def _arithmetic(sign: str, left: Series, right: Series) -> Series:

@@ -1,0 +1,83 @@
+"""Burn-rate rules and alert texts (kong_slo.dynatrace.burn_rate), pure."""
+
+from __future__ import annotations
+
+import pytest
+
+from kong_slo.dynatrace.burn_rate import alert_description, alert_title, metric_event_value, rules_for
+from kong_slo.settings import parse_settings
+from kong_slo.settings.model import BurnRatePolicy
+from kong_slo.slo import SloDefinition, slo_definitions
+from tests.unit.settings_helpers import aws_config
+
+
+def availability(window: str, **dynatrace: object) -> SloDefinition:
+    config = aws_config(apis=[{"name": "Orders", "latency": False, "availability": {"window": window}}])
+    config["dynatrace"].update(dynatrace)
+    (definition,) = slo_definitions(parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1"))
+    return definition
+
+
+def windows(window: str) -> list[tuple[str, str, int, int, float]]:
+    return [(rule.key, rule.severity, rule.long_minutes, rule.short_minutes, rule.factor)
+            for rule in rules_for(availability(window), BurnRatePolicy())]
+
+
+def test_a_30_day_objective_gets_the_workbooks_three_rules_unchanged():
+    assert windows("30d") == [("fast", "page", 60, 5, 14.4), ("slow", "page", 360, 30, 6.0),
+                              ("ticket", "ticket", 4320, 360, 1.0)]
+
+
+def test_a_28_day_objective_scales_every_window_and_keeps_the_factors():
+    assert windows("28d") == [("fast", "page", 56, 5, 14.4), ("slow", "page", 336, 28, 6.0),
+                              ("ticket", "ticket", 4032, 336, 1.0)]
+
+
+@pytest.mark.parametrize(("window", "long", "short"), [("1h", 60, 5), ("30m", 30, 5), ("5m", 5, 5),
+                                                       ("1d", 1440, 120), ("2d", 2880, 240)])
+def test_objectives_shorter_than_2_5_days_page_once_when_their_own_budget_is_spent(window, long, short):
+    assert windows(window) == [("page", "page", long, short, 1.0)]  # no window longer than the objective
+
+
+def test_the_selector_takes_both_windows_and_the_minimum_request_count():
+    definition = availability("28d")
+    rule = rules_for(definition, BurnRatePolicy())[0]
+    selector = metric_event_value(definition, "dev", rule, BurnRatePolicy(min_requests=500))["queryDefinition"][
+        "metricSelector"]
+    assert ":rollup(sum,56m)" in selector and ":rollup(sum,5m)" in selector
+    assert "(500)" in selector and "(45)" in selector  # the short window: the same rate, 500 * 5 / 56, rounded up
+    assert '"slo.outcome","failure"' in selector and "(0.01)" in selector
+    assert len(selector) <= 10000  # the schema's limit for metricSelector
+
+
+def test_latency_alerts_count_slow_requests():
+    config_latency = aws_config(apis=[{"name": "Orders", "availability": False}])
+    (definition,) = slo_definitions(parse_settings(config_latency, project="p", stack="dev", aws_region="x"))
+    rule = rules_for(definition, BurnRatePolicy())[0]
+    assert '"slo.latency","bad"' in metric_event_value(definition, "dev", rule, BurnRatePolicy())[
+        "queryDefinition"]["metricSelector"]
+
+
+def test_service_metric_slos_alert_on_dynatraces_own_burn_rate():
+    definition = availability("1h", sliSource="service")
+    value = metric_event_value(definition, "dev", rules_for(definition, BurnRatePolicy())[0], BurnRatePolicy())
+    assert value["queryDefinition"]["metricSelector"] == f"func:slo.errorBudgetBurnRate.{definition.metric_name}"
+
+
+def test_alert_texts_name_the_api_objective_window_and_budget():
+    definition = availability("28d")
+    fast, slow, ticket = rules_for(definition, BurnRatePolicy())
+    assert alert_title(definition, "dev", fast) == \
+        "kong-slo dev: Orders availability page: error budget burning over 56 minutes"
+    assert alert_title(definition, "dev", ticket) == \
+        "kong-slo dev: Orders availability ticket: error budget burning over 2.8 days"
+    text = alert_description(definition, "dev", slow)
+    assert text.startswith("Orders availability: share of Orders requests not answered with 5XX, over 28d.")
+    assert "more than 6 times as fast as the 99 % target over 28 days allows (5 % of the budget in 5.6 hours)" in text
+    assert "a full budget lasts less than 4.7 days" in text and "over the last 28 minutes" in text
+    assert "at least as fast as" in alert_description(definition, "dev", ticket)
+    hourly = availability("1h")
+    assert "the error budget of the 1 hour window is used up" in alert_description(
+        hourly, "dev", rules_for(hourly, BurnRatePolicy())[0])
+    for rule in (fast, slow, ticket):
+        assert "times faster" not in alert_description(definition, "dev", rule)
