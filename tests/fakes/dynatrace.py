@@ -235,6 +235,9 @@ class FakeDynatrace:
         taken = any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values())
         if ext_id and self.unique_external_ids and taken:
             return _item_error(400, f"An object with external ID {ext_id} already exists", "externalId")
+        refused = dynatrace_ingest.metric_event_refusal(self, schema, value)
+        if refused:
+            return _item_error(400, refused, "queryDefinition/metricSelector")
         if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
             return _item_error(400, "Alerting profile does not exist", "alertingProfile")
         object_id = f"vu9U3hXa3q0AAAA{uuid.uuid4().hex}"

@@ -101,6 +101,15 @@ def unknown_metric_error(fake: Any, expression: Any) -> dict[str, Any] | None:
     return None
 
 
+def metric_event_refusal(fake: Any, schema: Any, value: dict[str, Any]) -> str | None:
+    """Why a metric event's selector is refused (unreadable, or an unknown custom key), or None."""
+    query = value.get("queryDefinition") or {}
+    if schema != "builtin:anomaly-detection.metric-events" or query.get("type") != "METRIC_SELECTOR":
+        return None
+    refused = unknown_metric_error(fake, query.get("metricSelector"))
+    return refused["error"]["message"] if refused else None
+
+
 def _invalid(message: str) -> dict[str, Any]:
     return {"error": {"code": 400, "message": message, "constraintViolations": [
         {"path": "metricExpression", "message": message, "parameterLocation": "PAYLOAD_BODY", "location": None}]}}

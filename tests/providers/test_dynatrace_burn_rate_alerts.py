@@ -10,6 +10,7 @@ import pytest
 
 from kong_slo import telemetry
 from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
+from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
@@ -33,6 +34,7 @@ HISTORY = 3 * 1440
 @pytest.fixture
 def fake() -> Iterator[FakeDynatrace]:
     with FakeDynatrace(TOKEN, read_lag=0) as server:
+        server.metrics.declare(telemetry.CALLS_METRIC_KEY)  # as MetricDeclaration does before the alerts
         yield server
 
 
@@ -135,3 +137,8 @@ def test_28_day_objective_a_day_of_2_percent_failures_raises_the_ticket_and_no_p
     assert ticket.title == "kong-slo test: Orders availability ticket: error budget burning over 2.8 days"
     assert minute_of(ticket.opened_ms) <= 6 * 60  # type: ignore[operator]  # the 5.6-hour short window
     assert ticket.closed_ms is None and ticket.recipients == (EMAIL,)
+
+
+def test_an_alert_on_a_metric_never_seen_is_refused():
+    with FakeDynatrace(TOKEN, read_lag=0) as fresh, pytest.raises(DynatraceError, match="Metric selector is invalid"):
+        deploy_alerts(fresh, "1h")

@@ -20,6 +20,7 @@ from kong_slo.dynatrace.settings import (
 )
 from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.slo import slo_definitions
+from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings
 
@@ -27,6 +28,7 @@ from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_
 @pytest.fixture
 def fake() -> Iterator[FakeDynatrace]:
     with FakeDynatrace(TOKEN) as server:
+        server.metrics.declare(CALLS_METRIC_KEY)
         yield server
 
 
