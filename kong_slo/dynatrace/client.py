@@ -162,9 +162,6 @@ class DynatraceClient:
     def find_slo_by_name(self, name: str) -> dict[str, Any] | None:
         return self._first_listed("name", name)
 
-    def slo_listed(self, slo_id: str) -> bool:
-        return self._first_listed("id", slo_id) is not None
-
     def _first_listed(self, key: str, value: str) -> dict[str, Any] | None:
         """The first listed SLO whose ``key`` (``id`` or ``name``, a selector of the same name) is ``value``."""
         return next((slo for slo in self.list_slos(f"{key}({selector_string(value)})") if slo.get(key) == value),
@@ -217,6 +214,19 @@ class DynatraceClient:
         return True
 
     # -- Settings 2.0 -------------------------------------------------------------------------------
+
+    def list_settings(self, schema_id: str) -> Iterator[dict[str, Any]]:
+        """Every environment-scoped object of ``schema_id``, following ``nextPageKey``."""
+        params: dict[str, Any] = {"schemaIds": schema_id, "scopes": "environment",
+                                  "fields": "objectId,value,externalId,updateToken,schemaVersion", "pageSize": 500}
+        what = f"list {schema_id}"
+        while True:
+            body = self.expect(self.request("GET", "/settings/objects", params=params, what=what), what, 200).json()
+            yield from body.get("items") or []
+            next_key = body.get("nextPageKey")
+            if not next_key:
+                return
+            params = {"nextPageKey": next_key}
 
     def find_settings(self, schema_id: str, external_id: str) -> dict[str, Any] | None:
         """The environment-scoped object of ``schema_id`` with this ``externalId``, or None."""

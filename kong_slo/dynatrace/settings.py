@@ -13,13 +13,14 @@ exactly those titles at both severities, and the e-mail notification is attached
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynatrace import listing
 from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
@@ -99,13 +100,15 @@ class SettingsObjectProvider(DynatraceProvider):
                           delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        schema_id, ext_id, value = props["schema_id"], props["external_id"], props["value"]
+        schema_id, ext_id, value, key = props["schema_id"], props["external_id"], props["value"], _listing_key(props)
         with self.client(props["environment_url"]) as client:
-            existing = client.find_settings(schema_id, ext_id)
+            listed = listing.SETTINGS.find(key, ext_id, lambda: _stack_objects(client, schema_id, ext_id))
+            existing = client.find_settings(schema_id, ext_id) if listed is not None else None  # confirm afresh
             if existing is not None:
                 object_id = self._adopt(client, existing, value)
                 return CreateResult(object_id, {**props, "object_id": object_id, "adopted": True})
             object_id = self._post(client, schema_id, ext_id, value)
+            listing.SETTINGS.remember(key, ext_id, {"objectId": object_id, "externalId": ext_id})
         return CreateResult(object_id, {**props, "object_id": object_id, "adopted": False})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -133,6 +136,7 @@ class SettingsObjectProvider(DynatraceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self.client(props["environment_url"]) as client:
             client.delete_settings(id_)
+        listing.SETTINGS.forget(_listing_key(props), props.get("external_id", ""))
 
     @staticmethod
     def _adopt(client: DynatraceClient, existing: dict[str, Any], value: dict[str, Any]) -> str:
@@ -161,6 +165,19 @@ class SettingsObjectProvider(DynatraceProvider):
                 raise failure
             self.sleep(delay)
         raise AssertionError("unreachable")
+
+
+def _listing_key(props: dict[str, Any]) -> tuple[str, ...]:
+    return (normalised(props["environment_url"]).rstrip("/"), props["schema_id"],
+            listing.external_id_prefix(props["external_id"]))
+
+
+def _stack_objects(client: DynatraceClient, schema_id: str, ext_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The stack's objects of ``schema_id`` by ``externalId``, from one paged list of the schema."""
+    prefix = listing.external_id_prefix(ext_id)
+    for item in client.list_settings(schema_id):
+        if str(item.get("externalId") or "").startswith(prefix):
+            yield str(item["externalId"]), item
 
 
 def _post_once(client: DynatraceClient, schema_id: str, ext_id: str, value: dict[str, Any]) -> str:

@@ -153,3 +153,10 @@ def test_a_burn_rate_alert_is_stored_and_its_title_passes_the_profile(fake, prov
                                 "external_id": external_id("kong-slo", "test", "burn-rate-page", "orders"),
                                 "value": value})
     assert fake.settings[created.id]["schemaId"] == METRIC_EVENT_SCHEMA
+
+
+def test_creates_of_one_stack_and_schema_share_one_listing(fake, provider):
+    for index in range(5):
+        create(provider, dict(profile_props(fake), external_id=external_id("kong-slo", "test", "profile", str(index)),
+                              value={**alerting_profile_value("test"), "name": f"profile {index}"}))
+    assert fake.per_method() == {"GET": 1, "POST": 5}
