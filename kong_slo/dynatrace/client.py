@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+from kong_slo.settings.rules import environment_url_problem
 from kong_slo.slo import selector_string
 
 RESET_MICROSECONDS_ABOVE = 1e14
@@ -38,6 +39,9 @@ def api_base(environment_url: str) -> str:
     """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
     except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
     url = environment_url.strip().rstrip("/")
+    shape = environment_url_problem(url)
+    if shape is not None:
+        raise DynatraceError(shape)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DynatraceError(f"{environment_url!r} is not an http(s) URL of a Dynatrace environment")

@@ -28,7 +28,7 @@ from kong_slo.settings.model import (
     StackSettings,
 )
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
-from kong_slo.settings.rules import check_sli_source, check_target, check_version_wishes
+from kong_slo.settings.rules import check_sli_source, check_target, check_version_wishes, environment_url_problem
 
 TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
 COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress", "openGrpc", "instanceType",
@@ -189,7 +189,10 @@ def _environment_url(node: Node) -> str | None:
         return None
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.scheme != "https":
+    shape = environment_url_problem(url)
+    if shape is not None:
+        node.problem("environmentUrl", shape)
+    elif parts.scheme != "https":
         node.problem("environmentUrl", f"{url!r} must use https")
     elif ".apps." in host:
         node.problem("environmentUrl", f"{url!r} is the platform (apps) host; the SLO and OTLP APIs live "
