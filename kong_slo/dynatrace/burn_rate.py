@@ -13,14 +13,20 @@ the short one (a twelfth of it) says it is still going, so an alert resolves soo
   above 1 (the window's budget is spent: the objective is failing right now) and over its last twelfth (at least
   5 minutes) too. There is no ticket: the budget renews with every window.
 
-Each burn rate is computed from the SLO counter over its window (``:rollup(sum,<window>)`` of failed and of all
-requests), not from one-minute samples. Below ``minRequests`` requests (per long window; the short window gets
-the same rate), a window counts as if it had served ``minRequests``, so a quiet API's few failures cannot page.
+Each burn rate is computed over its whole window, not from one-minute samples:
+- windows up to an hour from the SLO counter (``:rollup(sum,<window>)`` of failed and of all requests; Dynatrace
+  rolls up at most 60 minutes). Below ``minRequests`` requests (per long window; the short window gets the same
+  rate), a window counts as if it had served ``minRequests``, so a quiet API's few failures cannot page;
+- longer windows from a classic SLO over exactly that window (``func:slo.<metricName>``, the SLO's value over its
+  timeframe, which Dynatrace's own SLO status alerts read): the objective's SLO itself when the window is the
+  objective's, otherwise a "window SLO" declared for the purpose (``window_definitions``). These windows are long
+  enough (6 h and more of a 30-day objective) that no minimum count is applied.
 As Dynatrace's metric selector has no ``min``/``max``, they are written as ``(a+b+|a-b|)/2`` and ``(a+b-|a-b|)/2``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -28,12 +34,23 @@ from typing import Any
 from kong_slo import telemetry
 from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.settings.objectives import window_seconds
-from kong_slo.slo import AVAILABILITY, SloDefinition, burn_rate_metric, selector_string, slo_name_prefix
+from kong_slo.slo import (
+    AVAILABILITY,
+    DESCRIPTION_MAX,
+    METRIC_NAME_MAX,
+    SLO_NAME_MAX,
+    SloDefinition,
+    burn_rate_metric,
+    selector_string,
+    slo_name_prefix,
+)
 
 WORKBOOK_MINUTES = 30 * 24 * 60
 SCALED_FROM_MINUTES = 3600
 """Objectives of at least 2.5 days get the three scaled rules: their fast window is then 5 minutes or more."""
 SHORT_WINDOW_MIN = 5
+ROLLUP_MAX_MINUTES = 60
+"""Dynatrace's metric selector reference: "The rollup window duration is limited to 60 minutes"."""
 PAGE, TICKET = "page", "ticket"
 EVENT_TYPES = {PAGE: "ERROR", TICKET: "CUSTOM_ALERT"}
 """Pages raise Error problems; tickets the lowest severity, custom alerts."""
@@ -73,6 +90,37 @@ def rules_for(definition: SloDefinition, policy: BurnRatePolicy) -> list[BurnRat
             for key, severity, long, factor in workbook]
 
 
+def window_metric_name(definition: SloDefinition, minutes: int) -> str:
+    """The ``metricName`` of the SLO whose ``func:slo.`` metric gives the SLI over the last ``minutes``."""
+    if minutes == objective_minutes(definition.window):
+        return definition.metric_name
+    suffix, base = f"_w{minutes}m", definition.metric_name
+    if len(base) + len(suffix) > METRIC_NAME_MAX:  # keep the hash that makes the base name unique
+        base = base[: METRIC_NAME_MAX - len(suffix) - 9].rstrip("_") + "_" + base[-8:]
+    return base + suffix
+
+
+def window_definitions(definition: SloDefinition, policy: BurnRatePolicy) -> list[SloDefinition]:
+    """The window SLOs the alerts of ``definition`` read windows longer than an hour from (none for the default
+    1 h objectives): same SLI and target, timeframe the window."""
+    if definition.sli_source != "collector":
+        return []
+    objective = objective_minutes(definition.window)
+    windows = sorted({minutes for rule in rules_for(definition, policy)
+                      for minutes in (rule.long_minutes, rule.short_minutes)
+                      if minutes > ROLLUP_MAX_MINUTES and minutes != objective})
+    found = []
+    for minutes in windows:
+        suffix = f", last {_duration(minutes)}"
+        description = f"{definition.description}; the last {_duration(minutes)}, for burn-rate alerts"
+        found.append(dataclasses.replace(
+            definition, name=definition.name[: SLO_NAME_MAX - len(suffix)] + suffix,
+            metric_name=window_metric_name(definition, minutes), window=f"{minutes}m",
+            description=description[: DESCRIPTION_MAX - 1] + "…" if len(description) > DESCRIPTION_MAX
+            else description))
+    return found
+
+
 def _counter(api: str, condition: str | None, minutes: int) -> str:
     service = f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(api)})"
     where = f"and({service},{condition})" if condition else service
@@ -93,7 +141,11 @@ def _number(value: float) -> str:
 
 
 def window_burn_rate(definition: SloDefinition, minutes: int, min_requests: float) -> str:
-    """Burn rate over the last ``minutes``: failed / max(all, min_requests) / allowed failure share."""
+    """Burn rate over the last ``minutes``: failed / max(all, min_requests) / allowed failure share; beyond an
+    hour, (100 - SLI over the window) / (100 - target) from the window's SLO."""
+    if minutes > ROLLUP_MAX_MINUTES:
+        sli = f"(func:slo.{window_metric_name(definition, minutes)})"
+        return f"(((100)-{sli})/{_number(100 - definition.target)})"
     bad = _counter(definition.api, _bad_condition(definition), minutes)
     total = _counter(definition.api, None, minutes)
     floor = _number(min_requests)

@@ -21,11 +21,12 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace import listing
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
+from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for, window_definitions
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
+from kong_slo.dynatrace.slo import ServiceLevelObjective
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import SloDefinition, slo_name_prefix
+from kong_slo.slo import SloDefinition, slo_name_prefix, slo_payload
 
 ALERTING_PROFILE_SCHEMA = "builtin:alerting.profile"
 NOTIFICATION_SCHEMA = "builtin:problem.notifications"
@@ -226,7 +227,8 @@ class SloAlerting(pulumi.ComponentResource):
     """The alerting profile, the e-mail notification on it, and the burn-rate alerts of every SLO of one stack.
 
     ``slos`` pairs each definition with its ``ServiceLevelObjective`` so every alert is created after (and
-    removed before) the SLO whose burn-rate metric it watches.
+    removed before) the SLO it watches; alerts on windows longer than an hour also get their window SLOs
+    (``burn_rate.window_definitions``), declared here.
     """
 
     def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
@@ -244,15 +246,21 @@ class SloAlerting(pulumi.ComponentResource):
             value=self.profile.object_id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
             environment_url=environment_url, opts=child)
         policy = policy or BurnRatePolicy()
-        self.alerts = [
-            SettingsObject(
-                f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA,
-                external_id=external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
-                value=metric_event_value(definition, stack, rule, policy), environment_url=environment_url,
+        self.window_slos: list[ServiceLevelObjective] = []
+        self.alerts: list[SettingsObject] = []
+        for definition, slo in slos:
+            windows = [ServiceLevelObjective(
+                f"{name}-{window.metric_name}", payload=slo_payload(window), environment_url=environment_url,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
-            for definition, slo in slos
-            for rule in rules_for(definition, policy)
-        ]
+                for window in window_definitions(definition, policy)]
+            self.window_slos += windows
+            self.alerts += [
+                SettingsObject(
+                    f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA,
+                    external_id=external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
+                    value=metric_event_value(definition, stack, rule, policy), environment_url=environment_url,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[slo, *windows]))
+                for rule in rules_for(definition, policy)]
         self.register_outputs({
             "profile_id": self.profile.object_id,
             "notification_id": self.notification.object_id,

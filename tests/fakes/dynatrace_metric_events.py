@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.dynatrace_selectors import Timeframe, evaluate
+from tests.fakes.dynatrace_selectors import Timeframe, duration_ms, evaluate
 
 MINUTE_MS = 60_000
 METRIC_EVENTS = "builtin:anomaly-detection.metric-events"
@@ -34,9 +34,16 @@ class Problem:
     recipients: tuple[str, ...]
 
 
-def samples(value: dict[str, Any], store: Any, start_ms: int, end_ms: int) -> list[float | None]:
+def slo_windows(fake: Any) -> dict[str, tuple[str, int]]:
+    """What ``func:slo.<metricName>`` reads: each stored SLO's expression and timeframe."""
+    return {slo["metricName"]: (slo["metricExpression"], duration_ms(str(slo["timeframe"]).removeprefix("-")))
+            for slo in list(fake.slos.values())}
+
+
+def samples(value: dict[str, Any], fake: Any, start_ms: int, end_ms: int) -> list[float | None]:
     """One value per minute of ``[start_ms, end_ms)``: the event's selector, which must give one series."""
-    series = evaluate(value["queryDefinition"]["metricSelector"], store, Timeframe(start_ms, end_ms, MINUTE_MS))
+    series = evaluate(value["queryDefinition"]["metricSelector"], fake.metrics, Timeframe(start_ms, end_ms, MINUTE_MS),
+                      slo_windows(fake))
     if len(series) > 1:
         raise AssertionError("the emulator models metric events on a single series only")
     return next(iter(series.values()), [None] * Timeframe(start_ms, end_ms, MINUTE_MS).slots)
@@ -77,7 +84,7 @@ def problems(fake: Any, start_ms: int, end_ms: int) -> list[Problem]:
         template = value["eventTemplate"]
         event_type = template.get("eventType", "CUSTOM_ALERT")
         recipients = notified(fake, event_type, template["title"])
-        for opened, closed in episodes(value["modelProperties"], samples(value, fake.metrics, start_ms, end_ms)):
+        for opened, closed in episodes(value["modelProperties"], samples(value, fake, start_ms, end_ms)):
             raised.append(Problem(template["title"], template.get("description", ""), event_type,
                                   start_ms + opened * MINUTE_MS,
                                   None if closed is None else start_ms + closed * MINUTE_MS, recipients))

@@ -10,7 +10,9 @@ Semantics follow Dynatrace's metric selector reference
 - ``:sum`` / ``:value`` are the counter's aggregation (no change here);
 - ``:default(v)`` fills empty slots of existing series; ``:default(v,always)`` also makes a series when there is none;
 - ``:rollup(sum|avg|min|max, 5m)`` replaces each slot by the aggregation over the window that ends with it
-  (data before the query's start counts);
+  (data before the query's start counts); "the rollup window duration is limited to 60 minutes";
+- ``func:slo.<metricName>`` is the classic SLO's value over its own timeframe, ending at each slot (what
+  Dynatrace's own SLO status alert reads), computed from the SLO's expression when ``slos`` names it;
 - ``:fold`` / ``:fold(sum|avg|min|max)`` collapses the time axis into one slot;
 - ``:abs``;
 - ``+ - * /`` between selectors and numbers: series are paired by dimensions, a dimensionless operand applies to
@@ -23,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,8 @@ Dims = tuple[tuple[str, str], ...]
 Slots = list[float | None]
 Series = dict[Dims, Slots]
 
+ROLLUP_MAX_MS = 3_600_000
+SLO_FUNCTION = "func:slo."
 DURATION = re.compile(r"^(\d+)([smhd])$")
 DURATION_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"~]|~.)*")|(?P<duration>\d+[smhd])(?!\w)|(?P<number>\d+(?:\.\d+)?)(?![\w.])'
@@ -93,13 +97,19 @@ def metric_keys(selector: str) -> set[str]:
     return keys
 
 
-def evaluate(selector: str, store: MetricStore, timeframe: Timeframe) -> Series:
-    """The selector's series over ``timeframe``; rollups read data from before its start."""
+SloWindows = Mapping[str, tuple[str, int]]
+"""``metricName`` → (metric expression, timeframe in ms) of the classic SLOs ``func:slo.<metricName>`` reads."""
+
+
+def evaluate(selector: str, store: MetricStore, timeframe: Timeframe, slos: SloWindows | None = None,
+             *, rolling_ms: int = 0) -> Series:
+    """The selector's series over ``timeframe``; rollups (and ``rolling_ms``, a window every metric key is summed
+    over first) read data from before its start."""
     tree = parse(selector)
-    lookback = math.ceil(_longest_rollup(tree) / timeframe.resolution_ms)
+    lookback = math.ceil((_longest_rollup(tree) + rolling_ms) / timeframe.resolution_ms)
     extended = Timeframe(timeframe.start_ms - lookback * timeframe.resolution_ms, timeframe.end_ms,
                          timeframe.resolution_ms)
-    result = _Evaluator(store, extended).node(tree)
+    result = _Evaluator(store, extended, slos or {}, rolling_ms // timeframe.resolution_ms).node(tree)
     return {dims: slots[lookback:] if len(slots) > lookback else slots for dims, slots in result.items()}
 
 
@@ -209,8 +219,8 @@ def _longest_rollup(node: Any) -> int:
 
 
 class _Evaluator:
-    def __init__(self, store: MetricStore, timeframe: Timeframe) -> None:
-        self.store, self.timeframe = store, timeframe
+    def __init__(self, store: MetricStore, timeframe: Timeframe, slos: SloWindows, rolling_slots: int) -> None:
+        self.store, self.timeframe, self.slos, self.rolling_slots = store, timeframe, slos, rolling_slots
         self.read: dict[str, Series] = {}
         """Each key is read once per evaluation; no transformation changes a series in place."""
 
@@ -225,8 +235,15 @@ class _Evaluator:
 
     def metric(self, key: str) -> Series:
         if key not in self.read:
-            self.read[key] = self._slots(key)
+            self.read[key] = self._slo(key) if key.startswith(SLO_FUNCTION) else self._slots(key)
         return self.read[key]
+
+    def _slo(self, key: str) -> Series:
+        metric_name = key.removeprefix(SLO_FUNCTION)
+        if metric_name not in self.slos:
+            return {}
+        expression, window_ms = self.slos[metric_name]
+        return evaluate(expression, self.store, self.timeframe, rolling_ms=window_ms)
 
     def _slots(self, key: str) -> Series:
         frame, series = self.timeframe, {}
@@ -236,6 +253,8 @@ class _Evaluator:
             slots = series.setdefault(point.dimensions, [None] * frame.slots)
             index = (point.timestamp_ms - frame.start_ms) // frame.resolution_ms
             slots[index] = (slots[index] or 0.0) + point.value
+        if self.rolling_slots:
+            return {dims: _rolling_sum(slots, self.rolling_slots, average=False) for dims, slots in series.items()}
         return series
 
     def transform(self, series: Series, transforms: Sequence[tuple[str, list[Any]]]) -> Series:
@@ -250,6 +269,8 @@ class _Evaluator:
             elif name == "default":
                 series = _default(series, float(args[0]), "always" in args[1:], self.timeframe.slots)
             elif name == "rollup":
+                if duration_ms(str(args[1])) > ROLLUP_MAX_MS:
+                    raise SelectorError("the rollup window duration is limited to 60 minutes")
                 series = {dims: _rollup(slots, _aggregation(args[0]),
                                         duration_ms(str(args[1])) // self.timeframe.resolution_ms)
                           for dims, slots in series.items()}

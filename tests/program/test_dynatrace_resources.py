@@ -167,3 +167,5 @@ def test_a_28_day_objective_gets_two_pages_and_a_ticket_with_the_stacks_factors(
               if resource.inputs["schema_id"] == "builtin:anomaly-detection.metric-events"]
     assert sorted((alert["eventTemplate"]["eventType"], alert["modelProperties"]["threshold"]) for alert in alerts) \
         == [("CUSTOM_ALERT", 1.5), ("ERROR", 5), ("ERROR", 10)]
+    timeframes = sorted(resource.inputs["payload"]["timeframe"] for resource in recorder.of_type(SLO_TYPE))
+    assert timeframes == ["-28d", "-336m", "-4032m"]  # the objective and the two windows longer than an hour

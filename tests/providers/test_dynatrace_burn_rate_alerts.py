@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from kong_slo import telemetry
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
+from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for, window_definitions
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
@@ -19,7 +19,8 @@ from kong_slo.dynatrace.settings import (
     alerting_profile_value,
     email_notification_value,
 )
-from kong_slo.slo import slo_definitions
+from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+from kong_slo.slo import slo_definitions, slo_payload
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.dynatrace_metric_events import Problem, problems
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings
@@ -39,7 +40,8 @@ def fake() -> Iterator[FakeDynatrace]:
 
 
 def deploy_alerts(fake: FakeDynatrace, window: str) -> None:
-    """The alerting profile, the e-mail notification and the availability SLO's alerts, created by the provider."""
+    """The availability SLO with its window SLOs, the alerting profile, the e-mail notification and the SLO's
+    alerts, created by the providers."""
     settings = stack_settings(apis=[{"name": "Orders", "latency": False, "availability": {"window": window}}],
                               alerting={"emails": [EMAIL]})
     assert settings.dynatrace is not None and settings.dynatrace.alerting is not None
@@ -55,6 +57,10 @@ def deploy_alerts(fake: FakeDynatrace, window: str) -> None:
     profile = create(ALERTING_PROFILE_SCHEMA, "profile", alerting_profile_value("test"))
     create(NOTIFICATION_SCHEMA, "email", email_notification_value("test", [EMAIL], profile))
     (definition,) = slo_definitions(settings)
+    slos = ServiceLevelObjectiveProvider()
+    configured(slos)
+    for slo in (definition, *window_definitions(definition, policy)):
+        slos.create(checked(slos, {"payload": slo_payload(slo), "environment_url": fake.url}))
     for rule in rules_for(definition, policy):
         create(METRIC_EVENT_SCHEMA, f"burn-{rule.key}", metric_event_value(definition, "test", rule, policy))
 
@@ -122,7 +128,7 @@ def test_28_day_objective_an_outage_pages_within_10_minutes_and_resolves_after_i
 @pytest.mark.parametrize("window", ["1h", "28d"])
 def test_a_quiet_api_with_2_failures_in_an_hour_does_not_page(fake, window):
     deploy_alerts(fake, window)
-    for minute in range(0, 180, 6):  # ten requests an hour
+    for minute in range(-HISTORY, 180, 6):  # ten requests an hour, for days
         failing = 1.0 if minute in (66, 96) else 0.0
         traffic(fake, range(minute, minute + 1), per_minute=1, failing=failing)
     assert raised(fake, 180) == []

@@ -108,3 +108,22 @@ def test_ingest_query_and_an_slo_evaluated_from_ingested_points():
         descriptor = requests.get(f"{fake.url}/api/v2/metrics/{KEY}", headers=headers, timeout=5)
         assert descriptor.status_code == 200
         assert requests.get(f"{fake.url}/api/v2/metrics/nope.count", headers=headers, timeout=5).status_code == 404
+
+
+def test_a_rollup_longer_than_an_hour_is_refused_as_dynatrace_documents():
+    with pytest.raises(SelectorError, match="limited to 60 minutes"):
+        evaluate(f"({failures()}):rollup(sum,61m)", MetricStore(), Timeframe(0, MINUTE))
+
+
+def test_func_slo_is_the_slos_value_over_its_own_timeframe_at_every_slot():
+    store = MetricStore()
+    traffic(store, range(0, 60), good=100, bad=0)
+    traffic(store, range(60, 120), good=90, bad=10)
+    availability = slo_payload(slo_definitions(stack_settings(apis=[{"name": "Orders"}]))[1])
+    slos = {"orders_window": (availability["metricExpression"], 60 * MINUTE)}
+    series = evaluate("func:slo.orders_window", store, Timeframe(59 * MINUTE, 121 * MINUTE), slos)
+    values = series[()]
+    assert values[0] == pytest.approx(100.0)  # minutes 0 to 59: no failure
+    assert values[1] == pytest.approx(100 - 10 / 100 * 100 / 60)  # one failing minute in the hour
+    assert values[61] == pytest.approx(90.0)  # minutes 61 to 120: all at 10 % failures
+    assert evaluate("func:slo.unknown", store, Timeframe(0, MINUTE), slos) == {}

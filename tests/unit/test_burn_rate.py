@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 
-from kong_slo.dynatrace.burn_rate import alert_description, alert_title, metric_event_value, rules_for
+from kong_slo.dynatrace.burn_rate import (
+    alert_description,
+    alert_title,
+    metric_event_value,
+    rules_for,
+    window_definitions,
+    window_metric_name,
+)
 from kong_slo.settings import parse_settings
 from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.slo import SloDefinition, slo_definitions
@@ -81,3 +91,33 @@ def test_alert_texts_name_the_api_objective_window_and_budget():
         hourly, "dev", rules_for(hourly, BurnRatePolicy())[0])
     for rule in (fast, slow, ticket):
         assert "times faster" not in alert_description(definition, "dev", rule)
+
+
+def test_windows_longer_than_an_hour_read_a_window_slo_of_exactly_that_timeframe():
+    definition = availability("28d")
+    policy = BurnRatePolicy()
+    windows = window_definitions(definition, policy)
+    assert [(w.window, w.metric_name) for w in windows] == [("336m", f"{definition.metric_name}_w336m"),
+                                                            ("4032m", f"{definition.metric_name}_w4032m")]
+    assert all(w.metric_expression == definition.metric_expression and w.target == definition.target
+               for w in windows)
+    assert windows[0].name == "kong-slo dev: Orders availability, last 5.6 hours"
+    slow = rules_for(definition, policy)[1]
+    selector = metric_event_value(definition, "dev", slow, policy)["queryDefinition"]["metricSelector"]
+    assert f"func:slo.{definition.metric_name}_w336m" in selector and ":rollup(sum,28m)" in selector
+    assert all(int(minutes) <= 60 for minutes in re.findall(r":rollup\(sum,(\d+)m\)", selector))
+
+
+def test_a_one_day_objective_reads_its_own_slo_for_the_day_and_a_window_slo_for_two_hours():
+    definition = availability("1d")
+    assert window_metric_name(definition, 1440) == definition.metric_name
+    assert [w.window for w in window_definitions(definition, BurnRatePolicy())] == ["120m"]
+    assert window_definitions(availability("1h"), BurnRatePolicy()) == []  # the default: rollups only
+
+
+def test_a_window_metric_name_keeps_the_hash_within_220_characters():
+    long_name = "a" * 200
+    definition = availability("28d")
+    definition = dataclasses.replace(definition, metric_name=f"{long_name}_{'b' * 10}_1234abcd")
+    name = window_metric_name(definition, 4032)
+    assert len(name) <= 220 and name.endswith("_1234abcd_w4032m")
