@@ -212,11 +212,6 @@ def slo_payload(definition: SloDefinition) -> dict[str, Any]:
     return payload
 
 
-def burn_rate_metric(metric_name_: str) -> str:
-    """The func metric Dynatrace derives from an SLO's ``metricName`` for its error-budget burn rate."""
-    return f"func:slo.errorBudgetBurnRate.{metric_name_}"
-
-
 def _line_string(text: str) -> str:
     """``text`` as a quoted dimension value of the metric ingestion protocol (``\\`` and ``"`` escaped)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -20,7 +20,8 @@ Each burn rate is computed over its whole window, not from one-minute samples:
 - longer windows from a classic SLO over exactly that window (``func:slo.<metricName>``, the SLO's value over its
   timeframe, which Dynatrace's own SLO status alerts read): the objective's SLO itself when the window is the
   objective's, otherwise a "window SLO" declared for the purpose (``window_definitions``). These windows are long
-  enough (6 h and more of a 30-day objective) that no minimum count is applied.
+  enough (6 h and more of a 30-day objective) that no minimum count is applied. With ``sliSource: service``
+  every window is read this way, since the counter does not exist then.
 As Dynatrace's metric selector has no ``min``/``max``, they are written as ``(a+b+|a-b|)/2`` and ``(a+b-|a-b|)/2``.
 """
 
@@ -40,7 +41,6 @@ from kong_slo.slo import (
     METRIC_NAME_MAX,
     SLO_NAME_MAX,
     SloDefinition,
-    burn_rate_metric,
     selector_string,
     slo_name_prefix,
 )
@@ -103,12 +103,10 @@ def window_metric_name(definition: SloDefinition, minutes: int) -> str:
 def window_definitions(definition: SloDefinition, policy: BurnRatePolicy) -> list[SloDefinition]:
     """The window SLOs the alerts of ``definition`` read windows longer than an hour from (none for the default
     1 h objectives): same SLI and target, timeframe the window."""
-    if definition.sli_source != "collector":
-        return []
     objective = objective_minutes(definition.window)
     windows = sorted({minutes for rule in rules_for(definition, policy)
                       for minutes in (rule.long_minutes, rule.short_minutes)
-                      if minutes > ROLLUP_MAX_MINUTES and minutes != objective})
+                      if _from_slo(definition, minutes) and minutes != objective})
     found = []
     for minutes in windows:
         suffix = f", last {_duration(minutes)}"
@@ -140,10 +138,16 @@ def _number(value: float) -> str:
     return f"({value:.10g})"
 
 
+def _from_slo(definition: SloDefinition, minutes: int) -> bool:
+    """Whether the window's SLI comes from an SLO: beyond an hour, and always for service-metric SLIs (the
+    counter selectors below read the collector's counter)."""
+    return minutes > ROLLUP_MAX_MINUTES or definition.sli_source != "collector"
+
+
 def window_burn_rate(definition: SloDefinition, minutes: int, min_requests: float) -> str:
     """Burn rate over the last ``minutes``: failed / max(all, min_requests) / allowed failure share; beyond an
     hour, (100 - SLI over the window) / (100 - target) from the window's SLO."""
-    if minutes > ROLLUP_MAX_MINUTES:
+    if _from_slo(definition, minutes):
         sli = f"(func:slo.{window_metric_name(definition, minutes)})"
         return f"(((100)-{sli})/{_number(100 - definition.target)})"
     bad = _counter(definition.api, _bad_condition(definition), minutes)
@@ -207,10 +211,7 @@ def alert_description(definition: SloDefinition, stack: str, rule: BurnRateRule)
 def metric_event_value(definition: SloDefinition, stack: str, rule: BurnRateRule,
                        policy: BurnRatePolicy) -> dict[str, Any]:
     """The ``builtin:anomaly-detection.metric-events`` value of one rule of one SLO."""
-    if definition.sli_source == "collector":
-        selector = rule_selector(definition, rule, policy)
-    else:  # service metrics: Dynatrace's own burn rate of the SLO (over the last hour)
-        selector = burn_rate_metric(definition.metric_name)
+    selector = rule_selector(definition, rule, policy)
     return {
         "enabled": True,
         "summary": f"{definition.name}: {rule.severity} on burn rate above {rule.factor:g}"[:500],

@@ -68,10 +68,15 @@ def test_latency_alerts_count_slow_requests():
         "queryDefinition"]["metricSelector"]
 
 
-def test_service_metric_slos_alert_on_dynatraces_own_burn_rate():
+def test_service_metric_slos_read_every_window_from_slos():
     definition = availability("1h", sliSource="service")
+    (window,) = window_definitions(definition, BurnRatePolicy())
+    assert window.window == "5m" and window.metric_expression == definition.metric_expression
+    assert window.entity_filter == definition.entity_filter
     value = metric_event_value(definition, "dev", rules_for(definition, BurnRatePolicy())[0], BurnRatePolicy())
-    assert value["queryDefinition"]["metricSelector"] == f"func:slo.errorBudgetBurnRate.{definition.metric_name}"
+    selector = value["queryDefinition"]["metricSelector"]
+    assert f"func:slo.{definition.metric_name})" in selector and f"func:slo.{window.metric_name})" in selector
+    assert "kong.slo.calls" not in selector and ":rollup" not in selector
 
 
 def test_alert_texts_name_the_api_objective_window_and_budget():
