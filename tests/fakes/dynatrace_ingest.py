@@ -20,7 +20,8 @@ import re
 import time
 from typing import Any
 
-from tests.fakes.dynatrace_selectors import SelectorError, Timeframe, duration_ms, evaluate, metric_keys, single_value
+from tests.fakes.dynatrace_selector_parser import SelectorError, duration_ms, metric_keys
+from tests.fakes.dynatrace_selectors import Timeframe, evaluate, single_value
 
 LINE = re.compile(r"^(?P<key>[A-Za-z][\w.\-]*)(?P<dims>(?:,[\w.\-:]+=\"(?:[^\"\\]|\\.)*\")*)\s+(?P<payload>\S+)"
                   r"(?:\s+(?P<timestamp>\d+))?$")

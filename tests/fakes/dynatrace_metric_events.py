@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.dynatrace_selectors import Timeframe, duration_ms, evaluate
+from tests.fakes.dynatrace_selector_parser import duration_ms
+from tests.fakes.dynatrace_selectors import Timeframe, evaluate
 
 MINUTE_MS = 60_000
 METRIC_EVENTS = "builtin:anomaly-detection.metric-events"

@@ -10,7 +10,8 @@ from kong_slo import telemetry
 from kong_slo.slo import slo_definitions, slo_payload
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.dynatrace_metrics import MetricStore
-from tests.fakes.dynatrace_selectors import SelectorError, Timeframe, evaluate, metric_keys, single_value
+from tests.fakes.dynatrace_selector_parser import SelectorError, metric_keys
+from tests.fakes.dynatrace_selectors import Timeframe, evaluate, single_value
 from tests.providers.dynatrace_helpers import TOKEN, stack_settings
 
 MINUTE = 60_000
