@@ -148,3 +148,12 @@ def test_28_day_objective_a_day_of_2_percent_failures_raises_the_ticket_and_no_p
 def test_an_alert_on_a_metric_never_seen_is_refused():
     with FakeDynatrace(TOKEN, read_lag=0) as fresh, pytest.raises(DynatraceError, match="Metric selector is invalid"):
         deploy_alerts(fresh, "1h")
+
+
+def test_28_day_objective_after_clean_days_2_percent_raises_the_ticket_once_10_percent_of_the_budget_is_gone(fake):
+    deploy_alerts(fake, "28d")
+    traffic(fake, range(-HISTORY, 0), per_minute=100, failing=0.001)
+    traffic(fake, range(0, 40 * 60), per_minute=100, failing=0.02)
+    (ticket,) = raised(fake, 40 * 60)
+    assert ticket.event_type == "CUSTOM_ALERT"
+    assert 31 * 60 <= minute_of(ticket.opened_ms) <= 33 * 60  # type: ignore[operator]
