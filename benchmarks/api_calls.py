@@ -1,6 +1,7 @@
 """API calls and seconds per lifecycle step for 10 and 100 APIs, against the Kong and Dynatrace emulators.
 
-For each size: one ``opentelemetry`` plugin per API (Kong) and two SLOs per API (Dynatrace), driven through
+For each size: one ``opentelemetry`` plugin per API (Kong); two SLOs per API, their burn-rate alerts and the
+stack's metric declaration, alerting profile and e-mail notification (Dynatrace), driven through
 the same dynamic providers ``pulumi up`` uses, step by step as the engine would call them:
 
 - create     every resource created from nothing
@@ -28,12 +29,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.dynamic import Config, ConfigureRequest
 
+from kong_slo.dynatrace import listing
+from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
+from kong_slo.dynatrace.metric import MetricDeclarationProvider
+from kong_slo.dynatrace.provider import DynatraceProvider
+from kong_slo.dynatrace.settings import (
+    ALERTING_PROFILE_SCHEMA,
+    METRIC_EVENT_SCHEMA,
+    NOTIFICATION_SCHEMA,
+    SettingsObjectProvider,
+    alerting_profile_value,
+    email_notification_value,
+    external_id,
+)
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.plugin import OpenTelemetryPluginProvider
+from kong_slo.settings.model import BurnRatePolicy
+from kong_slo.slo import metric_declaration_lines, slo_definitions
+from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong
-from tests.providers.dynatrace_helpers import payloads
+from tests.providers.dynatrace_helpers import payloads, stack_settings
 
 TOKEN = "dt0c01.BENCHMARK.TOKEN"
 COLLECTOR = "http://collector.internal:4318"
@@ -51,8 +68,7 @@ def kong_provider() -> OpenTelemetryPluginProvider:
     return provider
 
 
-def dynatrace_provider() -> ServiceLevelObjectiveProvider:
-    provider = ServiceLevelObjectiveProvider()
+def dynatrace_provider(provider: DynatraceProvider) -> Any:
     provider.configure(ConfigureRequest(Config({"kong-slo:dynatrace": json.dumps({"apiToken": TOKEN})}, "kong-slo")))
     provider.sleep = lambda _: None  # type: ignore[method-assign]
     provider.retry_policy = NO_WAIT  # type: ignore[misc]
@@ -68,7 +84,7 @@ def plugin_inputs(provider: OpenTelemetryPluginProvider, admin_url: str, name: s
     return result.inputs
 
 
-def slo_inputs(provider: ServiceLevelObjectiveProvider, url: str, count: int) -> list[dict[str, Any]]:
+def slo_inputs(provider: DynatraceProvider, url: str, count: int) -> list[dict[str, Any]]:
     return [provider.check({}, {"payload": payload, "environment_url": url}).inputs
             for payload in payloads("bench", [{"name": name} for name in api_names(count)])]
 
@@ -123,36 +139,67 @@ def kong_lifecycle(size: int) -> None:
             report(size, "kong", operation, calls, seconds)
 
 
+def alerting_inputs(provider: SettingsObjectProvider, url: str, count: int, profile_id: str) -> list[dict[str, Any]]:
+    """The e-mail notification and every SLO's burn-rate alerts, as ``SloAlerting`` declares them."""
+    settings = stack_settings("bench", [{"name": name} for name in api_names(count)],
+                              alerting={"emails": ["sre@example.com"]})
+    policy = BurnRatePolicy()
+    news = [{"schema_id": NOTIFICATION_SCHEMA, "external_id": external_id("kong-slo", "bench", "email-notification"),
+             "value": email_notification_value("bench", ["sre@example.com"], profile_id)}]
+    news += [{"schema_id": METRIC_EVENT_SCHEMA,
+              "external_id": external_id("kong-slo", "bench", f"burn-rate-{rule.key}", definition.metric_name),
+              "value": metric_event_value(definition, "bench", rule, policy)}
+             for definition in slo_definitions(settings) for rule in rules_for(definition, policy)]
+    return [provider.check({}, {**props, "environment_url": url}).inputs for props in news]
+
+
 def dynatrace_lifecycle(size: int) -> None:
     with FakeDynatrace(TOKEN, read_lag=2) as fake:
-        provider = dynatrace_provider()
+        listing.SLOS.clear()
+        listing.SETTINGS.clear()
+        provider, objects = dynatrace_provider(ServiceLevelObjectiveProvider()), \
+            dynatrace_provider(SettingsObjectProvider())
+        metric = dynatrace_provider(MetricDeclarationProvider())
         news = slo_inputs(provider, fake.url, size)
-        state: list[tuple[str, dict]] = []
+        lines = metric_declaration_lines(slo_definitions(stack_settings("bench", [{"name": name}
+                                                                                  for name in api_names(size)])))
+        declaration = {"metric_key": CALLS_METRIC_KEY, "lines": lines, "environment_url": fake.url}
+        profile = objects.check({}, {"schema_id": ALERTING_PROFILE_SCHEMA, "environment_url": fake.url,
+                                     "external_id": external_id("kong-slo", "bench", "alerting-profile"),
+                                     "value": alerting_profile_value("bench")}).inputs
+        state: list[tuple[Any, str, dict]] = []
 
         def create() -> None:
+            created = metric.create(declaration)
+            state.append((metric, created.id, created.outs))
             for props in news:
                 result = provider.create(props)
-                state.append((result.id, result.outs))
+                state.append((provider, result.id, result.outs))
+            made = objects.create(profile)
+            state.append((objects, made.id, made.outs))
+            for props in alerting_inputs(objects, fake.url, size, made.id):
+                result = objects.create(props)
+                state.append((objects, result.id, result.outs))
 
         def unchanged() -> None:
-            for (id_, outs), props in zip(state, news, strict=True):
-                assert provider.diff(id_, outs, props).changes is False
+            for owner, id_, outs in state:
+                assert owner.diff(id_, outs, {key: outs[key] for key in outs}).changes is False
 
         def update_one() -> None:
-            id_, outs = state[0]
+            _, id_, outs = state[1]
             changed = {**news[0], "payload": {**news[0]["payload"], "target": 98.5}}
             if provider.diff(id_, outs, changed).changes:
                 provider.update(id_, outs, changed)
 
         def delete() -> None:
-            for id_, outs in state:
-                provider.delete(id_, outs)
+            for owner, id_, outs in reversed(state):
+                owner.delete(id_, outs)
 
         for operation, step in (("create", create), ("unchanged", unchanged), ("update one", update_one),
                                 ("delete", delete)):
             calls, seconds = measure(fake.per_method, fake.reset_calls, step)
             report(size, "dynatrace", operation, calls, seconds)
-        assert fake.slos == {}
+        assert fake.slos == {} and fake.settings == {}
 
 
 def main() -> None:
@@ -160,7 +207,9 @@ def main() -> None:
     for size in SIZES:
         kong_lifecycle(size)
         dynatrace_lifecycle(size)
-    print("\nDynatrace objects per API: 2 SLOs (latency, availability). Kong: 1 plugin per API.")
+    print("\nDynatrace objects per API: 2 SLOs (latency, availability) and their burn-rate alerts (1 each for the "
+          "default 1 h objectives); per stack: the counter's declaration, an alerting profile and an e-mail "
+          "notification. Kong: 1 plugin per API.")
 
 
 if __name__ == "__main__":

@@ -212,6 +212,26 @@ def slo_payload(definition: SloDefinition) -> dict[str, Any]:
     return payload
 
 
-def burn_rate_metric(metric_name_: str) -> str:
-    """The func metric Dynatrace derives from an SLO's ``metricName`` for its error-budget burn rate."""
-    return f"func:slo.errorBudgetBurnRate.{metric_name_}"
+def _line_string(text: str) -> str:
+    """``text`` as a quoted dimension value of the metric ingestion protocol (``\\`` and ``"`` escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def metric_declaration_lines(definitions: list[SloDefinition]) -> list[str]:
+    """Line-protocol lines that make the SLO counter known to Dynatrace before any request was counted.
+
+    A metadata line creates ``kong.slo.calls.count`` (a ``count`` metadata line creates ``<key>.count``),
+    and one zero-valued point per API makes the key and its dimensions queryable at once; a zero adds
+    nothing to any count. Empty when no definition reads the collector's counter.
+    """
+    apis = list(dict.fromkeys(d.api for d in definitions if d.sli_source == "collector"))
+    if not apis:
+        return []
+    metric = telemetry.CALLS_METRIC
+    lines = [f'#{metric} count dt.meta.displayName="Kong SLO calls",'
+             f'dt.meta.description="Kong requests per API, marked good or bad by the kong-slo collector",'
+             f'dt.meta.unit="Count"']
+    good = (f'{telemetry.LATENCY_DIMENSION}={_line_string(telemetry.LATENCY_GOOD)},'
+            f'{telemetry.OUTCOME_DIMENSION}={_line_string(telemetry.OUTCOME_SUCCESS)}')
+    lines += [f"{metric},{telemetry.SERVICE_DIMENSION}={_line_string(api)},{good} count,delta=0" for api in apis]
+    return lines

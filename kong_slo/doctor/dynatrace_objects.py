@@ -8,6 +8,7 @@ from typing import Any
 
 from kong_slo import telemetry
 from kong_slo.doctor.report import Check, ok, problem, skipped
+from kong_slo.dynatrace.burn_rate import rules_for
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.reads import list_settings, metric_descriptor, query_series
 from kong_slo.dynatrace.settings import (
@@ -101,17 +102,25 @@ def check_alerting(client: DynatraceClient, settings: StackSettings) -> list[Che
     project, stack = settings.project, settings.stack
     events = list_settings(client, METRIC_EVENT_SCHEMA)
     checks = []
+    policy = settings.dynatrace.alerting.burn_rate
+    by_external_id = {str(item.get("externalId")): item for item in events}
     for definition in slo_definitions(settings):
-        prefix = external_id(project, stack, "burn-rate", definition.metric_name)
-        mine = [item for item in events if str(item.get("externalId") or "").startswith(prefix)]
         name = f"dynatrace.alert.{definition.api}.{definition.objective}"
-        if not mine:
-            checks.append(problem(LINK, name, f"no burn-rate alert for SLO {definition.name!r}", UP_FIX))
-        elif any((item.get("value") or {}).get("enabled") is False for item in mine):
-            checks.append(problem(LINK, name, f"the burn-rate alert of SLO {definition.name!r} is disabled",
-                                  f"{UP_FIX} (it enables the alert again)"))
+        wanted = {rule.key: by_external_id.get(external_id(project, stack, f"burn-rate-{rule.key}",
+                                                          definition.metric_name))
+                  for rule in rules_for(definition, policy)}
+        missing = sorted(key for key, item in wanted.items() if item is None)
+        disabled = sorted(key for key, item in wanted.items()
+                          if item is not None and (item.get("value") or {}).get("enabled") is False)
+        if missing:
+            checks.append(problem(LINK, name, f"SLO {definition.name!r} lacks its burn-rate alert(s) "
+                                              f"{', '.join(missing)}", UP_FIX))
+        elif disabled:
+            checks.append(problem(LINK, name, f"the burn-rate alert(s) {', '.join(disabled)} of SLO "
+                                              f"{definition.name!r} are disabled",
+                                  f"{UP_FIX} (it enables the alerts again)"))
         else:
-            checks.append(ok(LINK, name, f"burn-rate alert for SLO {definition.name!r} exists"))
+            checks.append(ok(LINK, name, f"burn-rate alerts {', '.join(wanted)} for SLO {definition.name!r} exist"))
     profile = client.find_settings(ALERTING_PROFILE_SCHEMA, external_id(project, stack, "alerting-profile"))
     notification = client.find_settings(NOTIFICATION_SCHEMA, external_id(project, stack, "email-notification"))
     if profile is None:

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+from kong_slo.settings.rules import environment_url_problem
 from kong_slo.slo import selector_string
 
 RESET_MICROSECONDS_ABOVE = 1e14
@@ -38,6 +39,9 @@ def api_base(environment_url: str) -> str:
     """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
     except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
     url = environment_url.strip().rstrip("/")
+    shape = environment_url_problem(url)
+    if shape is not None:
+        raise DynatraceError(shape)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DynatraceError(f"{environment_url!r} is not an http(s) URL of a Dynatrace environment")
@@ -162,9 +166,6 @@ class DynatraceClient:
     def find_slo_by_name(self, name: str) -> dict[str, Any] | None:
         return self._first_listed("name", name)
 
-    def slo_listed(self, slo_id: str) -> bool:
-        return self._first_listed("id", slo_id) is not None
-
     def _first_listed(self, key: str, value: str) -> dict[str, Any] | None:
         """The first listed SLO whose ``key`` (``id`` or ``name``, a selector of the same name) is ``value``."""
         return next((slo for slo in self.list_slos(f"{key}({selector_string(value)})") if slo.get(key) == value),
@@ -193,7 +194,43 @@ class DynatraceClient:
         """Delete; False when it was already gone."""
         return self._delete(f"/slo/{quote(slo_id, safe='')}", f"delete SLO {slo_id}")
 
+    # -- metrics ------------------------------------------------------------------------------------
+
+    def ingest_metrics(self, lines: list[str]) -> dict[str, Any]:
+        """POST line-protocol lines (``metrics.ingest`` scope). Dynatrace answers 202 with ``linesOk`` and
+        ``linesInvalid``; an answer without a single accepted line is an error."""
+        what = "ingest metric lines"
+        response = self.request("POST", "/metrics/ingest", data="\n".join(lines).encode(),
+                                headers={"Content-Type": "text/plain; charset=utf-8"}, what=what)
+        body = self.expect(response, what, 202).json()
+        if body.get("linesInvalid"):
+            raise DynatraceError(error_message(response, what) + f" ({body['linesInvalid']} invalid lines)",
+                                 status=response.status_code, body=body)
+        return body
+
+    def metric_known(self, key: str) -> bool:
+        """Whether Dynatrace knows the metric ``key`` (``metrics.read`` scope): its descriptor exists."""
+        what = f"read metric {key}"
+        response = self.request("GET", f"/metrics/{quote(key, safe='')}", what=what)
+        if response.status_code == 404:
+            return False
+        self.expect(response, what, 200)
+        return True
+
     # -- Settings 2.0 -------------------------------------------------------------------------------
+
+    def list_settings(self, schema_id: str) -> Iterator[dict[str, Any]]:
+        """Every environment-scoped object of ``schema_id``, following ``nextPageKey``."""
+        params: dict[str, Any] = {"schemaIds": schema_id, "scopes": "environment",
+                                  "fields": "objectId,value,externalId,updateToken,schemaVersion", "pageSize": 500}
+        what = f"list {schema_id}"
+        while True:
+            body = self.expect(self.request("GET", "/settings/objects", params=params, what=what), what, 200).json()
+            yield from body.get("items") or []
+            next_key = body.get("nextPageKey")
+            if not next_key:
+                return
+            params = {"nextPageKey": next_key}
 
     def find_settings(self, schema_id: str, external_id: str) -> dict[str, Any] | None:
         """The environment-scoped object of ``schema_id`` with this ``externalId``, or None."""

@@ -5,24 +5,28 @@ Each object carries an ``externalId`` derived from the stack, so a create finds 
 earlier, interrupted run and takes it over instead of adding a second one. The value builders are pure;
 ``SettingsObject`` is the dynamic resource; ``SloAlerting`` wires the three kinds together.
 
-The burn-rate alert is a metric event on ``func:slo.errorBudgetBurnRate.<metricName>`` (the burn rate over
-the last hour), raised as a CUSTOM_ALERT whose title starts with ``kong-slo <stack>:``. The alerting profile
-matches exactly those titles, and the e-mail notification is attached to that profile.
+The burn-rate alerts are metric events, one per rule of ``kong_slo.dynatrace.burn_rate`` (pages raise Error
+problems, tickets custom alerts), whose titles start with ``kong-slo <stack>:``. The alerting profile passes on
+exactly those titles at both severities, and the e-mail notification is attached to that profile.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource, is_known
+from kong_slo.dynatrace import listing
+from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for, window_definitions
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
-from kong_slo.slo import SloDefinition, burn_rate_metric, slo_name_prefix
+from kong_slo.dynatrace.slo import ServiceLevelObjective
+from kong_slo.settings.model import BurnRatePolicy
+from kong_slo.slo import SloDefinition, slo_name_prefix, slo_payload
 
 ALERTING_PROFILE_SCHEMA = "builtin:alerting.profile"
 NOTIFICATION_SCHEMA = "builtin:problem.notifications"
@@ -37,39 +41,14 @@ def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
     return text[:EXTERNAL_ID_MAX]
 
 
-def burn_rate_alert_value(definition: SloDefinition, stack: str) -> dict[str, Any]:
-    """A metric event that fires when the SLO burns its error budget at or above its fast-burn threshold."""
-    title = f"{slo_name_prefix(stack)} {definition.api} {definition.objective} error budget burning fast"
-    return {
-        "enabled": True,
-        "summary": f"{definition.name}: burn rate above {definition.fast_burn_threshold:g}"[:500],
-        "queryDefinition": {"type": "METRIC_SELECTOR", "metricSelector": burn_rate_metric(definition.metric_name)},
-        "modelProperties": {
-            "type": "STATIC_THRESHOLD",
-            "threshold": definition.fast_burn_threshold,
-            "alertCondition": "ABOVE",
-            "alertOnNoData": False,
-            "samples": 5,
-            "violatingSamples": 3,
-            "dealertingSamples": 5,
-        },
-        "eventTemplate": {
-            "title": title[:500],
-            "description": (f"{definition.description}: the error budget is being used "
-                            f"{{alert_condition}} {definition.fast_burn_threshold:g} times faster than the "
-                            f"target {definition.target:g} % allows over {definition.window}.")[:5000],
-            "eventType": "CUSTOM_ALERT",
-            "davisMerge": False,
-        },
-    }
-
-
 def alerting_profile_value(stack: str) -> dict[str, Any]:
-    """A profile that passes on, without delay, only the custom alerts this stack's burn-rate events raise."""
+    """A profile that passes on, without delay, only the problems this stack's burn-rate events raise: pages
+    (Error) and tickets (custom alerts)."""
     return {
         "name": f"kong-slo {stack} SLO burn rate"[:100],
         "managementZone": None,
-        "severityRules": [{"severityLevel": "CUSTOM_ALERT", "delayInMinutes": 0, "tagFilterIncludeMode": "NONE"}],
+        "severityRules": [{"severityLevel": level, "delayInMinutes": 0, "tagFilterIncludeMode": "NONE"}
+                          for level in ("ERRORS", "CUSTOM_ALERT")],
         "eventFilters": [{
             "type": "CUSTOM",
             "customFilter": {"titleFilter": {"enabled": True, "operator": "BEGINS_WITH",
@@ -122,13 +101,15 @@ class SettingsObjectProvider(DynatraceProvider):
                           delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        schema_id, ext_id, value = props["schema_id"], props["external_id"], props["value"]
+        schema_id, ext_id, value, key = props["schema_id"], props["external_id"], props["value"], _listing_key(props)
         with self.client(props["environment_url"]) as client:
-            existing = client.find_settings(schema_id, ext_id)
+            listed = listing.SETTINGS.find(key, ext_id, lambda: _stack_objects(client, schema_id, ext_id))
+            existing = client.find_settings(schema_id, ext_id) if listed is not None else None  # confirm afresh
             if existing is not None:
                 object_id = self._adopt(client, existing, value)
                 return CreateResult(object_id, {**props, "object_id": object_id, "adopted": True})
             object_id = self._post(client, schema_id, ext_id, value)
+            listing.SETTINGS.remember(key, ext_id, {"objectId": object_id, "externalId": ext_id})
         return CreateResult(object_id, {**props, "object_id": object_id, "adopted": False})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -156,6 +137,7 @@ class SettingsObjectProvider(DynatraceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self.client(props["environment_url"]) as client:
             client.delete_settings(id_)
+        listing.SETTINGS.forget(_listing_key(props), props.get("external_id", ""))
 
     @staticmethod
     def _adopt(client: DynatraceClient, existing: dict[str, Any], value: dict[str, Any]) -> str:
@@ -184,6 +166,19 @@ class SettingsObjectProvider(DynatraceProvider):
                 raise failure
             self.sleep(delay)
         raise AssertionError("unreachable")
+
+
+def _listing_key(props: dict[str, Any]) -> tuple[str, ...]:
+    return (normalised(props["environment_url"]).rstrip("/"), props["schema_id"],
+            listing.external_id_prefix(props["external_id"]))
+
+
+def _stack_objects(client: DynatraceClient, schema_id: str, ext_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The stack's objects of ``schema_id`` by ``externalId``, from one paged list of the schema."""
+    prefix = listing.external_id_prefix(ext_id)
+    for item in client.list_settings(schema_id):
+        if str(item.get("externalId") or "").startswith(prefix):
+            yield str(item["externalId"]), item
 
 
 def _post_once(client: DynatraceClient, schema_id: str, ext_id: str, value: dict[str, Any]) -> str:
@@ -229,15 +224,16 @@ class SettingsObject(DynamicResource, module="dynatrace", name="SettingsObject")
 
 
 class SloAlerting(pulumi.ComponentResource):
-    """The alerting profile, the e-mail notification on it, and a burn-rate alert per SLO of one stack.
+    """The alerting profile, the e-mail notification on it, and the burn-rate alerts of every SLO of one stack.
 
     ``slos`` pairs each definition with its ``ServiceLevelObjective`` so every alert is created after (and
-    removed before) the SLO whose burn-rate metric it watches.
+    removed before) the SLO it watches; alerts on windows longer than an hour also get their window SLOs
+    (``burn_rate.window_definitions``), declared here.
     """
 
     def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
                  slos: Sequence[tuple[SloDefinition, pulumi.Resource]], environment_url: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 policy: BurnRatePolicy | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kongslo:dynatrace:SloAlerting", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.profile = SettingsObject(
@@ -249,14 +245,22 @@ class SloAlerting(pulumi.ComponentResource):
             external_id=external_id(project, stack, "email-notification"),
             value=self.profile.object_id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
             environment_url=environment_url, opts=child)
-        self.alerts = [
-            SettingsObject(
-                f"{name}-{definition.metric_name}", schema_id=METRIC_EVENT_SCHEMA,
-                external_id=external_id(project, stack, "burn-rate", definition.metric_name),
-                value=burn_rate_alert_value(definition, stack), environment_url=environment_url,
+        policy = policy or BurnRatePolicy()
+        self.window_slos: list[ServiceLevelObjective] = []
+        self.alerts: list[SettingsObject] = []
+        for definition, slo in slos:
+            windows = [ServiceLevelObjective(
+                f"{name}-{window.metric_name}", payload=slo_payload(window), environment_url=environment_url,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
-            for definition, slo in slos
-        ]
+                for window in window_definitions(definition, policy)]
+            self.window_slos += windows
+            self.alerts += [
+                SettingsObject(
+                    f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA,
+                    external_id=external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
+                    value=metric_event_value(definition, stack, rule, policy), environment_url=environment_url,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[slo, *windows]))
+                for rule in rules_for(definition, policy)]
         self.register_outputs({
             "profile_id": self.profile.object_id,
             "notification_id": self.notification.object_id,

@@ -1,7 +1,8 @@
 """``ServiceLevelObjective``: a classic Dynatrace SLO (``/api/v2/slo``) as a Pulumi dynamic resource.
 
-- create: adopt an SLO of the same name if one exists (never a duplicate); otherwise POST, take the id
-  from ``Location`` and wait (bounded) until reads see it. "Metric selector is invalid" right after new
+- create: adopt an SLO of the same name if one exists (never a duplicate), found in one paged list of the
+  stack's SLOs shared by all creates (``listing``); otherwise POST, take the id from ``Location`` and poll by
+  id (bounded) until Dynatrace reads it back. "Metric selector is invalid" right after new
   metrics appear is transient and retried for a bounded time. A POST whose answer was lost but which
   was applied is recognised by its name and taken over.
 - diff: only the payload keys we send, floats rounded; a new ``metricName`` (immutable in Dynatrace) or
@@ -12,15 +13,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynatrace import listing
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
-from kong_slo.slo import METRIC_NAME_PATTERN
+from kong_slo.slo import METRIC_NAME_PATTERN, selector_string
 
 TRANSIENT_CREATE_ERRORS = re.compile(r"metric selector is invalid|calc:|HTTP Status 400", re.IGNORECASE)
 DUPLICATE_ERRORS = re.compile(r"identical|unique|already exists|duplicate", re.IGNORECASE)
@@ -51,8 +54,6 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
     create_retry_delay: ClassVar[float] = 2.0
     visibility_polls: ClassVar[int] = 30
     visibility_delay: ClassVar[float] = 1.0
-    stable_reads: ClassVar[int] = 3
-    """Consecutive successful reads by id that count as "readable" after a create."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure("payload", problem) for problem in _payload_check(news.get("payload"))]
@@ -75,13 +76,15 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
                           delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        payload = props["payload"]
+        payload, key = props["payload"], _listing_key(props)
         with self.client(props["environment_url"]) as client:
-            existing = client.find_slo_by_name(payload["name"])
+            listed = listing.SLOS.find(key, payload["name"], lambda: _stack_slos(client, payload["name"]))
+            existing = client.find_slo_by_name(payload["name"]) if listed is not None else None  # confirm afresh
             if existing is not None:
                 slo_id = self._adopt(client, existing, payload)
                 return CreateResult(slo_id, self._outs(props, slo_id, adopted=True))
             slo_id = self._post(client, payload)
+            listing.SLOS.remember(key, payload["name"], {"id": slo_id, "name": payload["name"]})
             self._wait_until_readable(client, slo_id)
         return CreateResult(slo_id, self._outs(props, slo_id, adopted=False))
 
@@ -109,6 +112,7 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self.client(props["environment_url"]) as client:
             client.delete_slo(id_)
+        listing.SLOS.forget(_listing_key(props), (props.get("payload") or {}).get("name", ""))
 
     # -- steps --------------------------------------------------------------------------------------
 
@@ -175,20 +179,26 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
         return None
 
     def _wait_until_readable(self, client: DynatraceClient, slo_id: str) -> None:
-        """Poll until the list shows the SLO and ``stable_reads`` reads in a row succeed; bounded, because
-        the SLO exists either way and a later run adopts it by name."""
-        listed, successes = False, 0
+        """Poll by id until Dynatrace reads the new SLO back; bounded, because the SLO exists either way and a
+        later run adopts it by name."""
         for poll in range(self.visibility_polls):
-            if not listed:
-                listed = client.slo_listed(slo_id)
-            elif client.get_slo(slo_id) is not None:
-                successes += 1
-                if successes >= self.stable_reads:
-                    return
-            else:
-                successes = 0
-            if poll + 1 < self.visibility_polls and not (listed and successes):
+            if client.get_slo(slo_id) is not None:
+                return
+            if poll + 1 < self.visibility_polls:
                 self.sleep(self.visibility_delay)
+
+
+def _listing_key(props: dict[str, Any]) -> tuple[str, ...]:
+    return (normalised(props["environment_url"]).rstrip("/"), "slo",
+            listing.name_prefix((props.get("payload") or {}).get("name", "")))
+
+
+def _stack_slos(client: DynatraceClient, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The stack's SLOs by name, from one paged list of the names sharing ``name``'s stack prefix."""
+    prefix = listing.name_prefix(name)
+    for slo in client.list_slos(f"text({selector_string(prefix)})"):
+        if str(slo.get("name", "")).startswith(prefix):
+            yield str(slo["name"]), slo
 
 
 def _id_from_location(location: str | None, what: str) -> str:

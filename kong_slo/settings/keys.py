@@ -16,7 +16,8 @@ def all_key_paths() -> list[str]:
     paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key != "ssh"))
     paths += _under("kong.ssh", parse.SSH_KEYS)
     paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key != "alerting"))
-    paths += ["dynatrace.alerting.emails", "dynatrace.alerting.burnRate.fastBurnThreshold"]
+    paths += ["dynatrace.alerting.emails"]
+    paths += _under("dynatrace.alerting.burnRate", parse.BURN_RATE_KEYS)
     paths += _under("sloDefaults.latency", objectives.LATENCY_KEYS)
     paths += _under("sloDefaults.availability", objectives.AVAILABILITY_KEYS)
     paths += _under("apis[]", tuple(key for key in parse.API_KEYS if key not in ("latency", "availability")))

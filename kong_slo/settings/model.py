@@ -123,10 +123,26 @@ class KongSettings:
 
 
 @dataclass(frozen=True)
+class BurnRatePolicy:
+    """Multiwindow, multi-burn-rate alerting (Google SRE workbook, ch. 5), as burn-rate factors for a 30-day
+    objective; windows scale to each objective's own window (``kong_slo.dynatrace.burn_rate``)."""
+
+    page_factor: float = 14.4
+    """Page when the 1 h (and 5 min) burn rate is above this: 2 % of a 30-day budget in an hour."""
+    slow_page_factor: float = 6.0
+    """Page when the 6 h (and 30 min) burn rate is above this: 5 % of the budget in 6 hours."""
+    ticket_factor: float = 1.0
+    """Raise a ticket when the 3 d (and 6 h) burn rate is above this: 10 % of the budget in 3 days."""
+    min_requests: int = 1000
+    """Fewest requests a long window is judged on; a quieter window counts as if it had served this many."""
+
+
+@dataclass(frozen=True)
 class AlertingSettings:
-    """One alerting profile and e-mail notification; a burn-rate alert per SLO."""
+    """One alerting profile and e-mail notification; burn-rate alerts per SLO."""
 
     emails: tuple[str, ...]
+    burn_rate: BurnRatePolicy = BurnRatePolicy()
 
 
 @dataclass(frozen=True)
@@ -135,7 +151,7 @@ class DynatraceSettings:
     api_token: Secret
     sli_source: str
     fast_burn_threshold: float
-    """Burn rate at which an SLO counts as burning fast; also the burn-rate alert's threshold."""
+    """Burn rate from which Dynatrace shows an SLO as burning fast (colour only; alerts follow ``BurnRatePolicy``)."""
     alerting: AlertingSettings | None
 
 

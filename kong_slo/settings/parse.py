@@ -19,6 +19,7 @@ from kong_slo.settings.model import (
     TARGETS,
     AlertingSettings,
     Api,
+    BurnRatePolicy,
     CollectorSettings,
     DynatraceSettings,
     KongSettings,
@@ -27,7 +28,13 @@ from kong_slo.settings.model import (
     StackSettings,
 )
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
-from kong_slo.settings.rules import check_sli_source, check_target, check_tier, check_version_wishes
+from kong_slo.settings.rules import (
+    check_sli_source,
+    check_target,
+    check_tier,
+    check_version_wishes,
+    environment_url_problem,
+)
 from kong_slo.settings.scaling import SCALING_KEYS, read_scaling
 
 TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
@@ -38,6 +45,7 @@ KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
 DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
 ALERTING_KEYS = ("emails", "burnRate")
+BURN_RATE_KEYS = ("fastBurnThreshold", "pageFactor", "slowPageFactor", "ticketFactor", "minRequests")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
 KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
@@ -206,7 +214,10 @@ def _environment_url(node: Node) -> str | None:
     host = parts.hostname or ""
     if is_loopback(host):
         return url  # an SSH tunnel or a test's emulator on this machine: plain http stays on the host
-    if parts.scheme != "https":
+    shape = environment_url_problem(url)
+    if shape is not None:
+        node.problem("environmentUrl", shape)
+    elif parts.scheme != "https":
         node.problem("environmentUrl", f"{url!r} must use https")
     elif ".apps." in host:
         node.problem("environmentUrl", f"{url!r} is the platform (apps) host; the SLO and OTLP APIs live "
@@ -240,20 +251,39 @@ def _alerting(node: Node | None) -> tuple[AlertingSettings | None, float]:
     node.reject_unknown(ALERTING_KEYS)
     threshold = 10.0
     burn = node.child("burnRate")
+    policy = BurnRatePolicy()
     if burn is not None:
-        burn.reject_unknown(("fastBurnThreshold",))
+        burn.reject_unknown(BURN_RATE_KEYS)
         threshold = burn.number("fastBurnThreshold", 10.0) or 10.0
         if threshold < 1.01:
             burn.problem("fastBurnThreshold", f"{describe(burn.raw('fastBurnThreshold'))} must be at least "
                                               "1.01 (a burn rate of 1 uses the budget exactly)")
             threshold = 10.0
+        policy = _burn_rate_policy(burn)
     emails = node.string_list("emails") or ()
     for index, email in enumerate(emails):
         if not EMAIL.match(email):
             node.problems.add(f"{node.key('emails')}[{index}]", f"{email!r} is not an e-mail address")
     if not emails:
         node.problem("emails", "must list at least one address to notify")
-    return AlertingSettings(tuple(dict.fromkeys(emails))), threshold
+    return AlertingSettings(tuple(dict.fromkeys(emails)), policy), threshold
+
+
+def _burn_rate_policy(node: Node) -> BurnRatePolicy:
+    defaults = BurnRatePolicy()
+    factors = {}
+    for key, default in (("pageFactor", defaults.page_factor), ("slowPageFactor", defaults.slow_page_factor),
+                         ("ticketFactor", defaults.ticket_factor)):
+        value = node.number(key, default)
+        if value is None or value <= 0:
+            node.problem(key, f"{describe(node.raw(key))} must be a burn rate above 0")
+            value = default
+        factors[key] = value
+    minimum = node.integer("minRequests", defaults.min_requests)
+    if minimum is None or minimum < 0:
+        node.problem("minRequests", f"{describe(node.raw('minRequests'))} must be a whole number, 0 or more")
+        minimum = defaults.min_requests
+    return BurnRatePolicy(factors["pageFactor"], factors["slowPageFactor"], factors["ticketFactor"], minimum)
 
 
 def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import SplitResult, urlsplit
+
 from kong_slo.settings.model import KongVersion, StackSettings
 from kong_slo.settings.reader import NAMESPACE, Problems
 
 SCOPED_PLUGINS_SINCE = KongVersion(3, 2)
 PLUGIN_SAMPLING_SINCE = KongVersion(3, 6)
 LOGS_ENDPOINT_SINCE = KongVersion(3, 8)
+ENVIRONMENT_PATH = re.compile(r"^(/e/[A-Za-z0-9-]+)?(/api/v2)?/?$")
+"""The paths a Dynatrace environment URL may have: none (SaaS), ``/e/<environment-id>`` (Managed, ActiveGate),
+either followed by ``/api/v2``."""
+
+
+def environment_url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as the base of Dynatrace's ``/api/v2`` and OTLP endpoints, or None.
+
+    Anything beyond scheme, host, port and the environment path would end up inside every endpoint built from
+    it (``…/ui/apps/x/api/v2/otlp``) or leak into logs (credentials).
+    """
+    parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None:
+        return f"{_redacted(parts)} must not carry credentials; the API token goes in apiToken"
+    try:
+        port = parts.port
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    if port == 0:
+        return f"{url!r} has an invalid port"
+    if parts.query or parts.fragment:
+        return f"{url!r} must not have a query or fragment (?… or #…)"
+    if not ENVIRONMENT_PATH.match(parts.path):
+        return (f"{url!r} has the path {parts.path!r}; use the environment URL alone (https://<id>.live.dynatrace.com"
+                " or https://<host>/e/<environment-id>)")
+    return None
+
+
+def _redacted(parts: SplitResult) -> str:
+    return f"{parts.scheme}://***@{parts.hostname or ''}{parts.path}"
 
 
 def check_target(settings: StackSettings, problems: Problems) -> None:

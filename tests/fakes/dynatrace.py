@@ -28,8 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import dynatrace_ingest
 from tests.fakes.dynatrace_metrics import MetricStore
-from tests.fakes.dynatrace_metrics_api import metrics_route
 from tests.fakes.dynatrace_otlp import OtlpIngest
 from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, token_route
 
@@ -66,7 +66,8 @@ class FakeDynatrace:
     """The emulator's state and controls. ``url`` is the environment URL (``prefix`` emulates Managed)."""
 
     def __init__(self, token: str = "dt0c01.FAKE.TOKEN", *, prefix: str = "", read_lag: int = 2,
-                 page_size_cap: int = 500, unique_external_ids: bool = True) -> None:
+                 page_size_cap: int = 500, unique_external_ids: bool = True,
+                 require_known_metrics: bool = True) -> None:
         self.token = token
         self.prefix = prefix.rstrip("/")
         self.read_lag = read_lag
@@ -80,6 +81,9 @@ class FakeDynatrace:
         self.otlp = OtlpIngest(self.metrics)
         self.token_info = TokenInfo()
         self.evaluation_errors: dict[str, str] = {}
+        self.require_known_metrics = require_known_metrics
+        """Refuse an SLO on a custom metric key never ingested nor declared, as Dynatrace does."""
+        self.clock = dynatrace_ingest.default_clock
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -198,7 +202,7 @@ class FakeDynatrace:
                    burnRateMetricKey=f"func:slo.errorBudgetBurnRate.{metric}",
                    error=self.evaluation_errors.get(slo["name"], "NONE"),
                    relatedOpenProblems=0, relatedTotalProblems=0)
-        evaluation = self.evaluations.get(slo["name"]) if evaluate else None
+        evaluation = (self.evaluations.get(slo["name"]) or self.evaluated(slo)) if evaluate else None
         if evaluation is None or slo["error"] != "NONE":
             slo.update(status="SUCCESS" if slo["error"] == "NONE" else "FAILURE", evaluatedPercentage=-1.0,
                        errorBudget=-1.0)
@@ -214,6 +218,10 @@ class FakeDynatrace:
                                         "burnRateType": kind, "burnRateValue": evaluation.burn_rate,
                                         "estimatedTimeToConsumeErrorBudget": 1.0, "sloValue": evaluation.percentage})
         return slo
+
+    def evaluated(self, slo: dict[str, Any]) -> Evaluation | None:
+        found = dynatrace_ingest.slo_evaluation(self, slo)
+        return Evaluation(*found) if found else None
 
     def matches(self, slo_id: str, slo: dict[str, Any], selector: str | None) -> bool:
         if not selector:
@@ -239,6 +247,9 @@ class FakeDynatrace:
         taken = any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values())
         if ext_id and self.unique_external_ids and taken:
             return _item_error(400, f"An object with external ID {ext_id} already exists", "externalId")
+        refused = dynatrace_ingest.metric_event_refusal(self, schema, value)
+        if refused:
+            return _item_error(400, refused, "queryDefinition/metricSelector")
         if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
             return _item_error(400, "Alerting profile does not exist", "alertingProfile")
         object_id = f"vu9U3hXa3q0AAAA{uuid.uuid4().hex}"
@@ -306,10 +317,10 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 return self.reply_raw(*fake.otlp.handle(path.rsplit("/", 1)[1], self.headers, raw))
             if not path.startswith(prefix):
                 return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
-            body = json.loads(raw) if raw else None
+            body = json.loads(raw) if raw and not path.endswith("/metrics/ingest") else None
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
             with fake.lock:
-                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault)
+                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault, raw)
             if fault and fault.kind == "drop-after":
                 return self.drop()
             if fault and fault.kind == "500-after":
@@ -317,11 +328,15 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             self.reply(status, payload, headers)
 
         def route(self, method: str, path: str, query: dict[str, str], body: Any,
-                  fault: Fault | None) -> tuple[int, Any, dict[str, str]]:
+                  fault: Fault | None, raw: bytes = b"") -> tuple[int, Any, dict[str, str]]:
             if (tokens := token_route(fake.token, fake.token_info, method, path, body)) is not None:
                 return tokens
-            if (metrics := metrics_route(fake.metrics, method, path, query)) is not None:
-                return metrics
+            if path.startswith("/metrics"):
+                return dynatrace_ingest.route(fake, method, path, query, raw)
+            if path.startswith("/slo") and method in ("POST", "PUT") and isinstance(body, dict):
+                refused = dynatrace_ingest.unknown_metric_error(fake, body.get("metricExpression"))
+                if refused:
+                    return 400, refused, {}
             if path == "/slo" and method == "GET":
                 return self.list_slos(query)
             if path == "/slo" and method == "POST":

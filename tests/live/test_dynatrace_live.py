@@ -14,7 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from kong_slo.dynatrace.client import DynatraceClient
-from kong_slo.dynatrace.settings import ALERTING_PROFILE_SCHEMA, SettingsObjectProvider, alerting_profile_value
+from kong_slo.dynatrace.settings import (
+    ALERTING_PROFILE_SCHEMA,
+    METRIC_EVENT_SCHEMA,
+    SettingsObjectProvider,
+    alerting_profile_value,
+)
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from tests.live.conftest import require_env
 
@@ -78,3 +83,63 @@ def test_alerting_profile_lifecycle(environment, client, run_id):
         if leftover is not None:
             client.delete_settings(leftover["objectId"])
     assert client.find_settings(ALERTING_PROFILE_SCHEMA, ext_id) is None
+
+
+def test_a_metric_never_seen_is_declared_and_then_accepted_by_an_slo(environment, client, run_id):
+    """The fresh-tenant path: a brand-new counter key (``kong.slo.live<run_id>``), declared by metadata and a
+    zero point through the metrics ingest API, becomes usable in an SLO at once, and Dynatrace accepts a
+    burn-rate alert built on it. The token also needs metrics.ingest and metrics.read. Dynatrace keeps the
+    throwaway metric for its retention period."""
+    from kong_slo.dynatrace.metric import MetricDeclarationProvider
+
+    base = f"kong.slo.live{run_id}"
+    lines = [f'#{base} count dt.meta.displayName="kong-slo live test {run_id}"',
+             f'{base},service.name="live-test",slo.outcome="success" count,delta=0']
+    declared = MetricDeclarationProvider().create({"metric_key": f"{base}.count", "lines": lines,
+                                                   "environment_url": environment["DT_ENV_URL"]})
+    assert declared.outs["known"] is True
+    name = f"kong-slo live fresh metric {run_id}"
+    payload = {"name": name, "description": "kong-slo live test; safe to delete", "enabled": True,
+               "evaluationType": "AGGREGATE", "metricName": f"kong_slo_live_fresh_{run_id}",
+               "metricExpression": f'(100)*({base}.count:filter(eq("slo.outcome","success")):splitBy():sum'
+                                   f':default(0))/({base}.count:splitBy():sum)',
+               "target": 95.0, "warning": 97.5, "timeframe": "-1h"}
+    provider = ServiceLevelObjectiveProvider()
+    provider.create_attempts = 3  # type: ignore[misc]  # accepted at once, or the declaration did not help
+    alert = _burn_rate_alert_on(f"{base}.count", run_id)
+    alerts = SettingsObjectProvider()
+    ext_id = f"kong-slo:live-test:burn-rate:{run_id}"
+    try:
+        created = provider.create({"payload": payload, "environment_url": environment["DT_ENV_URL"]})
+        assert created.id
+        # one burn-rate alert as kong-slo builds it (two windows, minimum count, min/max through :abs)
+        made = alerts.create({"schema_id": METRIC_EVENT_SCHEMA, "external_id": ext_id, "value": alert,
+                              "environment_url": environment["DT_ENV_URL"]})
+        stored = client.get_settings(made.id)
+        assert stored is not None
+        assert stored["value"]["queryDefinition"]["metricSelector"] == alert["queryDefinition"]["metricSelector"]
+    finally:
+        leftover_alert = client.find_settings(METRIC_EVENT_SCHEMA, ext_id)
+        if leftover_alert is not None:
+            client.delete_settings(leftover_alert["objectId"])
+        leftover = client.find_slo_by_name(name)
+        if leftover is not None:
+            client.delete_slo(leftover["id"])
+
+
+def _burn_rate_alert_on(metric_key: str, run_id: str) -> dict:
+    """The 28-day fast-burn page kong-slo would create, reading ``metric_key`` instead of the real counter."""
+    from kong_slo import telemetry
+    from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
+    from kong_slo.settings.model import BurnRatePolicy
+    from kong_slo.slo import availability_definition
+    from tests.providers.dynatrace_helpers import stack_settings
+
+    settings = stack_settings(stack=f"live-{run_id}", apis=[{"name": "live-test", "availability": {"window": "28d"}}])
+    api = settings.apis[0]
+    assert api.availability is not None
+    definition = availability_definition(settings, api, api.availability)
+    value = metric_event_value(definition, settings.stack, rules_for(definition, BurnRatePolicy())[0],
+                               BurnRatePolicy())
+    selector = value["queryDefinition"]["metricSelector"].replace(telemetry.CALLS_METRIC_KEY, metric_key)
+    return {**value, "queryDefinition": {**value["queryDefinition"], "metricSelector": selector}}

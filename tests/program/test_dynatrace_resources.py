@@ -88,7 +88,7 @@ def test_no_slo_for_an_objective_switched_off():
     assert names == ["kong-slo dev: HealthService availability", "kong-slo dev: Orders latency"]
 
 
-def test_alerting_declares_profile_notification_and_an_alert_per_slo():
+def test_alerting_declares_profile_notification_and_an_alert_per_slo_of_one_hour():
     recorder = declare(stack([{"name": "HealthService"}, {"name": "Orders"}],
                              alerting={"emails": ["sre@example.com"], "burnRate": {"fastBurnThreshold": 12}}))
     objects = recorder.of_type(SETTINGS_TYPE)
@@ -102,12 +102,10 @@ def test_alerting_declares_profile_notification_and_an_alert_per_slo():
     notification = by_schema["builtin:problem.notifications"][0].inputs["value"]
     assert notification["alertingProfile"] == f"obj-{profile.name}"
     assert notification["emailNotification"]["recipients"] == ["sre@example.com"]
-    slo_metrics = {resource.inputs["payload"]["metricName"] for resource in recorder.of_type(SLO_TYPE)}
-    alert_metrics = {alert.inputs["value"]["queryDefinition"]["metricSelector"].rsplit(".", 1)[1]
-                     for alert in by_schema["builtin:anomaly-detection.metric-events"]}
-    assert alert_metrics == slo_metrics
-    assert {alert.inputs["value"]["modelProperties"]["threshold"]
-            for alert in by_schema["builtin:anomaly-detection.metric-events"]} == {12}
+    slo_names = {resource.inputs["payload"]["name"] for resource in recorder.of_type(SLO_TYPE)}
+    alerts = [alert.inputs["value"] for alert in by_schema["builtin:anomaly-detection.metric-events"]]
+    assert {alert["summary"].split(": page")[0] for alert in alerts} == slo_names
+    assert {alert["modelProperties"]["threshold"] for alert in alerts} == {1}  # 1 h objectives: budget spent
     assert len({resource.inputs["external_id"] for resource in objects}) == len(objects)
 
 
@@ -137,4 +135,37 @@ def test_each_alert_depends_on_its_slo_so_destroy_removes_the_alert_first(monkey
     slos = recorder.component.slos  # type: ignore[attr-defined]
     assert len(depends_on) == len(slos) == 4
     for definition, slo in slos:
-        assert depends_on[f"slos-alerting-{definition.metric_name}"] == [slo]
+        assert depends_on[f"slos-alerting-{definition.metric_name}-page"] == [slo]
+
+
+def test_the_counter_is_declared_before_any_slo_on_a_collector_stack(monkeypatch):
+    from kong_slo.dynatrace import component as component_module
+    from kong_slo.slo import metric_declaration_lines
+
+    depends_on: list[list[Any]] = []
+
+    class RecordingSlo(component_module.ServiceLevelObjective):
+        def __init__(self, name: str, **kwargs: Any) -> None:
+            depends_on.append(list(kwargs["opts"].depends_on or []))
+            super().__init__(name, **kwargs)
+
+    monkeypatch.setattr(component_module, "ServiceLevelObjective", RecordingSlo)
+    settings = stack([{"name": "HealthService"}, {"name": "Orders"}])
+    recorder = declare(settings)
+    metrics = recorder.of_type("pulumi-python:dynamic/dynatrace:MetricDeclaration")
+    assert len(metrics) == 1
+    assert metrics[0].inputs["lines"] == metric_declaration_lines(slo_definitions(settings))
+    assert metrics[0].inputs["metric_key"] == "kong.slo.calls.count"
+    assert depends_on == [[recorder.component.metric]] * 4  # type: ignore[attr-defined]
+
+
+def test_a_28_day_objective_gets_two_pages_and_a_ticket_with_the_stacks_factors():
+    recorder = declare(stack([{"name": "Orders", "latency": False, "availability": {"window": "28d"}}],
+                             alerting={"emails": ["sre@example.com"],
+                                       "burnRate": {"pageFactor": 10, "slowPageFactor": 5, "ticketFactor": 1.5}}))
+    alerts = [resource.inputs["value"] for resource in recorder.of_type(SETTINGS_TYPE)
+              if resource.inputs["schema_id"] == "builtin:anomaly-detection.metric-events"]
+    assert sorted((alert["eventTemplate"]["eventType"], alert["modelProperties"]["threshold"]) for alert in alerts) \
+        == [("CUSTOM_ALERT", 1.5), ("ERROR", 5), ("ERROR", 10)]
+    timeframes = sorted(resource.inputs["payload"]["timeframe"] for resource in recorder.of_type(SLO_TYPE))
+    assert timeframes == ["-28d", "-336m", "-4032m"]  # the objective and the two windows longer than an hour

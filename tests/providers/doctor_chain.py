@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from kong_slo.cli import main
+from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
     alerting_profile_value,
-    burn_rate_alert_value,
     email_notification_value,
     external_id,
 )
@@ -142,9 +142,11 @@ class Chain:
                 self.add_slo(slo_payload(definition))
                 self.dynatrace.evaluate(definition.name, 99.9, 0.1)
             if definition.name != skip_alert:
-                self.add_setting(METRIC_EVENT_SCHEMA, external_id(settings.project, STACK, "burn-rate",
-                                                                  definition.metric_name),
-                                 burn_rate_alert_value(definition, STACK))
+                policy = settings.dynatrace.alerting.burn_rate
+                for rule in rules_for(definition, policy):
+                    self.add_setting(METRIC_EVENT_SCHEMA, external_id(settings.project, STACK,
+                                                                      f"burn-rate-{rule.key}", definition.metric_name),
+                                     metric_event_value(definition, STACK, rule, policy))
         profile = self.add_setting(ALERTING_PROFILE_SCHEMA, external_id(settings.project, STACK, "alerting-profile"),
                                    alerting_profile_value(STACK))
         self.add_setting(NOTIFICATION_SCHEMA, external_id(settings.project, STACK, "email-notification"),
@@ -184,6 +186,6 @@ def chain(directory: Path, **kong_options: Any) -> Iterator[Chain]:
     """A healthy chain's emulators (nothing deployed yet: call ``deploy``)."""
     options = {"tracing_instrumentations": ("all",), "tracing_sampling_rate": 1.0, "token": KONG_TOKEN,
                **kong_options}
-    with FakeKong(**options) as kong, FakeDynatrace(DT_TOKEN, read_lag=0) as dynatrace, \
+    with FakeKong(**options) as kong, FakeDynatrace(DT_TOKEN, read_lag=0, require_known_metrics=False) as dynatrace, \
             StandInCollector() as collector:
         yield Chain(kong, dynatrace, collector, directory)

@@ -106,7 +106,7 @@ FAILURES = {
                             after_deploy=lambda stack: stack.dynatrace.fail_evaluation(
                                 slo_name("ci", "HealthService", "latency"),
                                 "At least one operand in the given metric expression provides no data.")),
-    "alert missing": Failure("dynatrace.alert.Orders.latency", "no burn-rate alert", "pulumi up",
+    "alert missing": Failure("dynatrace.alert.Orders.latency", "lacks its burn-rate alert", "pulumi up",
                              before_deploy=lambda stack: {"skip_alert": slo_name("ci", "Orders", "latency")}),
 }
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
@@ -14,11 +15,12 @@ from kong_slo.dynatrace.settings import (
     NOTIFICATION_SCHEMA,
     SettingsObjectProvider,
     alerting_profile_value,
-    burn_rate_alert_value,
     email_notification_value,
     external_id,
 )
+from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.slo import slo_definitions
+from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings
 
@@ -26,6 +28,7 @@ from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_
 @pytest.fixture
 def fake() -> Iterator[FakeDynatrace]:
     with FakeDynatrace(TOKEN) as server:
+        server.metrics.declare(CALLS_METRIC_KEY)
         yield server
 
 
@@ -50,7 +53,7 @@ def test_create_is_one_post_with_an_external_id(fake, provider):
     assert fake.per_method() == {"GET": 1, "POST": 1}
     stored = fake.settings[result.id]
     assert stored["externalId"] == "kong-slo:test:alerting-profile"
-    assert stored["value"]["severityRules"][0]["severityLevel"] == "CUSTOM_ALERT"
+    assert [rule["severityLevel"] for rule in stored["value"]["severityRules"]] == ["ERRORS", "CUSTOM_ALERT"]
     assert result.outs["object_id"] == result.id and result.outs["adopted"] is False
 
 
@@ -138,18 +141,22 @@ def test_external_id_change_is_a_replacement(fake, provider):
     assert diff.replaces == ["external_id"] and diff.delete_before_replace is True
 
 
-def test_burn_rate_alert_watches_the_slo_burn_rate_metric(fake, provider):
-    settings = stack_settings(apis=[{"name": "Orders"}],
-                              alerting={"emails": ["sre@example.com"], "burnRate": {"fastBurnThreshold": 14}})
+def test_a_burn_rate_alert_is_stored_and_its_title_passes_the_profile(fake, provider):
+    settings = stack_settings(apis=[{"name": "Orders"}], alerting={"emails": ["sre@example.com"]})
     definition = slo_definitions(settings)[0]
-    value = burn_rate_alert_value(definition, "test")
-    assert value["queryDefinition"]["metricSelector"] == f"func:slo.errorBudgetBurnRate.{definition.metric_name}"
-    assert value["modelProperties"]["threshold"] == 14
+    rule = rules_for(definition, BurnRatePolicy())[0]
+    value = metric_event_value(definition, "test", rule, BurnRatePolicy())
     assert value["modelProperties"]["alertCondition"] == "ABOVE"
-    assert value["eventTemplate"]["title"].startswith("kong-slo test:")
     profile_filter = alerting_profile_value("test")["eventFilters"][0]["customFilter"]["titleFilter"]
     assert value["eventTemplate"]["title"].startswith(profile_filter["value"])
     created = create(provider, {"schema_id": METRIC_EVENT_SCHEMA, "environment_url": fake.url,
-                                "external_id": external_id("kong-slo", "test", "burn-rate", definition.metric_name),
+                                "external_id": external_id("kong-slo", "test", "burn-rate-page", "orders"),
                                 "value": value})
     assert fake.settings[created.id]["schemaId"] == METRIC_EVENT_SCHEMA
+
+
+def test_creates_of_one_stack_and_schema_share_one_listing(fake, provider):
+    for index in range(5):
+        create(provider, dict(profile_props(fake), external_id=external_id("kong-slo", "test", "profile", str(index)),
+                              value={**alerting_profile_value("test"), "name": f"profile {index}"}))
+    assert fake.per_method() == {"GET": 1, "POST": 5}

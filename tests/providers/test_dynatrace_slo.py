@@ -13,6 +13,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
+from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, checked, configured, payloads
 
@@ -20,6 +21,7 @@ from tests.providers.dynatrace_helpers import FAST_POLICY, TOKEN, checked, confi
 @pytest.fixture
 def fake() -> Iterator[FakeDynatrace]:
     with FakeDynatrace(TOKEN, read_lag=2) as server:
+        server.metrics.declare(CALLS_METRIC_KEY)  # a tenant that has seen the SLO counter
         yield server
 
 
@@ -40,9 +42,8 @@ def test_create_posts_once_takes_the_id_from_location_and_waits_until_readable(f
     assert list(fake.slos) == [result.id]
     assert fake.count("POST", "/slo") == 1
     assert fake.writes() == 1
-    # one lookup by name before the POST, then bounded reads: the list until it shows the SLO, then 3 by id
-    assert fake.count("GET") <= 1 + ServiceLevelObjectiveProvider.visibility_polls
-    assert fake.count("GET", f"/slo/{result.id}") == ServiceLevelObjectiveProvider.stable_reads
+    # one list of the stack's SLOs, the POST, then reads by id until the lagging emulator (2 reads) shows it
+    assert fake.calls == [("GET", "/slo"), ("POST", "/slo")] + [("GET", f"/slo/{result.id}")] * 3
     stored = fake.slos[result.id]
     assert stored["enabled"] is True
     assert stored["metricName"] == inputs["payload"]["metricName"]
@@ -260,6 +261,7 @@ def test_wrong_token_fails_without_showing_any_token(fake):
 
 def test_managed_style_base_url_works():
     with FakeDynatrace(TOKEN, prefix="/e/abc-123", read_lag=0) as fake:
+        fake.metrics.declare(CALLS_METRIC_KEY)
         provider = ServiceLevelObjectiveProvider()
         configured(provider)
         result = provider.create(checked(provider, props(fake)))
@@ -291,3 +293,24 @@ def test_listing_follows_every_page_with_only_the_page_key():
             listed = [slo["name"] for slo in client.list_slos('text("kong-slo test:")')]
         assert sorted(listed) == sorted(payload["name"] for payload in stored)
         assert fake.per_method() == {"GET": 2}  # the fake refuses a page key sent with other parameters
+
+
+def test_creates_of_one_stack_share_one_listing(fake, provider):
+    for payload in payloads():
+        provider.create(checked(provider, {"payload": payload, "environment_url": fake.url}))
+    assert len(fake.slos) == 4
+    assert fake.count("GET", "/slo") - sum(fake.count("GET", f"/slo/{slo_id}") for slo_id in fake.slos) == 1
+
+
+def test_a_listed_slo_deleted_since_is_created_again_not_adopted(fake, provider):
+    created = provider.create(checked(provider, props(fake)))
+    del fake.slos[created.id]  # removed by hand; this process's listing still names it
+    again = provider.create(checked(provider, props(fake)))
+    assert again.outs["adopted"] is False and list(fake.slos) == [again.id]
+
+
+def test_a_stale_listing_that_misses_an_slo_still_never_duplicates(fake, provider):
+    provider.create(checked(provider, props(fake, 1)))  # the stack's listing is taken now, without SLO 0
+    fake.slos["made-elsewhere"] = fake.stored(payloads()[0])
+    result = provider.create(checked(provider, props(fake)))
+    assert result.id == "made-elsewhere" and len(fake.slos) == 2  # Dynatrace's duplicate-name answer → adopted

@@ -117,3 +117,27 @@ def test_definitions_without_a_dynatrace_block_use_collector_defaults():
     definitions = slo_definitions(local)
     assert [d.sli_source for d in definitions] == ["collector", "collector"]
     assert definitions[0].fast_burn_threshold == 10.0
+
+
+def test_metric_declaration_lines_declare_the_counter_and_a_zero_point_per_api():
+    from kong_slo.slo import metric_declaration_lines
+
+    lines = metric_declaration_lines(slo_definitions(settings_for_declaration("v2.orders~eu")))
+    assert lines[0].startswith(f"#{telemetry.CALLS_METRIC} count dt.meta.displayName=")
+    assert lines[1] == (f'{telemetry.CALLS_METRIC},{telemetry.SERVICE_DIMENSION}="v2.orders~eu",'
+                        f'{telemetry.LATENCY_DIMENSION}="good",{telemetry.OUTCOME_DIMENSION}="success" count,delta=0')
+    assert len(lines) == 2
+
+
+def settings_for_declaration(api: str) -> StackSettings:
+    config = aws_config(apis=[{"name": api}])
+    return parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1")
+
+
+def test_no_declaration_when_the_slis_come_from_dynatrace_service_metrics():
+    from kong_slo.slo import metric_declaration_lines
+
+    config = aws_config()
+    config["dynatrace"]["sliSource"] = "service"
+    settings = parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1")
+    assert metric_declaration_lines(slo_definitions(settings)) == []

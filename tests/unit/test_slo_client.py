@@ -45,7 +45,11 @@ def test_api_base_accepts_any_environment_url(url, base):
 
 
 @pytest.mark.parametrize("url", ["https://abc12345.apps.dynatrace.com", "abc12345.live.dynatrace.com", "",
-                                 "http://abc12345.live.dynatrace.com", "http://activegate.internal:9999/e/env1"])
+                                 "http://abc12345.live.dynatrace.com", "http://activegate.internal:9999/e/env1",
+                                 "https://abc12345.live.dynatrace.com/ui/apps/x", "https://abc.live.dynatrace.com?a=1",
+                                 "https://abc.live.dynatrace.com#top", "https://abc.live.dynatrace.com:99999",
+                                 "https://abc.live.dynatrace.com:0", "https://abc.live.dynatrace.com:http",
+                                 "https://user:pass@abc.live.dynatrace.com"])
 def test_api_base_refuses_what_cannot_serve_the_api(url):
     with pytest.raises(DynatraceError):
         api_base(url)
@@ -90,3 +94,9 @@ def test_missing_token_names_both_places(monkeypatch):
     assert token_from_config(FakeConfig({})) is None
     with pytest.raises(MissingToken, match=r"kong-slo:dynatrace\.apiToken.*DT_API_TOKEN"):
         resolve_token(None)
+
+
+def test_credentials_in_an_environment_url_never_reach_the_error():
+    with pytest.raises(DynatraceError) as error:
+        api_base("http://someone:SECRETPASSWORD@remote.example.com")
+    assert "SECRETPASSWORD" not in str(error.value) and "credentials" in str(error.value)
