@@ -39,19 +39,24 @@ DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
 ALERTING_KEYS = ("emails", "burnRate")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
-KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
+KONG_NAME_MAX = 128
+"""Kong's limit for service, route and workspace names."""
+MAX_APIS = 5000
+"""Two objectives each stay within Dynatrace's 10,000 SLOs per environment."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PUBLIC_NETWORKS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
-                   aws_region: str | None = None) -> StackSettings:
+                   aws_region: str | None = None, written: Mapping[str, str] | None = None) -> StackSettings:
     """Check the ``kong-slo`` namespace (keys without the prefix) and build the settings.
 
-    Secret values must already be ``Secret`` objects. Raises ``SettingsError`` listing every
+    Secret values must already be ``Secret`` objects. ``written`` maps key paths to how a scalar that YAML
+    read as another value was written (from the stack file). Raises ``SettingsError`` listing every
     problem, each prefixed with its key path, when anything is wrong.
     """
-    problems = Problems()
+    problems = Problems(written=written or {})
     root = Node(config, f"{NAMESPACE}:", problems)
     root.reject_unknown(TOP_KEYS)
     target = root.choice("target", TARGETS, "local")
@@ -129,17 +134,18 @@ def _rate(node: Node, name: str, default: float | None) -> float | None:
 def _kong(node: Node, target: str) -> KongSettings:
     node.reject_unknown(KONG_KEYS)
     version = None
-    if node.has("version"):
+    version_text = node.string("version")
+    if version_text is not None:
         try:
-            version = KongVersion.parse(str(node.raw("version")))
+            version = KongVersion.parse(version_text)
         except ValueError as error:
             node.problem("version", str(error))
         else:
             if version < KongVersion(3, 0):
                 node.problem("version", f"Kong {version} is not supported; kong-slo needs Kong 3.0 or later")
     workspace = node.string("workspace")
-    if workspace is not None and not KONG_NAME.match(workspace):
-        node.problem("workspace", f"{workspace!r} is not a Kong workspace name")
+    if workspace is not None:
+        _check_kong_name(node, "workspace", workspace, "a Kong workspace name")
     admin_url = _url(node, "adminUrl")
     if admin_url is None and target == "local":
         admin_url = LOCAL_ADMIN_URL
@@ -237,6 +243,13 @@ def _alerting(node: Node | None) -> tuple[AlertingSettings | None, float]:
     return AlertingSettings(tuple(dict.fromkeys(emails))), threshold
 
 
+def _check_kong_name(node: Node, key: str, name: str, what: str) -> None:
+    if len(name) > KONG_NAME_MAX:
+        node.problem(key, f"{describe(name)} has {len(name)} characters; Kong allows at most {KONG_NAME_MAX}")
+    elif not KONG_NAME.match(name):
+        node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~)")
+
+
 def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
     raw = root.raw("apis")
     if raw is None or raw == []:
@@ -244,6 +257,10 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         return ()
     if not isinstance(raw, list):
         root.problem("apis", f"{describe(raw)} is not a list")
+        return ()
+    if len(raw) > MAX_APIS:
+        root.problem("apis", f"lists {len(raw)} APIs; a stack tracks at most {MAX_APIS} (two objectives each stay "
+                             "within Dynatrace's 10,000 SLOs per environment): split them over several stacks")
         return ()
     latency_defaults, availability_defaults = objectives.read_defaults(root)
     apis: list[Api] = []
@@ -256,14 +273,13 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         node = Node(item, path, problems)
         node.reject_unknown(API_KEYS)
         name = node.string("name", required=True) or f"api-{index}"
-        if not KONG_NAME.match(name):
-            node.problem("name", f"{name!r} is not a Kong service name (letters, digits, . - _ ~)")
+        _check_kong_name(node, "name", name, "a Kong service name")
         if name.lower() in seen:
             node.problem("name", f"{name!r} is already used by {root.key('apis')}[{seen[name.lower()]}]")
         seen.setdefault(name.lower(), index)
         route = node.string("route")
-        if route is not None and not KONG_NAME.match(route):
-            node.problem("route", f"{route!r} is not a Kong route name or id")
+        if route is not None:
+            _check_kong_name(node, "route", route, "a Kong route name or id")
         latency_layer = objectives.api_layer(node, "latency", latency_defaults, objectives.LATENCY_KEYS)
         availability_layer = objectives.api_layer(node, "availability", availability_defaults,
                                                   objectives.AVAILABILITY_KEYS)

@@ -16,13 +16,12 @@ def check_target(settings: StackSettings, problems: Problems) -> None:
         return
     if not settings.aws_region:
         problems.add("aws:region", "is required for target aws: `pulumi config set aws:region eu-west-1`")
-    if not settings.collector.allowed_cidrs and not any(
-            line.startswith(f"{NAMESPACE}:collector.allowedCidrs") for line in problems.lines):
+    if not settings.collector.allowed_cidrs and not problems.mentions(f"{NAMESPACE}:collector.allowedCidrs"):
         problems.add(f"{NAMESPACE}:collector.allowedCidrs",
                      "is required for target aws: the CIDR blocks of the Kong nodes that send OTLP")
-    if not settings.kong.admin_url:
+    if not settings.kong.admin_url and not problems.mentions(f"{NAMESPACE}:kong.adminUrl"):
         problems.add(f"{NAMESPACE}:kong.adminUrl", "is required for target aws, e.g. http://kong.internal:8001")
-    if settings.dynatrace is None:
+    if settings.dynatrace is None and not problems.mentions(f"{NAMESPACE}:dynatrace"):
         problems.add(f"{NAMESPACE}:dynatrace.environmentUrl",
                      "is required for target aws: the collector exports to Dynatrace")
 

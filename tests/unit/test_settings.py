@@ -61,8 +61,20 @@ def test_secrets_never_show_in_repr() -> None:
     ({"apis": [{"name": "A", "latency": {"target": 120}}]},
      "kong-slo:apis[0].latency.target: 120 is not a percentage"),
     ({"apis": [{"name": "A", "availability": {"target": 99.9}}]},
-     "kong-slo:apis[0].availability.warning: 99.5 (from kong-slo:sloDefaults.availability.warning) must be "
+     "kong-slo:apis[0].availability.warning: 99.5 (the built-in default) must be greater than the target 99.9"),
+    ({"sloDefaults": {"availability": {"warning": 99.6}}, "apis": [{"name": "A", "availability": {"target": 99.9}}]},
+     "kong-slo:apis[0].availability.warning: 99.6 (from kong-slo:sloDefaults.availability.warning) must be "
      "greater than the target 99.9"),
+    ({"sloDefaults": {"latency": {"target": 99.99999999}}, "apis": [{"name": "A"}]},
+     "kong-slo:apis[0].latency.warning: 99.5 (the built-in default) must be greater than the target 99.99999999 "
+     "(from kong-slo:sloDefaults.latency.target)"),
+    ({"apis": [{"name": "A", "latency": {"thresholdMs": 10**30}}]},
+     "kong-slo:apis[0].latency.thresholdMs: 1000000000000000000000000000000 is more than 2147483646 ms, Kong's "
+     "longest timeout"),
+    ({"apis": [{"name": "A", "latency": {"window": "261w"}}]},
+     "kong-slo:apis[0].latency.window: '261w' is longer than 5 years"),
+    ({"apis": [{"name": "S" * 129}]}, "has 129 characters; Kong allows at most 128"),
+    ({"apis": [{"name": "A"}] * 5001}, "kong-slo:apis: lists 5001 APIs; a stack tracks at most 5000"),
     ({"apis": [{"name": "A", "latency": {"thresholdMs": 0}}]},
      "kong-slo:apis[0].latency.thresholdMs: 0 is not a positive number of milliseconds"),
     ({"apis": [{"name": "A", "latency": {"window": "1 hour"}}]},
