@@ -15,6 +15,7 @@ PIP = PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-c
 .PHONY: help setup runtime preflight up preview destroy pulumi teardown render validate test test-live golden lint bench
 
 help:
+	@echo "make help                  this list"
 	@echo "make up [STACK=local]      deploy a stack (checks Docker and Pulumi first; installs a pinned Pulumi CLI if none)"
 	@echo "make preview [STACK=…]     show what would change"
 	@echo "make destroy [STACK=…]     remove everything the stack created"
