@@ -34,12 +34,14 @@ help:
 $(BIN)/.runtime: pyproject.toml requirements.txt
 	@$(PYTHON) -m kong_slo.preflight --python-only --venv $(VENV)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
-	$(PIP) install -e .
+	@echo "Installing kong-slo and what it needs to run into $(VENV)..."
+	@$(PIP) install --upgrade pip
+	@$(PIP) install -e .
 	@touch $@
 
 $(BIN)/.installed: $(BIN)/.runtime
-	$(PIP) install -e '.[test]'
+	@echo "Installing the test tools into $(VENV)..."
+	@$(PIP) install -e '.[test]'
 	@touch $@
 
 runtime: $(BIN)/.runtime

@@ -71,7 +71,7 @@ def _without_value(definition: SloDefinition, state: str) -> ObjectiveStatus:
 
 
 def _cell(value: float | None, suffix: str = "") -> str:
-    return "-" if value is None else f"{value:g}{suffix}"
+    return "-" if value is None else f"{value:.12g}{suffix}"  # 99.99999999 stays as written
 
 
 def table(rows: list[ObjectiveStatus]) -> str:

@@ -56,7 +56,7 @@ def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
     read as another value was written (from the stack file). Raises ``SettingsError`` listing every
     problem, each prefixed with its key path, when anything is wrong.
     """
-    problems = Problems(written=written or {})
+    problems = Problems(written=written or {}, stack=stack)
     root = Node(config, f"{NAMESPACE}:", problems)
     root.reject_unknown(TOP_KEYS)
     target = root.choice("target", TARGETS, "local")
@@ -171,8 +171,8 @@ def _ssh(node: Node | None) -> SshSettings | None:
     host = node.string("host", required=True) or ""
     key = node.secret("privateKey")
     if key is None and "privateKey" not in node.data:
-        node.problem("privateKey", "is required: `pulumi config set --secret --path "
-                                   f"'{node.key('privateKey')}' < ~/.ssh/id_ed25519`")
+        command = node.problems.config_set(node.key("privateKey"), "").replace(' "`', '"` < ~/.ssh/id_ed25519')
+        node.problem("privateKey", f"is required: {command}")
     port = node.integer("port", 22)
     if port is None or not 0 < port < 65536:
         node.problem("port", f"{describe(node.raw('port'))} is not a TCP port")
@@ -213,7 +213,7 @@ def _dynatrace(node: Node | None) -> DynatraceSettings | None:
     url = _environment_url(node)
     token = node.secret("apiToken")
     if token is None and "apiToken" not in node.data:
-        node.problem("apiToken", f"is required: `pulumi config set --secret --path '{node.key('apiToken')}'`")
+        node.problem("apiToken", f"is required: {node.problems.config_set(node.key('apiToken'), 'dt0c01....')}")
     elif token is not None and token.known and not token.reveal().startswith("dt0"):
         node.problem("apiToken", "is not a Dynatrace API token (they start with dt0c01.)")
     alerting, threshold = _alerting(node.child("alerting"))

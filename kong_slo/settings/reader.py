@@ -31,6 +31,12 @@ class Problems:
 
     lines: list[str] = field(default_factory=list)
     written: Mapping[str, str] = field(default_factory=dict)
+    stack: str = "<stack>"
+
+    def config_set(self, path: str, value: str, *, secret: bool = True) -> str:
+        """The command that sets ``path``, on the same backend and secrets as `make up` (see README)."""
+        flags = "--secret --path" if secret else "--path"
+        return f"`make pulumi STACK={self.stack} ARGS=\"config set {flags} {path} {value}\"`"
 
     def add(self, path: str, message: str) -> None:
         text = self.written.get(path)
@@ -181,7 +187,7 @@ class Node:
         if isinstance(value, Secret):
             return value
         self.problem(name, "is stored in plain text; store it encrypted with "
-                           f"`pulumi config set --secret --path '{self.key(name)}'`")
+                           f"{self.problems.config_set(self.key(name), '…')}")
         return None
 
     def child(self, name: str) -> Node | None:

@@ -15,7 +15,8 @@ def check_target(settings: StackSettings, problems: Problems) -> None:
     if settings.target != "aws":
         return
     if not settings.aws_region:
-        problems.add("aws:region", "is required for target aws: `pulumi config set aws:region eu-west-1`")
+        problems.add("aws:region", "is required for target aws: "
+                                   f"{problems.config_set('aws:region', 'eu-west-1', secret=False)}")
     if not settings.collector.allowed_cidrs and not problems.mentions(f"{NAMESPACE}:collector.allowedCidrs"):
         problems.add(f"{NAMESPACE}:collector.allowedCidrs",
                      "is required for target aws: the CIDR blocks of the Kong nodes that send OTLP")

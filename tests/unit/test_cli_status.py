@@ -120,3 +120,11 @@ def test_status_gives_up_within_seconds() -> None:
 
     waits = sum(POLICY.initial_delay * POLICY.multiplier ** attempt for attempt in range(POLICY.attempts - 1))
     assert POLICY.attempts <= 3 and waits <= 2
+
+
+def test_a_target_is_shown_as_it_was_written(tmp_path, fake, monkeypatch, capsys):
+    objective = {"target": 99.99999999, "warning": 99.999999999}
+    stack_file = write_aws_stack(tmp_path, "ci", apis=[{"name": "Orders", "latency": False, "availability": objective}])
+    monkeypatch.setenv("DT_API_TOKEN", TOKEN)
+    assert status(fake, stack_file) == 1  # not deployed: missing
+    assert "99.99999999 %" in capsys.readouterr().out

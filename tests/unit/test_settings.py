@@ -147,7 +147,8 @@ def test_public_ingress_needs_explicit_consent() -> None:
 
 def test_aws_target_needs_region_cidrs_and_admin_url() -> None:
     problems = problems_of(aws_config(collector={}, kong={}), region=None)
-    assert "aws:region: is required for target aws: `pulumi config set aws:region eu-west-1`" in problems
+    assert ('aws:region: is required for target aws: `make pulumi STACK=test ARGS="config set --path aws:region '
+            'eu-west-1"`') in problems
     assert any(line.startswith("kong-slo:collector.allowedCidrs: is required") for line in problems)
     assert any(line.startswith("kong-slo:kong.adminUrl: is required") for line in problems)
 
@@ -222,3 +223,18 @@ def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
         load_stack_file(broken)
     assert str(broken) in raised.value.problems[0]
     assert "is not valid YAML" in raised.value.problems[0]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"kong": {"adminUrl": "http://kong.internal:8001", "adminToken": "plain"}},
+     'kong-slo:kong.adminToken: is stored in plain text; store it encrypted with `make pulumi STACK=test '
+     'ARGS="config set --secret --path kong-slo:kong.adminToken …"`'),
+    ({"kong": {"adminUrl": "http://kong.internal:8001", "ssh": {"host": "10.0.1.10"}}},
+     'kong-slo:kong.ssh.privateKey: is required: `make pulumi STACK=test ARGS="config set --secret --path '
+     'kong-slo:kong.ssh.privateKey"` < ~/.ssh/id_ed25519'),
+    ({"dynatrace": {"environmentUrl": "https://abc.live.dynatrace.com"}},
+     'kong-slo:dynatrace.apiToken: is required: `make pulumi STACK=test ARGS="config set --secret --path '
+     'kong-slo:dynatrace.apiToken dt0c01...."`'),
+])
+def test_hints_set_secrets_on_the_same_backend_as_make_up(change: dict, expected: str) -> None:
+    assert expected in problems_of(aws_config(**change))
