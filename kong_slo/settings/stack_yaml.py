@@ -24,6 +24,8 @@ from kong_slo.settings.reader import NAMESPACE
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """A stack file larger than this is refused before it is parsed (thousands of APIs fit in a fraction of it)."""
+MAX_VALUES = 1_000_000
+"""Values once aliases are expanded: a few lines of nested aliases can otherwise stand for billions."""
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -73,9 +75,14 @@ def parse(text: str, name: str, top_keys: tuple[str, ...]) -> StackDocument:
         root = loader.get_single_node()
         document = StackDocument(None)
         if root is not None:
+            if _expanded_size(root, {}) > MAX_VALUES:
+                raise StackFileError([f"{name}: its aliases expand to more than {MAX_VALUES:,} values; "
+                                      "that is not a stack file"])
             _check_tree(root, document, top_keys)
             document.data = loader.construct_document(root)
         return document
+    except RecursionError:
+        raise StackFileError([f"{name}: nested too deeply to be a stack file"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark is not None else ""
@@ -83,6 +90,17 @@ def parse(text: str, name: str, top_keys: tuple[str, ...]) -> StackDocument:
             from None
     finally:
         loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for with every alias expanded (each shared node is counted once per use)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a node that contains itself (a recursive alias) counts once
+        if isinstance(node, yaml.SequenceNode):
+            sizes[id(node)] += sum(_expanded_size(item, sizes) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            sizes[id(node)] += sum(_expanded_size(value, sizes) for _, value in node.value)
+    return sizes[id(node)]
 
 
 def _check_tree(root: yaml.Node, document: StackDocument, top_keys: tuple[str, ...]) -> None:

@@ -291,3 +291,11 @@ def test_installs_are_quiet_and_up_installs_no_test_tools(fakes: Path, tmp_path:
     assert not any("[test]" in line for line in pip_lines)
     setup = make("-n", "-B", "setup", f"VENV={venv}", path=search_path(fakes))
     assert any("'.[test]'" in line and "--quiet" in line for line in setup.stdout.splitlines())
+
+
+def test_the_supported_pythons_are_the_ones_pyproject_requires() -> None:
+    import tomllib
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    (oldest, newest) = preflight.SUPPORTED_PYTHON
+    assert requires == f">={oldest[0]}.{oldest[1]},<{newest[0]}.{newest[1] + 1}"

@@ -229,3 +229,16 @@ def test_help_names_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         assert "exit codes:" in out
         assert "2  bad input" in out and "3  Dynatrace could not be reached" in out
 
+
+
+def test_aliases_that_expand_to_billions_are_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 10)}]" for level in range(1, 10)]
+    path = write(tmp_path, "\n".join(lines) + "\nconfig:\n  kong-slo:apis: *a9\n")
+    (line,) = problems(path)
+    assert line == f"{path}: its aliases expand to more than 1,000,000 values; that is not a stack file"
+
+
+def test_a_file_nested_too_deeply_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "config:\n  kong-slo:apis: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert problems(path) == (f"{path}: nested too deeply to be a stack file",)
