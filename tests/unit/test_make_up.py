@@ -299,3 +299,26 @@ def test_the_supported_pythons_are_the_ones_pyproject_requires() -> None:
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     (oldest, newest) = preflight.SUPPORTED_PYTHON
     assert requires == f">={oldest[0]}.{oldest[1]},<{newest[0]}.{newest[1] + 1}"
+
+
+def test_a_failed_install_says_what_to_do_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from pulumi import automation
+
+    def offline(root: str, version: object) -> None:
+        raise OSError("curl: (6) Could not resolve host: get.pulumi.com")
+
+    monkeypatch.chdir(tmp_path)
+    to_install = PulumiChoice(tmp_path / "x" / "bin" / "pulumi", "install")
+    monkeypatch.setattr(pulumi_cli, "pulumi_choice", lambda root: to_install)
+    monkeypatch.setattr(automation.PulumiCommand, "install", staticmethod(offline))
+    assert pulumi_cli.main(["--stack", "local", "--", "version"]) == 2
+    err = capsys.readouterr().err
+    assert "could not install the Pulumi CLI (curl: (6) Could not resolve host: get.pulumi.com)" in err
+    assert "https://www.pulumi.com/docs/install/" in err
+
+
+@pytest.mark.parametrize("stack", ["", "a b", "org/proj/stack/extra"])
+def test_make_pulumi_refuses_what_is_no_stack_name(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert pulumi_cli.main(["--stack", stack, "--", "stack", "ls"]) == 2
+    assert "is not a stack name" in capsys.readouterr().err
