@@ -114,8 +114,10 @@ def _check_tree(root: yaml.Node, document: StackDocument, top_keys: tuple[str, .
 
 
 def _unique_pairs(node: yaml.MappingNode, prefix: str, document: StackDocument) -> Iterator[tuple[str, yaml.Node]]:
-    """The (key, value) pairs of a mapping, reporting every key that appears twice."""
+    """The (key, value) pairs of a mapping as YAML keeps them (the last of a repeated key), reporting every key
+    that appears twice."""
     first_line: dict[str, int] = {}
+    kept: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
             continue
@@ -123,9 +125,9 @@ def _unique_pairs(node: yaml.MappingNode, prefix: str, document: StackDocument) 
         if key in first_line:
             document.problems.append(f"{prefix}{key}: line {line}: duplicate key, already set on line "
                                      f"{first_line[key]}; YAML would silently keep only the last one, so merge them")
-            continue
-        first_line[key] = line
-        yield key, value_node
+        first_line.setdefault(key, line)
+        kept[key] = value_node
+    yield from kept.items()
 
 
 def _walk(node: yaml.Node, path: str, document: StackDocument, seen: set[int]) -> None:

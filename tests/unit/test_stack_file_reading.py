@@ -129,6 +129,8 @@ def test_duplicate_keys_are_reported_with_both_lines(tmp_path: Path) -> None:
         "one, so merge them",
         "config.kong-slo:kong: line 9: duplicate key, already set on line 3; YAML would silently keep only the last "
         "one, so merge them",
+        "kong-slo:kong.version: line 11: duplicate key, already set on line 10; YAML would silently keep only the "
+        "last one, so merge them",
     )
 
 
@@ -242,3 +244,10 @@ def test_aliases_that_expand_to_billions_are_refused(tmp_path: Path) -> None:
 def test_a_file_nested_too_deeply_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "config:\n  kong-slo:apis: " + "[" * 100_000 + "]" * 100_000 + "\n")
     assert problems(path) == (f"{path}: nested too deeply to be a stack file",)
+
+
+def test_a_repeated_key_is_checked_as_yaml_keeps_it_the_last(tmp_path: Path) -> None:
+    text = LOCAL + "  kong-slo:apis:\n    - name: NO\n"
+    lines = problems(write(tmp_path, text))
+    assert lines[0].startswith("config.kong-slo:apis: line 7: duplicate key")
+    assert lines[1].startswith("kong-slo:apis[0].name: is meant as text, but YAML 1.1 reads the unquoted NO")
