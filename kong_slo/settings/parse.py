@@ -41,7 +41,8 @@ API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
 KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
 KONG_NAME_MAX = 128
-"""Kong's limit for service, route and workspace names."""
+"""The longest service, route or workspace name kong-slo takes: the Dynatrace SLO named after an API
+(``kong-slo <stack>: <API> availability``) must stay within Dynatrace's 200 characters."""
 MAX_APIS = 5000
 """Two objectives each stay within Dynatrace's 10,000 SLOs per environment."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -245,7 +246,8 @@ def _alerting(node: Node | None) -> tuple[AlertingSettings | None, float]:
 
 def _check_kong_name(node: Node, key: str, name: str, what: str) -> None:
     if len(name) > KONG_NAME_MAX:
-        node.problem(key, f"{describe(name)} has {len(name)} characters; Kong allows at most {KONG_NAME_MAX}")
+        node.problem(key, f"{describe(name)} has {len(name)} characters; names are limited to {KONG_NAME_MAX} "
+                          "(Dynatrace SLO names, which contain them, to 200)")
     elif not KONG_NAME.match(name):
         node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~)")
 

@@ -73,7 +73,7 @@ def test_secrets_never_show_in_repr() -> None:
      "longest timeout"),
     ({"apis": [{"name": "A", "latency": {"window": "261w"}}]},
      "kong-slo:apis[0].latency.window: '261w' is longer than 5 years"),
-    ({"apis": [{"name": "S" * 129}]}, "has 129 characters; Kong allows at most 128"),
+    ({"apis": [{"name": "S" * 129}]}, "has 129 characters; names are limited to 128"),
     ({"apis": [{"name": "A"}] * 5001}, "kong-slo:apis: lists 5001 APIs; a stack tracks at most 5000"),
     ({"apis": [{"name": "A", "latency": {"thresholdMs": 0}}]},
      "kong-slo:apis[0].latency.thresholdMs: 0 is not a positive number of milliseconds"),
