@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -237,7 +238,17 @@ def test_two_stacks_in_one_command_are_refused() -> None:
         pulumi_cli.stack_of(["stack", "init", "dev", "--stack", "local"], "local")
 
 
-def test_make_pulumi_reaches_the_same_backend_and_secrets_as_make_up(fakes: Path) -> None:
+@pytest.fixture
+def project_state() -> Iterator[Path]:
+    """The project's default file backend, removed again if the test created it."""
+    state = ROOT / ".pulumi-state"
+    existed = state.exists()
+    yield state
+    if not existed:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_make_pulumi_reaches_the_same_backend_and_secrets_as_make_up(fakes: Path, project_state: Path) -> None:
     result = make("pulumi", "STACK=dev", "ARGS=config set --secret --path kong-slo:dynatrace.apiToken dt0c01.x",
                   path=search_path(fakes))
     assert result.returncode == 0, result.stderr
@@ -246,7 +257,8 @@ def test_make_pulumi_reaches_the_same_backend_and_secrets_as_make_up(fakes: Path
     result = make("pulumi", "ARGS=stack init dev", path=search_path(fakes),
                   env={"PULUMI_CONFIG_PASSPHRASE_FILE": "/home/me/passphrase"})
     assert result.returncode == 0, result.stderr
-    state = f"file://{ROOT / '.pulumi-state'}"
+    assert project_state.is_dir()
+    state = f"file://{project_state}"
     assert pulumi_calls(fakes) == [
         {"args": ["config", "set", "--secret", "--path", "kong-slo:dynatrace.apiToken", "dt0c01.x"],
          "env": {"PULUMI_BACKEND_URL": state, "PULUMI_CONFIG_PASSPHRASE": None,
