@@ -95,9 +95,9 @@ def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
         settings = parse_settings(stack_file.namespace, project=PROJECT, stack=stack or stack_name_of(path),
                                   aws_region=stack_file.region, written=stack_file.written)
     except SettingsError as error:
-        raise SettingsError([*stack_file.problems, *error.problems]) from None
+        raise SettingsError([*stack_file.problems, *error.problems], source=str(path)) from None
     if stack_file.problems:
-        raise SettingsError(stack_file.problems)
+        raise SettingsError(stack_file.problems, source=str(path))
     return settings
 
 
