@@ -6,20 +6,25 @@ BIN := $(VENV)/bin
 STACK ?= local
 ARGS ?=
 
-# The local file backend keeps state inside the project (git-ignored). Point PULUMI_BACKEND_URL at a
-# durable backend (s3://…, Pulumi Cloud) for shared stacks, and set your own PULUMI_CONFIG_PASSPHRASE.
-export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
-export PULUMI_CONFIG_PASSPHRASE ?=
-export PULUMI_SKIP_UPDATE_CHECK := true
+# Every Pulumi command runs through kong_slo/pulumi_cli.py (also `make pulumi ARGS='…'`): one backend (yours in
+# PULUMI_BACKEND_URL, else .pulumi-state/ in the project), and an empty passphrase for the local stack only.
+PULUMI_RUN = $(BIN)/python -m kong_slo.pulumi_cli --stack $(STACK) --
+# Installs stay quiet: setuptools' build warnings go to the terminal even under --quiet.
+PIP = PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: help setup up preview destroy teardown render validate test test-live e2e tools golden lint bench
+.PHONY: help setup runtime preflight up preview destroy pulumi teardown render validate test test-live e2e tools golden lint bench
 
 help:
-	@echo "make up [STACK=local]      deploy a stack (needs the Pulumi CLI)"
+	@echo "make help                  this list"
+	@echo "make up [STACK=local]      deploy a stack (checks Docker and Pulumi first; installs a pinned Pulumi CLI if none)"
 	@echo "make preview [STACK=…]     show what would change"
 	@echo "make destroy [STACK=…]     remove everything the stack created"
+	@echo "make pulumi ARGS='…' [STACK=…]  any pulumi command, on the same backend and secrets as the targets above"
+	@echo "make validate [STACK=…]    check a stack file"
 	@echo "make render [STACK=…]      write what the stack would deploy to out/STACK"
+	@echo "make setup                 create .venv with everything, test tools included (make up installs less)"
 	@echo "make test                  lint and run the whole test suite"
+	@echo "make lint                  ruff only"
 	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
 	@echo "make tools                 build the real collector and Pulumi CLI into .tools/bin (needs Go)"
 	@echo "make e2e                   end-to-end tests on the real collector and Pulumi engine (runs make tools)"
@@ -27,35 +32,43 @@ help:
 	@echo "make golden                regenerate the golden files after an intended change"
 	@echo "make bench                 print the benchmark figures (collector throughput, program evaluation, API calls)"
 
-$(BIN)/.installed: pyproject.toml requirements.txt
+# What running needs (the package and its runtime dependencies), then the test tools on top.
+$(BIN)/.runtime: pyproject.toml requirements.txt
+	@$(PYTHON) -m kong_slo.preflight --python-only --venv $(VENV)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "Installing kong-slo and what it needs to run into $(VENV)..."
+	@$(PIP) install --upgrade pip
+	@$(PIP) install -e .
 	@touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime
+	@echo "Installing the test tools into $(VENV)..."
+	@$(PIP) install -e '.[test]'
+	@touch $@
+
+runtime: $(BIN)/.runtime
 
 setup: $(BIN)/.installed
 
-define need_pulumi
-	@command -v pulumi >/dev/null || { echo "The Pulumi CLI is needed: curl -fsSL https://get.pulumi.com | sh (see https://www.pulumi.com/docs/install/)"; exit 2; }
-endef
+# Before anything is installed: the .venv's Python, Docker for a local stack, and which Pulumi CLI will run.
+preflight:
+	@$(PYTHON) -m kong_slo.preflight --stack $(STACK) --venv $(VENV)
 
-up: setup
-	$(need_pulumi)
+up: preflight runtime
 	$(BIN)/kong-slo validate --stack $(STACK)
-	@mkdir -p .pulumi-state
-	pulumi stack select --create $(STACK)
-	pulumi up --stack $(STACK) $(ARGS)
+	$(PULUMI_RUN) stack select --create $(STACK)
+	$(PULUMI_RUN) up --stack $(STACK) $(ARGS)
 
-preview: setup
-	$(need_pulumi)
+preview: preflight runtime
 	$(BIN)/kong-slo validate --stack $(STACK)
-	@mkdir -p .pulumi-state
-	pulumi stack select --create $(STACK)
-	pulumi preview --stack $(STACK) --diff $(ARGS)
+	$(PULUMI_RUN) stack select --create $(STACK)
+	$(PULUMI_RUN) preview --stack $(STACK) --diff $(ARGS)
 
-destroy: setup
-	$(need_pulumi)
-	pulumi destroy --stack $(STACK) $(ARGS)
+destroy: runtime
+	$(PULUMI_RUN) destroy --stack $(STACK) $(ARGS)
+
+pulumi: runtime
+	@$(PULUMI_RUN) $(ARGS)
 
 # `make teardown STACK=pr-12` destroys a test stack and removes it from the backend. It needs the stack named
 # explicitly and refuses the long-lived stacks below (use `make destroy` for those, which asks first).
@@ -73,15 +86,14 @@ ifneq ($(filter teardown,$(MAKECMDGOALS)),)
   endif
 endif
 
-teardown: setup
-	$(need_pulumi)
+teardown: runtime
 	@[[ "$$STACK" =~ ^[A-Za-z0-9_.-]+$$ ]] || { echo "make teardown: '$$STACK' is not a stack name ([A-Za-z0-9_.-])" >&2; exit 2; }
-	pulumi destroy --stack "$$STACK" --yes --remove $(ARGS)
+	$(PULUMI_RUN) destroy --stack "$$STACK" --yes --remove $(ARGS)
 
-validate: setup
+validate: runtime
 	$(BIN)/kong-slo validate --stack $(STACK)
 
-render: setup
+render: runtime
 	$(BIN)/kong-slo render --stack $(STACK) --out out/$(STACK)
 
 lint: setup

@@ -1,6 +1,6 @@
 """The ``kong-slo`` command line. Works without the Pulumi CLI.
 
-Exit codes: 0 success, 1 a check found work to do, 2 bad input.
+Exit codes (``EXIT_CODES``): 0 success, 1 a check found work to do, 2 bad input.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from kong_slo import __version__
-from kong_slo.commands.common import EXIT_BAD_INPUT
+from kong_slo.commands.common import EXIT_BAD_INPUT, EXIT_CODES
 from kong_slo.errors import KongSloError, SettingsError
 
 COMMANDS = (
@@ -31,13 +31,14 @@ deploys everything. These commands check and preview that work without the Pulum
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kong-slo", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="kong-slo", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"kong-slo {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMANDS:
         module = importlib.import_module(module_name)
-        sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.HELP, epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser

@@ -12,8 +12,10 @@ class KongSloError(Exception):
 class SettingsError(KongSloError):
     """The stack configuration is invalid. ``problems`` holds one line per problem, each naming its key."""
 
-    def __init__(self, problems: Iterable[str]) -> None:
+    def __init__(self, problems: Iterable[str], source: str | None = None) -> None:
         self.problems = tuple(problems)
+        self.source = source
         count = len(self.problems)
-        head = f"the stack configuration has {count} problem{'s' if count != 1 else ''}:"
+        where = f" in {source}" if source else ""
+        head = f"the stack configuration{where} has {count} problem{'s' if count != 1 else ''}:"
         super().__init__("\n".join([head, *(f"  {line}" for line in self.problems)]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,32 @@ class ApiError(KongSloError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+class Unreachable(ApiError):
+    """The server could not be reached (no connection, no answer in time) after every retry."""
+
+
+def plain_reason(error: BaseException) -> str:
+    """What went wrong with a connection, in a few words instead of urllib3's chain of wrappers."""
+    seen: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or any(item is known for known in seen):
+            continue
+        seen.append(item)
+        pending += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args[:1]]
+    for item in seen:
+        if isinstance(item, socket.gaierror) or type(item).__name__ == "NameResolutionError":
+            return "the host name does not resolve"
+        if isinstance(item, ConnectionRefusedError):
+            return "connection refused"
+    if any(isinstance(item, requests.Timeout | TimeoutError | socket.timeout) for item in seen):
+        return "no answer in time"
+    if any(isinstance(item, ConnectionResetError) for item in seen):
+        return "the connection was reset"
+    return "the connection failed"
 
 
 @dataclass(frozen=True)
@@ -104,5 +131,5 @@ def send(
         delay = policy.backoff(attempt) if hinted is None else min(hinted, policy.max_delay * 2)
         response.close()
         policy.sleep(delay)
-    raise ApiError(f"{label}: no answer after {policy.attempts} attempts ({type(last_error).__name__}: "
-                   f"{last_error})")
+    reason = plain_reason(last_error) if last_error is not None else "no answer"
+    raise Unreachable(f"{label}: no answer after {policy.attempts} attempts ({reason})")

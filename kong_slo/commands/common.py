@@ -6,28 +6,68 @@ import argparse
 import sys
 from pathlib import Path
 
+import yaml
+
+from kong_slo.errors import KongSloError
 from kong_slo.settings import StackSettings, load_stack_file
+from kong_slo.settings.source import STACK_NAME
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
 """A check found work to do (or an objective is failing)."""
 EXIT_BAD_INPUT = 2
+EXIT_UNREACHABLE = 3
+"""A service the command needs (Dynatrace, for status) could not be reached or did not answer."""
+EXIT_CODES = """\
+exit codes:
+  0  success
+  1  a check found work to do (kong-conf --check), or an objective is failing or missing (status)
+  2  bad input: a stack file, an option, or a file that cannot be read or written
+  3  Dynatrace could not be reached or did not answer (status)
+"""
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--stack", metavar="NAME", default=None,
-                       help="read stacks/Pulumi.NAME.yaml (default: local)")
-    group.add_argument("--config-file", metavar="PATH", type=Path, default=None,
-                       help="read this stack file instead")
+    parser.add_argument("--stack", metavar="NAME", default=None,
+                        help="read Pulumi.NAME.yaml from the project's stack folder (default: local); with "
+                             "--config-file, only names the stack")
+    parser.add_argument("--config-file", metavar="PATH", type=Path, default=None,
+                        help="read this stack file instead (any name; the stack is --stack, else the file name "
+                             "without Pulumi. and .yaml)")
+
+
+def stack_folder(start: Path | None = None) -> Path:
+    """The project's stack folder: ``stackConfigDir`` of the nearest ``Pulumi.yaml`` at or above ``start``
+    (the current folder), so the commands work from any subfolder of the project."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        project = folder / "Pulumi.yaml"
+        if project.is_file():
+            try:
+                settings = yaml.safe_load(project.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                raise KongSloError(f"{project} cannot be read ({error})") from None
+            config_dir = settings.get("stackConfigDir") if isinstance(settings, dict) else None
+            return folder / config_dir if isinstance(config_dir, str) else folder
+    return Path("stacks")
 
 
 def stack_file(args: argparse.Namespace) -> tuple[Path, str | None]:
     """The stack file the arguments name, and the stack name when given explicitly."""
+    if args.stack is not None and not STACK_NAME.match(args.stack):
+        raise KongSloError(f"--stack {args.stack!r} is not a stack name (1 to 100 letters, digits, '-', '_', '.')")
     if args.config_file is not None:
         return args.config_file, args.stack
     stack = args.stack or "local"
-    return Path("stacks") / f"Pulumi.{stack}.yaml", stack
+    return _relative(stack_folder() / f"Pulumi.{stack}.yaml"), stack
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the current folder when it lies below it (shorter messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def load(args: argparse.Namespace) -> StackSettings:

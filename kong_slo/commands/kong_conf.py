@@ -62,9 +62,16 @@ def run(args: argparse.Namespace) -> int:
     tracing = tracing_from_args(args)
     path: Path = args.path
     try:
-        original = path.read_bytes().decode(*ENCODING)
+        if not stat.S_ISREG(path.stat().st_mode):
+            return fail(f"kong-slo kong-conf: {path} is not a regular file; give the path of kong.conf")
+        raw = path.read_bytes()
     except OSError as error:
         return fail(f"kong-slo kong-conf: cannot read {path}: {error.strerror or error}")
+    if b"\0" in raw:
+        line = raw[:raw.index(b"\0")].count(b"\n") + 1
+        return fail(f"kong-slo kong-conf: {path}:{line}: a NUL byte; this is not a text file, so not kong.conf; "
+                    "nothing written")
+    original = raw.decode(*ENCODING)
     try:
         patched = patch_kong_conf(original, tracing)
     except KongConfError as error:
@@ -79,7 +86,12 @@ def run(args: argparse.Namespace) -> int:
         if patched == original:
             print(f"{path}: tracing already on as wanted; not written")
             return EXIT_OK
-        write_with_backup(path, original, patched)
+        try:
+            write_with_backup(path, original, patched)
+        except OSError as error:
+            hint = "; run it with sudo" if isinstance(error, PermissionError) else ""
+            return fail(f"kong-slo kong-conf: cannot write {error.filename or path}: {error.strerror or error}{hint}; "
+                        f"{path} is unchanged")
         print(f"{path}: tracing switched on (previous content in {path}.bak); restart or reload Kong to apply")
         return EXIT_OK
     _print(unified_diff(original, patched, str(path)))

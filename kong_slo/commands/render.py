@@ -1,12 +1,20 @@
-"""``kong-slo render``: write what a stack would deploy, for review in a pull request or for manual use."""
+"""``kong-slo render``: write what a stack would deploy, for review in a pull request or for manual use.
+
+The files are written all or none: each goes to a temporary file in the output folder first, and only when every
+one is written are they renamed into place, so a folder that cannot take one file is left as it was.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 
 from kong_slo.artifacts import render_all
 from kong_slo.commands.common import EXIT_OK, add_stack_arguments, load
+from kong_slo.errors import KongSloError
 
 NAME = "render"
 HELP = ("write the collector's docker-compose.yml, its config and cloud-init, the Kong plugin and Dynatrace SLO "
@@ -15,14 +23,43 @@ HELP = ("write the collector's docker-compose.yml, its config and cloud-init, th
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
-    parser.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder to write the files to")
+    parser.add_argument("--out", metavar="DIR", type=Path, required=True,
+                        help="folder to write the files to (created if missing; files of the same name are replaced)")
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load(args)
     files = render_all(settings)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (args.out / name).write_text(text, encoding="utf-8")
+    write_all(args.out, files)
     print(f"wrote {len(files)} files for stack {settings.stack} to {args.out}: {', '.join(files)}")
     return EXIT_OK
+
+
+def write_all(folder: Path, files: dict[str, str]) -> None:
+    """Write every file into ``folder`` or none; raises ``KongSloError`` naming what could not be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise KongSloError(f"--out {folder}: exists and is not a folder") from None
+    except OSError as error:
+        raise KongSloError(f"--out {folder}: cannot create the folder ({error.strerror or error})") from None
+    for name in files:
+        target = folder / name
+        if target.is_dir() or (target.exists() and not target.is_file()):
+            raise KongSloError(f"--out {folder}: {name} exists and is not a regular file; nothing written")
+    written: dict[Path, str] = {}
+    try:
+        for name, text in files.items():
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+            written[folder / name] = temporary
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+    except OSError as error:
+        for temporary in written.values():
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise KongSloError(f"--out {folder}: cannot write {error.filename or folder} ({error.strerror or error}); "
+                           "nothing written") from None
+    for target, temporary in written.items():
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)

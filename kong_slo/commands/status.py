@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, add_stack_arguments, fail, load
+from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, EXIT_UNREACHABLE, add_stack_arguments, fail, load
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.dynatrace.credentials import TOKEN_ENV
+from kong_slo.http import RetryPolicy, Unreachable
 from kong_slo.slo import SloDefinition, selector_string, slo_definitions, slo_name_prefix
 
 NAME = "status"
 HELP = "show each SLO's current value, error budget and burn rate (token from DT_API_TOKEN); exit 1 if any fails"
+
+POLICY = RetryPolicy(attempts=3, timeout=10.0)
+"""Someone is waiting at a terminal: give up within seconds when Dynatrace cannot be reached."""
 
 STATES = {"SUCCESS": "ok", "WARNING": "warning", "FAILURE": "failing"}
 
@@ -66,7 +71,7 @@ def _without_value(definition: SloDefinition, state: str) -> ObjectiveStatus:
 
 
 def _cell(value: float | None, suffix: str = "") -> str:
-    return "-" if value is None else f"{value:g}{suffix}"
+    return "-" if value is None else f"{value:.12g}{suffix}"  # 99.99999999 stays as written
 
 
 def table(rows: list[ObjectiveStatus]) -> str:
@@ -91,9 +96,14 @@ def run(args: argparse.Namespace) -> int:
     if not definitions:
         print("The stack defines no objectives.")
         return EXIT_OK
-    with DynatraceClient(args.environment_url or settings.dynatrace.environment_url, token) as client:
-        selector = f"text({selector_string(slo_name_prefix(settings.stack))})"
-        found = {slo.get("name"): slo for slo in client.list_slos(selector, evaluate=True)}
+    url = args.environment_url or settings.dynatrace.environment_url
+    try:
+        with DynatraceClient(url, token, policy=POLICY) as client:
+            selector = f"text({selector_string(slo_name_prefix(settings.stack))})"
+            found = {slo.get("name"): slo for slo in client.list_slos(selector, evaluate=True)}
+    except Unreachable as error:
+        print(f"kong-slo status: cannot reach Dynatrace at {url}: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     rows = [objective_status(definition, found.get(definition.name)) for definition in definitions]
     if args.json:
         print(json.dumps([asdict(row) for row in rows], indent=2))

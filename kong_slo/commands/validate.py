@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from kong_slo.commands.common import EXIT_OK, add_stack_arguments, load, stack_file
 
@@ -12,11 +13,17 @@ HELP = "check a stack file; prints every problem, one per line, each naming its 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
+    parser.add_argument("--json", action="store_true",
+                        help="print a summary for scripts: {stack, file, target, apis, objectives}")
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load(args)
     path, _ = stack_file(args)
     objectives = sum((api.latency is not None) + (api.availability is not None) for api in settings.apis)
-    print(f"{path}: ok: target {settings.target}, {len(settings.apis)} API(s), {objectives} objective(s)")
+    if args.json:
+        print(json.dumps({"stack": settings.stack, "file": str(path), "target": settings.target,
+                          "apis": len(settings.apis), "objectives": objectives}))
+    else:
+        print(f"{path}: ok: target {settings.target}, {len(settings.apis)} API(s), {objectives} objective(s)")
     return EXIT_OK

@@ -15,7 +15,9 @@ with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies by
    if Kong refuses it), and runs the restart command. The same script runs on update, so a settings change
    re-reads and re-patches without deleting anything first. An unchanged ``pulumi up`` runs no command.
 4. ``pulumi destroy`` runs the write command's ``delete``: when the file is still exactly what kong-slo wrote
-   (``PATH.kong-slo.applied``), it puts ``PATH.kong-slo.orig`` back and restarts Kong. If someone has edited the
+   (``PATH.kong-slo.applied``), it puts ``PATH.kong-slo.orig`` back and restarts Kong. Only the stack that saved
+   the original (``PATH.kong-slo.stack``) restores it: a test stack sharing the host (``pr-N`` made from a template
+   that sets ``kong.ssh``) leaves the file to the long-lived stack that patched it first. If someone has edited the
    file since, it refuses (the destroy stops with a message naming the original) rather than lose that edit.
 
 Files are written, and the restart command run, with ``sudo -n`` only when the SSH user cannot write kong.conf
@@ -42,7 +44,7 @@ DIAL_TIMEOUT_SECONDS = 15
 COMMAND_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m", delete="10m")
 
 _PRELUDE = r"""set -eu
-conf=$1; restart=$2
+conf=$1; restart=$2; stack=${3:-}
 if [ -L "$conf" ]; then conf=$(readlink -f -- "$conf"); fi  # write the file the link points to; keep the link
 dir=$(dirname -- "$conf")
 if [ -w "$conf" ] && [ -r "$conf" ] && [ -w "$dir" ]; then as_owner() { "$@"; }
@@ -70,7 +72,10 @@ base64 -d > "$new"
 if as_owner cmp -s -- "$new" "$conf"; then
   echo "kong-slo: $conf already has the tracing settings"; finish_pending_restart; exit 0
 fi
-as_owner test -e "$conf.kong-slo.orig" || as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
+if ! as_owner test -e "$conf.kong-slo.orig"; then
+  as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
+  if [ -n "$stack" ]; then printf '%s\n' "$stack" | as_owner tee -- "$conf.kong-slo.stack" >/dev/null; fi
+fi
 as_owner cp -p -- "$conf" "$conf.bak"
 replace_with "$new"
 if command -v kong >/dev/null 2>&1 && ! as_owner kong check "$conf" >&2; then
@@ -83,7 +88,13 @@ echo "kong-slo: tracing switched on in $conf (previous content in $conf.bak); Ko
 """
 
 RESTORE_SCRIPT = _PRELUDE + r"""orig="$conf.kong-slo.orig"; applied="$conf.kong-slo.applied"
+saver="$conf.kong-slo.stack"
 if ! as_owner test -e "$orig"; then echo "kong-slo: nothing to restore in $conf"; finish_pending_restart; exit 0; fi
+if [ -n "$stack" ] && as_owner test -e "$saver" && [ "$(as_owner cat -- "$saver")" != "$stack" ]; then
+  echo "kong-slo: stack $(as_owner cat -- "$saver") switched tracing on in $conf first and restores it when it is" \
+       "destroyed; stack $stack leaves $conf as it is"
+  exit 0
+fi
 if ! as_owner cmp -s -- "$conf" "$applied"; then
   echo "kong-slo: $conf was edited after kong-slo patched it, so it is left as it is. Put the tracing lines" \
        "back from $orig by hand, delete $orig and $applied, then run the destroy again." >&2
@@ -91,7 +102,7 @@ if ! as_owner cmp -s -- "$conf" "$applied"; then
 fi
 as_owner cp -p -- "$conf" "$conf.bak"
 replace_with "$orig"
-as_owner rm -f -- "$orig" "$applied"
+as_owner rm -f -- "$orig" "$applied" "$saver"
 restart_kong
 echo "kong-slo: the tracing settings $conf had before kong-slo are back; Kong restarted"
 """
@@ -155,11 +166,12 @@ class KongConfPatch(pulumi.ComponentResource):
                                         custom_timeouts=COMMAND_TIMEOUTS))
         where = f"{ssh.host}:{ssh.conf_path}"
         payload = pulumi.Output.secret(self.read.stdout.apply(lambda stdout: patched_payload(stdout, tracing, where)))
-        apply_command = remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command)
+        stack = pulumi.get_stack()
+        apply_command = remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command, stack)
         self.write = remote.Command(
             f"{name}-write", connection=connection,
             create=apply_command, update=apply_command,
-            delete=remote_script(RESTORE_SCRIPT, ssh.conf_path, ssh.restart_command),
+            delete=remote_script(RESTORE_SCRIPT, ssh.conf_path, ssh.restart_command, stack),
             stdin=payload, logging=remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.read], custom_timeouts=COMMAND_TIMEOUTS))
         self.result = self.write.stdout

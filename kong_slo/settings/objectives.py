@@ -17,6 +17,11 @@ FAILURE_PATTERN = re.compile(r"^([1-5]xx|[1-5][0-9][0-9])$")
 LATENCY_KEYS = ("thresholdMs", "target", "warning", "window")
 AVAILABILITY_KEYS = ("target", "warning", "window", "failOn")
 
+MAX_THRESHOLD_MS = 2_147_483_646
+"""Kong's longest timeout (connect, send and read timeouts are at most 2^31 - 2 ms): no answer comes later."""
+MAX_WINDOW_SECONDS = 5 * 365 * 86400
+"""Dynatrace keeps metric data for at most five years, so a longer window has nothing to evaluate."""
+
 BUILTIN_LATENCY: dict[str, Any] = {"thresholdMs": 600, "target": 99.0, "warning": 99.5, "window": "1h"}
 BUILTIN_AVAILABILITY: dict[str, Any] = {"target": 99.0, "warning": 99.5, "window": "1h", "failOn": ["5xx"]}
 
@@ -49,8 +54,9 @@ class Layer:
         return Layer(values, origins)
 
 
-def builtin(values: Mapping[str, Any], path: str) -> Layer:
-    return Layer(dict(values), {key: f"{path}.{key}" for key in values})
+def builtin(values: Mapping[str, Any]) -> Layer:
+    """The built-in objective: no key path, since none of its values comes from the stack file."""
+    return Layer(dict(values), {})
 
 
 def _percentages(node: Node) -> tuple[float, float]:
@@ -65,10 +71,18 @@ def _percentages(node: Node) -> tuple[float, float]:
         node.problem("warning", f"{describe(node.raw('warning'))} is not a percentage between 0 and 100")
     elif target_ok and warning <= target:
         own = f"{node.path}.warning"
-        inherited = "" if node.key("warning") == own else f" (from {node.key('warning')})"
-        node.problems.add(own, f"{describe(node.raw('warning'))}{inherited} must be greater than the target "
-                               f"{target:g} (Dynatrace shows the warning state between the two)")
+        node.problems.add(own, f"{describe(node.raw('warning'))}{_origin(node, 'warning')} must be greater than "
+                               f"the target {describe(node.raw('target'))}{_origin(node, 'target')} (Dynatrace "
+                               "shows the warning state between the two)")
     return target, warning
+
+
+def _origin(node: Node, name: str) -> str:
+    """Where an objective value came from, when not from the key being reported."""
+    origin = node.origins.get(name)
+    if origin is None:
+        return " (the built-in default)"
+    return "" if origin == f"{node.path}.{name}" else f" (from {origin})"
 
 
 def _window(node: Node) -> str:
@@ -80,6 +94,8 @@ def _window(node: Node) -> str:
         return "1h"
     if seconds < 300:
         node.problem("window", f"{window!r} is shorter than 5 minutes")
+    elif seconds > MAX_WINDOW_SECONDS:
+        node.problem("window", f"{window!r} is longer than 5 years (1825d), the longest Dynatrace keeps metric data")
     return window
 
 
@@ -89,6 +105,10 @@ def latency(layer: Layer, path: str, problems: Problems) -> LatencyObjective:
     if threshold is None or threshold <= 0:
         node.problem("thresholdMs", f"{describe(node.raw('thresholdMs'))} is not a positive number of "
                                     "milliseconds")
+        threshold = 600
+    elif threshold > MAX_THRESHOLD_MS:
+        node.problem("thresholdMs", f"{describe(node.raw('thresholdMs'))} is more than {MAX_THRESHOLD_MS} ms, "
+                                    "Kong's longest timeout (about 24.8 days)")
         threshold = 600
     target, warning = _percentages(node)
     return LatencyObjective(threshold, target, warning, _window(node))
@@ -115,9 +135,8 @@ def availability(layer: Layer, path: str, problems: Problems) -> AvailabilityObj
 
 def read_defaults(root: Node) -> tuple[Layer, Layer]:
     """The built-in objectives with ``sloDefaults`` laid over them."""
-    path = root.key("sloDefaults")
-    latency_layer = builtin(BUILTIN_LATENCY, f"{path}.latency")
-    availability_layer = builtin(BUILTIN_AVAILABILITY, f"{path}.availability")
+    latency_layer = builtin(BUILTIN_LATENCY)
+    availability_layer = builtin(BUILTIN_AVAILABILITY)
     defaults = root.child("sloDefaults")
     if defaults is None:
         return latency_layer, availability_layer

@@ -48,19 +48,25 @@ ALERTING_KEYS = ("emails", "burnRate")
 BURN_RATE_KEYS = ("fastBurnThreshold", "pageFactor", "slowPageFactor", "ticketFactor", "minRequests")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
-KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
+KONG_NAME_MAX = 128
+"""The longest service, route or workspace name kong-slo takes: the Dynatrace SLO named after an API
+(``kong-slo <stack>: <API> availability``) must stay within Dynatrace's 200 characters."""
+MAX_APIS = 5000
+"""Two objectives each stay within Dynatrace's 10,000 SLOs per environment."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PUBLIC_NETWORKS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
-                   aws_region: str | None = None) -> StackSettings:
+                   aws_region: str | None = None, written: Mapping[str, str] | None = None) -> StackSettings:
     """Check the ``kong-slo`` namespace (keys without the prefix) and build the settings.
 
-    Secret values must already be ``Secret`` objects. Raises ``SettingsError`` listing every
+    Secret values must already be ``Secret`` objects. ``written`` maps key paths to how a scalar that YAML
+    read as another value was written (from the stack file). Raises ``SettingsError`` listing every
     problem, each prefixed with its key path, when anything is wrong.
     """
-    problems = Problems()
+    problems = Problems(written=written or {}, stack=stack)
     root = Node(config, f"{NAMESPACE}:", problems)
     root.reject_unknown(TOP_KEYS)
     target = root.choice("target", TARGETS, "local")
@@ -144,17 +150,18 @@ def _rate(node: Node, name: str, default: float | None) -> float | None:
 def _kong(node: Node, target: str) -> KongSettings:
     node.reject_unknown(KONG_KEYS)
     version = None
-    if node.has("version"):
+    version_text = node.string("version")
+    if version_text is not None:
         try:
-            version = KongVersion.parse(str(node.raw("version")))
+            version = KongVersion.parse(version_text)
         except ValueError as error:
             node.problem("version", str(error))
         else:
             if version < KongVersion(3, 0):
                 node.problem("version", f"Kong {version} is not supported; kong-slo needs Kong 3.0 or later")
     workspace = node.string("workspace")
-    if workspace is not None and not KONG_NAME.match(workspace):
-        node.problem("workspace", f"{workspace!r} is not a Kong workspace name")
+    if workspace is not None:
+        _check_kong_name(node, "workspace", workspace, "a Kong workspace name")
     admin_url = _url(node, "adminUrl")
     if admin_url is None and target == "local":
         admin_url = LOCAL_ADMIN_URL
@@ -180,8 +187,8 @@ def _ssh(node: Node | None) -> SshSettings | None:
     host = node.string("host", required=True) or ""
     key = node.secret("privateKey")
     if key is None and "privateKey" not in node.data:
-        node.problem("privateKey", "is required: `pulumi config set --secret --path "
-                                   f"'{node.key('privateKey')}' < ~/.ssh/id_ed25519`")
+        command = node.problems.config_set(node.key("privateKey"), "").replace(' "`', '"` < ~/.ssh/id_ed25519')
+        node.problem("privateKey", f"is required: {command}")
     port = node.integer("port", 22)
     if port is None or not 0 < port < 65536:
         node.problem("port", f"{describe(node.raw('port'))} is not a TCP port")
@@ -237,7 +244,7 @@ def _dynatrace(node: Node | None) -> DynatraceSettings | None:
     url = _environment_url(node)
     token = node.secret("apiToken")
     if token is None and "apiToken" not in node.data:
-        node.problem("apiToken", f"is required: `pulumi config set --secret --path '{node.key('apiToken')}'`")
+        node.problem("apiToken", f"is required: {node.problems.config_set(node.key('apiToken'), 'dt0c01....')}")
     elif token is not None and token.known and not token.reveal().startswith("dt0"):
         node.problem("apiToken", "is not a Dynatrace API token (they start with dt0c01.)")
     alerting, threshold = _alerting(node.child("alerting"))
@@ -286,6 +293,14 @@ def _burn_rate_policy(node: Node) -> BurnRatePolicy:
     return BurnRatePolicy(factors["pageFactor"], factors["slowPageFactor"], factors["ticketFactor"], minimum)
 
 
+def _check_kong_name(node: Node, key: str, name: str, what: str) -> None:
+    if len(name) > KONG_NAME_MAX:
+        node.problem(key, f"{describe(name)} has {len(name)} characters; names are limited to {KONG_NAME_MAX} "
+                          "(Dynatrace SLO names, which contain them, to 200)")
+    elif not KONG_NAME.match(name):
+        node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~)")
+
+
 def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
     raw = root.raw("apis")
     if raw is None or raw == []:
@@ -293,6 +308,10 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         return ()
     if not isinstance(raw, list):
         root.problem("apis", f"{describe(raw)} is not a list")
+        return ()
+    if len(raw) > MAX_APIS:
+        root.problem("apis", f"lists {len(raw)} APIs; a stack tracks at most {MAX_APIS} (two objectives each stay "
+                             "within Dynatrace's 10,000 SLOs per environment): split them over several stacks")
         return ()
     latency_defaults, availability_defaults = objectives.read_defaults(root)
     apis: list[Api] = []
@@ -305,14 +324,13 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         node = Node(item, path, problems)
         node.reject_unknown(API_KEYS)
         name = node.string("name", required=True) or f"api-{index}"
-        if not KONG_NAME.match(name):
-            node.problem("name", f"{name!r} is not a Kong service name (letters, digits, . - _ ~)")
+        _check_kong_name(node, "name", name, "a Kong service name")
         if name.lower() in seen:
             node.problem("name", f"{name!r} is already used by {root.key('apis')}[{seen[name.lower()]}]")
         seen.setdefault(name.lower(), index)
         route = node.string("route")
-        if route is not None and not KONG_NAME.match(route):
-            node.problem("route", f"{route!r} is not a Kong route name or id")
+        if route is not None:
+            _check_kong_name(node, "route", route, "a Kong route name or id")
         latency_layer = objectives.api_layer(node, "latency", latency_defaults, objectives.LATENCY_KEYS)
         availability_layer = objectives.api_layer(node, "availability", availability_defaults,
                                                   objectives.AVAILABILITY_KEYS)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from kong_slo.secrets import Secret
 
 NAMESPACE = "kong-slo"
@@ -21,12 +23,30 @@ NAMESPACE = "kong-slo"
 
 @dataclass
 class Problems:
-    """The problems found so far, in the order they were found."""
+    """The problems found so far, in the order they were found.
+
+    ``written`` maps a key path to the text of a plain scalar that YAML read as another value (``3.10`` → 3.1,
+    ``NO`` → false); a problem on that key says so, since the value it names is not what the file shows.
+    """
 
     lines: list[str] = field(default_factory=list)
+    written: Mapping[str, str] = field(default_factory=dict)
+    stack: str = "<stack>"
+
+    def config_set(self, path: str, value: str, *, secret: bool = True) -> str:
+        """The command that sets ``path``, on the same backend and secrets as `make up` (see README)."""
+        flags = "--secret --path" if secret else "--path"
+        return f"`make pulumi STACK={self.stack} ARGS=\"config set {flags} {path} {value}\"`"
 
     def add(self, path: str, message: str) -> None:
+        text = self.written.get(path)
+        if text is not None and "YAML 1.1" not in message:
+            message = f"{message} ({yaml_reading(text)})"
         self.lines.append(f"{path}: {message}")
+
+    def mentions(self, path: str) -> bool:
+        """Whether a problem was already reported on ``path`` or a key under it."""
+        return any(line.startswith((f"{path}:", f"{path}.", f"{path}[")) for line in self.lines)
 
 
 def describe(value: Any) -> str:
@@ -88,6 +108,10 @@ class Node:
             return default
         if isinstance(value, Secret):
             self.problem(name, "is not a secret; set it without --secret")
+            return default
+        written = self.problems.written.get(self.key(name))
+        if written is not None and not isinstance(value, str):
+            self.problem(name, f"is meant as text, but {yaml_reading(written)}")
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.problem(name, f"{describe(value)} is not a string")
@@ -163,7 +187,7 @@ class Node:
         if isinstance(value, Secret):
             return value
         self.problem(name, "is stored in plain text; store it encrypted with "
-                           f"`pulumi config set --secret --path '{self.key(name)}'`")
+                           f"{self.problems.config_set(self.key(name), '…')}")
         return None
 
     def child(self, name: str) -> Node | None:
@@ -174,3 +198,11 @@ class Node:
             self.problem(name, f"{describe(value)} is not a mapping")
             return None
         return Node(value, self.key(name), self.problems)
+
+
+def yaml_reading(text: str) -> str:
+    """How a problem explains a surprising scalar: what YAML made of it, and how to keep it as written."""
+    value = yaml.safe_load(text)
+    kind = "the boolean" if isinstance(value, bool) else "the number"
+    shown = ("true" if value else "false") if isinstance(value, bool) else f"{value}"
+    return f"YAML 1.1 reads the unquoted {text} as {kind} {shown}; write it in quotes ('{text}') to keep it as written"

@@ -51,26 +51,22 @@ def check_target(settings: StackSettings, problems: Problems) -> None:
     if settings.target != "aws":
         return
     if not settings.aws_region:
-        problems.add("aws:region", "is required for target aws: `pulumi config set aws:region eu-west-1`")
-    if not settings.collector.allowed_cidrs and _unreported(problems, "collector.allowedCidrs"):
+        problems.add("aws:region", "is required for target aws: "
+                                   f"{problems.config_set('aws:region', 'eu-west-1', secret=False)}")
+    if not settings.collector.allowed_cidrs and not problems.mentions(f"{NAMESPACE}:collector.allowedCidrs"):
         problems.add(f"{NAMESPACE}:collector.allowedCidrs",
                      "is required for target aws: the CIDR blocks of the Kong nodes that send OTLP")
-    if not settings.kong.admin_url:
+    if not settings.kong.admin_url and not problems.mentions(f"{NAMESPACE}:kong.adminUrl"):
         problems.add(f"{NAMESPACE}:kong.adminUrl", "is required for target aws, e.g. http://kong.internal:8001")
-    if settings.dynatrace is None:
+    if settings.dynatrace is None and not problems.mentions(f"{NAMESPACE}:dynatrace"):
         problems.add(f"{NAMESPACE}:dynatrace.environmentUrl",
                      "is required for target aws: the collector exports to Dynatrace")
 
 
-def _unreported(problems: Problems, key: str) -> bool:
-    """No problem names ``key`` yet (an invalid value is reported once, not again as missing)."""
-    return not any(line.startswith(f"{NAMESPACE}:{key}") for line in problems.lines)
-
-
 def _check_external(settings: StackSettings, problems: Problems) -> None:
-    if not settings.kong.admin_url and _unreported(problems, "kong.adminUrl"):
+    if not settings.kong.admin_url and not problems.mentions(f"{NAMESPACE}:kong.adminUrl"):
         problems.add(f"{NAMESPACE}:kong.adminUrl", "is required for target external, e.g. http://kong.internal:8001")
-    if not settings.kong.collector_url and _unreported(problems, "kong.collectorUrl"):
+    if not settings.kong.collector_url and not problems.mentions(f"{NAMESPACE}:kong.collectorUrl"):
         problems.add(f"{NAMESPACE}:kong.collectorUrl",
                      "is required for target external: where Kong sends OTLP to your collector, e.g. "
                      "http://otel-collector.observability:4318")

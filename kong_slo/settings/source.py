@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kong_slo.errors import SettingsError
 from kong_slo.secrets import Secret
+from kong_slo.settings import stack_yaml
 from kong_slo.settings.model import StackSettings
-from kong_slo.settings.parse import parse_settings
+from kong_slo.settings.parse import TOP_KEYS, parse_settings
 from kong_slo.settings.reader import NAMESPACE
+from kong_slo.settings.stack_yaml import MAX_FILE_BYTES
 
 PROJECT = "kong-slo"
 SECRET_PATHS: tuple[tuple[str, ...], ...] = (
@@ -22,6 +23,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("kong", "ssh", "privateKey"),
     ("dynatrace", "apiToken"),
 )
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+"""What Pulumi accepts as a stack name."""
 STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.ya?ml$")
 
 
@@ -37,35 +40,65 @@ def _encrypted_to_secret(value: Any) -> Any:
 
 
 def stack_name_of(path: Path) -> str:
+    """The stack a file belongs to: ``Pulumi.<stack>.yaml``, else the file name without ``.yaml``."""
     match = STACK_FILE.match(path.name)
-    if match is None:
-        raise SettingsError([f"{path}: a stack file is named Pulumi.<stack>.yaml"])
-    return match.group("stack")
+    if match is not None:
+        return match.group("stack")
+    stem = re.sub(r"\.ya?ml$", "", path.name)
+    if STACK_NAME.match(stem):
+        return stem
+    raise SettingsError([f"{path}: cannot tell the stack's name from the file name; give it with --stack NAME"])
 
 
-def read_stack_file(path: Path) -> tuple[dict[str, Any], str | None]:
-    """The ``kong-slo`` namespace of a stack file (prefix removed) and its ``aws:region``."""
+@dataclass(frozen=True)
+class StackFile:
+    """The ``kong-slo`` namespace of a stack file (prefix removed), its ``aws:region``, the problems found
+    reading it, and how scalars that YAML read as something else were written (see ``stack_yaml``)."""
+
+    namespace: dict[str, Any]
+    region: str | None
+    problems: tuple[str, ...]
+    written: Mapping[str, str]
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """Read a stack file; raises ``SettingsError`` naming the file when it cannot be read as one."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise SettingsError([f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+                                 "that is not a stack file"])
+        document = stack_yaml.parse(stack_yaml.decode(raw, str(path)), str(path), TOP_KEYS)
     except OSError as error:
-        raise SettingsError([f"{path}: cannot be read ({error.strerror or error})"]) from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SettingsError([f"{path}:{where} is not valid YAML ({getattr(error, 'problem', error)})"]) from error
-    if not isinstance(document, Mapping) or not isinstance(document.get("config", {}), Mapping):
+        raise SettingsError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+    except stack_yaml.StackFileError as error:
+        raise SettingsError(error.problems) from None
+    data = document.data if document.data is not None else {}
+    if not isinstance(data, Mapping) or not isinstance(data.get("config") or {}, Mapping):
         raise SettingsError([f"{path}: expected a mapping with a 'config:' section"])
-    config = document.get("config") or {}
+    config = data.get("config") or {}
     namespace = {key.split(":", 1)[1]: _encrypted_to_secret(value)
                  for key, value in config.items() if str(key).startswith(f"{NAMESPACE}:")}
     region = config.get("aws:region")
-    return namespace, region if isinstance(region, str) else None
+    return StackFile(namespace, region if isinstance(region, str) else None, tuple(document.problems),
+                     document.written)
 
 
 def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
-    """Settings from ``stacks/Pulumi.<stack>.yaml``; secrets there are known to exist, not their values."""
-    namespace, region = read_stack_file(path)
-    return parse_settings(namespace, project=PROJECT, stack=stack or stack_name_of(path), aws_region=region)
+    """Settings from a stack file; secrets there are known to exist, not their values.
+
+    The stack is ``stack`` when given, else named by the file (``Pulumi.<stack>.yaml`` or ``<stack>.yaml``).
+    """
+    stack_file = read_stack_file(path)
+    try:
+        settings = parse_settings(stack_file.namespace, project=PROJECT, stack=stack or stack_name_of(path),
+                                  aws_region=stack_file.region, written=stack_file.written)
+    except SettingsError as error:
+        raise SettingsError([*stack_file.problems, *error.problems], source=str(path)) from None
+    if stack_file.problems:
+        raise SettingsError(stack_file.problems, source=str(path))
+    return settings
 
 
 def _decode(value: Any) -> Any:

@@ -186,7 +186,8 @@ def host(tmp_path: Path) -> dict[str, Path]:
 
 
 def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_exit: int | None = None,
-               conf: Path | None = None, restart_fails: bool = False) -> subprocess.CompletedProcess[str]:
+               conf: Path | None = None, restart_fails: bool = False,
+               stack: str | None = None) -> subprocess.CompletedProcess[str]:
     path = os.environ.get("PATH", "")
     if kong_check_exit is not None:
         fake_kong = host["bin"] / "kong"
@@ -194,7 +195,8 @@ def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_e
         fake_kong.chmod(0o755)
         path = f"{host['bin']}:{path}"
     restart = "echo restart failed >&2; exit 3" if restart_fails else f"echo restarted >> {host['log']}"
-    return subprocess.run([SH, "-c", script, "kong-slo", str(conf or host["conf"]), restart], input=stdin, text=True,
+    arguments = [str(conf or host["conf"]), restart, *([stack] if stack is not None else [])]
+    return subprocess.run([SH, "-c", script, "kong-slo", *arguments], input=stdin, text=True,
                           capture_output=True, env={**os.environ, "PATH": path}, timeout=60, check=False)
 
 
@@ -242,6 +244,32 @@ def test_restore_puts_the_original_back_after_settings_changed_twice(host: dict[
     assert restarts(host) == 3
     assert sorted(path.name for path in host["conf"].parent.iterdir()) == ["kong.conf", "kong.conf.bak"]
     assert run_script(RESTORE_SCRIPT, host).returncode == 0, "a second destroy finds nothing to do"
+
+
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_only_the_stack_that_saved_the_original_restores_it(host: dict[str, Path]) -> None:
+    stdout = base64.b64encode(HOST_CONF.encode()).decode()
+    payload = patched_payload(stdout, TracingSettings())
+    assert run_script(APPLY_SCRIPT, host, payload, stack="dev").returncode == 0
+    patched = host["conf"].read_bytes()
+    assert Path(f"{host['conf']}.kong-slo.stack").read_text() == "dev\n"
+    test_stack = run_script(APPLY_SCRIPT, host, payload, stack="pr-12")
+    assert test_stack.returncode == 0 and "already has" in test_stack.stdout
+    destroyed = run_script(RESTORE_SCRIPT, host, stack="pr-12")
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert "stack dev switched tracing on" in destroyed.stdout and "stack pr-12 leaves" in destroyed.stdout
+    assert host["conf"].read_bytes() == patched
+    assert restarts(host) == 1
+    assert run_script(RESTORE_SCRIPT, host, stack="dev").returncode == 0
+    assert host["conf"].read_bytes() == HOST_CONF.encode()
+    assert sorted(path.name for path in host["conf"].parent.iterdir()) == ["kong.conf", "kong.conf.bak"]
+
+
+def test_the_write_and_the_restore_name_the_stack() -> None:
+    resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()))
+    write = by_name(resources, "kong-conf-write")
+    for command in ("create", "update", "delete"):
+        assert write.inputs[command].endswith(" test"), command  # the mocks' stack
 
 
 @pytest.mark.skipif(SH is None, reason="needs a POSIX sh")

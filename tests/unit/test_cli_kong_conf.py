@@ -137,3 +137,42 @@ def test_write_and_check_are_exclusive(conf: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["kong-conf", str(conf), "--write", "--check"])
     assert caught.value.code == 2
+
+
+@pytest.mark.parametrize("flag", [[], ["--write"], ["--check"]])
+def test_what_is_not_a_regular_file_is_refused(tmp_path: Path, flag: list[str], capsys: pytest.CaptureFixture) -> None:
+    fifo = tmp_path / "kong.conf"
+    os.mkfifo(fifo)  # reading it would block: the check comes first
+    assert main(["kong-conf", str(fifo), *flag]) == 2
+    assert f"{fifo} is not a regular file" in capsys.readouterr().err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert main(["kong-conf", str(tmp_path), *flag]) == 2
+    assert f"{tmp_path} is not a regular file" in capsys.readouterr().err
+
+
+def test_a_device_node_is_never_replaced(capsys: pytest.CaptureFixture) -> None:
+    assert main(["kong-conf", "/dev/null", "--write"]) == 2
+    assert "/dev/null is not a regular file" in capsys.readouterr().err
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_binary_file_is_refused_with_the_line_of_its_first_nul(conf: Path, capsys: pytest.CaptureFixture) -> None:
+    elf = b"\x7fELF\x02\x01\x01\x00\x00\x00\n" + bytes(range(1, 256))
+    conf.write_bytes(elf)
+    assert main(["kong-conf", str(conf), "--write"]) == 2
+    assert f"{conf}:1: a NUL byte; this is not a text file" in capsys.readouterr().err
+    assert conf.read_bytes() == elf
+    assert files_in(conf.parent) == {"kong.conf"}
+
+
+def test_write_without_permission_says_so_and_leaves_the_file(conf: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    def denied(*, dir: str, prefix: str, suffix: str) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied", dir)
+
+    monkeypatch.setattr(kong_conf.tempfile, "mkstemp", denied)
+    assert main(["kong-conf", str(conf), "--write"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"kong-slo kong-conf: cannot write {conf.parent}: Permission denied; run it with sudo; "
+                   f"{conf} is unchanged\n")
+    assert conf.read_bytes() == CONF.encode()

@@ -10,6 +10,7 @@ import pytest
 from kong_slo.artifacts import COLLECTOR_PLACEHOLDER, TIER_PLACEHOLDER, render_all
 from kong_slo.cli import main
 from kong_slo.collector_model import TOKEN_ENV_FILE
+from kong_slo.commands import render as render_command
 from kong_slo.secrets import Secret
 from tests.unit.settings_helpers import TOKEN, aws_config, parse
 from tests.unit.test_render_compose import compose
@@ -86,3 +87,59 @@ def test_the_default_workspace_has_no_path_prefix() -> None:
     settings = parse(aws_config(kong={"adminUrl": "http://k:8001", "workspace": "default"}))
     plugins = json.loads(render_all(settings)["kong-plugins.json"])
     assert [request["path"].split("/")[1] for request in plugins["requests"]] == ["services", "services"]
+
+
+def test_out_onto_an_existing_file_is_bad_input(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+    target = tmp_path / "out"
+    target.write_text("mine\n")
+    assert main(["render", "--stack", "local", "--out", str(target)]) == 2
+    assert capsys.readouterr().err == f"kong-slo render: --out {target}: exists and is not a folder\n"
+    assert target.read_text() == "mine\n"
+
+
+def test_out_that_cannot_be_created_is_bad_input(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+
+    def denied(self: Path, parents: bool = False, exist_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    assert main(["render", "--stack", "local", "--out", str(tmp_path / "new")]) == 2
+    assert "--out" in (err := capsys.readouterr().err) and "cannot create the folder (Permission denied)" in err
+
+
+def test_a_file_that_cannot_be_written_leaves_the_folder_as_it_was(
+        root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "local", "--out", str(out)]) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    (root_stack := tmp_path / "Pulumi.local.yaml").write_text(
+        (root / "stacks" / "Pulumi.local.yaml").read_text().replace("thresholdMs: 400", "thresholdMs: 450"))
+    real_mkstemp = render_command.tempfile.mkstemp
+    made: list[str] = []
+
+    def third_fails(**kwargs: str) -> tuple[int, str]:
+        if len(made) == 2:
+            raise OSError(28, "No space left on device", str(out / "slos.json"))
+        handle, name = real_mkstemp(**kwargs)
+        made.append(name)
+        return handle, name
+
+    monkeypatch.setattr(render_command.tempfile, "mkstemp", third_fails)
+    assert main(["render", "--config-file", str(root_stack), "--out", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert made and not any(Path(name).exists() for name in made)
+
+
+def test_a_folder_in_place_of_a_file_is_refused_before_writing(
+        root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+    (tmp_path / "slos.json").mkdir()
+    assert main(["render", "--stack", "local", "--out", str(tmp_path)]) == 2
+    assert "slos.json exists and is not a regular file; nothing written" in capsys.readouterr().err
+    assert {path.name for path in tmp_path.iterdir()} == {"slos.json"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +97,34 @@ def test_stack_without_dynatrace_is_bad_input(tmp_path, capsys):
     path.write_text("config:\n  kong-slo:target: local\n  kong-slo:apis:\n    - name: HealthService\n")
     assert main(["status", "--config-file", str(path)]) == 2
     assert "no kong-slo:dynatrace block" in capsys.readouterr().err
+
+
+def test_unreachable_dynatrace_is_said_plainly_with_its_own_exit_code(stack_file, monkeypatch, capsys):
+    from kong_slo.commands import status as status_command
+    from kong_slo.http import RetryPolicy
+
+    monkeypatch.setenv("DT_API_TOKEN", TOKEN)
+    monkeypatch.setattr(status_command, "POLICY", RetryPolicy(attempts=3, timeout=2, sleep=lambda _: None))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        assert main(["status", "--config-file", str(stack_file), "--environment-url", url]) == 3
+    err = capsys.readouterr().err
+    assert err == (f"kong-slo status: cannot reach Dynatrace at {url}: list SLOs: no answer after 3 attempts "
+                   "(connection refused)\n")
+    assert TOKEN not in err
+
+
+def test_status_gives_up_within_seconds() -> None:
+    from kong_slo.commands.status import POLICY
+
+    waits = sum(POLICY.initial_delay * POLICY.multiplier ** attempt for attempt in range(POLICY.attempts - 1))
+    assert POLICY.attempts <= 3 and waits <= 2
+
+
+def test_a_target_is_shown_as_it_was_written(tmp_path, fake, monkeypatch, capsys):
+    objective = {"target": 99.99999999, "warning": 99.999999999}
+    stack_file = write_aws_stack(tmp_path, "ci", apis=[{"name": "Orders", "latency": False, "availability": objective}])
+    monkeypatch.setenv("DT_API_TOKEN", TOKEN)
+    assert status(fake, stack_file) == 1  # not deployed: missing
+    assert "99.99999999 %" in capsys.readouterr().out

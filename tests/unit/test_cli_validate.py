@@ -26,7 +26,7 @@ def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path, capsys: p
                                   {"name": "HealthService"}])
     assert main(["validate", "--config-file", str(stack)]) == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "the stack configuration has 4 problems:"
+    assert lines[0] == f"the stack configuration in {stack} has 4 problems:"
     expected = [
         "kong-slo:collector.allowedCidrs[0]: '0.0.0.0/0' opens the collector to the whole internet",
         "kong-slo:kong.verison: unknown key; did you mean 'version'?",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import socket
 from typing import Any
 
 import pytest
 import requests
+import urllib3
 
-from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+from kong_slo.http import ApiError, RetryPolicy, Unreachable, plain_reason, retry_after_seconds, send
 
 URL = "http://127.0.0.1:9/thing"
 
@@ -103,7 +105,7 @@ def test_only_the_given_statuses_are_retried() -> None:
 def test_connection_errors_are_retried_then_reported_with_the_label() -> None:
     sleeps: list[float] = []
     session = ScriptedSession(*(requests.ConnectionError("refused") for _ in range(4)))
-    with pytest.raises(ApiError, match=r"^create thing: no answer after 4 attempts \(ConnectionError: refused\)"):
+    with pytest.raises(Unreachable, match=r"^create thing: no answer after 4 attempts \(the connection failed\)$"):
         call(session, sleeps, describe="create thing")
     assert len(session.calls) == 4 and len(sleeps) == 3
 
@@ -120,3 +122,25 @@ def test_a_tls_failure_is_not_retried() -> None:
     with pytest.raises(ApiError, match=r"TLS failed .*certificate verify failed"):
         call(session, sleeps)
     assert len(session.calls) == 1 and sleeps == []
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.NewConnectionError(
+        None, "Failed to establish a new connection: [Errno 111] Connection refused"))), "the connection failed"),
+    (requests.ConnectionError(ConnectionRefusedError(111, "Connection refused")), "connection refused"),
+    (requests.ConnectionError(socket.gaierror(-2, "Name or service not known")), "the host name does not resolve"),
+    (requests.ReadTimeout("read timed out"), "no answer in time"),
+    (requests.ConnectionError(ConnectionResetError(104, "reset")), "the connection was reset"),
+])
+def test_a_failed_connection_is_said_plainly(error: Exception, reason: str) -> None:
+    assert plain_reason(error) == reason
+
+
+def test_a_refused_port_is_said_plainly() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, never listening: connections are refused
+        with requests.Session() as session, pytest.raises(Unreachable) as caught:
+            send(session, "GET", f"http://127.0.0.1:{port}/api/v2/slo", policy=RetryPolicy(
+                attempts=2, timeout=2, sleep=lambda _: None), describe="list SLOs")
+    assert str(caught.value) == "list SLOs: no answer after 2 attempts (connection refused)"

@@ -30,7 +30,7 @@ def teardown(fake: Path, *variables: str) -> subprocess.CompletedProcess[str]:
     for name in ("STACK", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
         env.pop(name, None)
     # -o: treat the virtualenv as up to date, so the test never installs anything.
-    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/bin/.installed", "teardown", *variables],
+    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/bin/.runtime", "teardown", *variables],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -61,8 +61,20 @@ def test_secrets_never_show_in_repr() -> None:
     ({"apis": [{"name": "A", "latency": {"target": 120}}]},
      "kong-slo:apis[0].latency.target: 120 is not a percentage"),
     ({"apis": [{"name": "A", "availability": {"target": 99.9}}]},
-     "kong-slo:apis[0].availability.warning: 99.5 (from kong-slo:sloDefaults.availability.warning) must be "
+     "kong-slo:apis[0].availability.warning: 99.5 (the built-in default) must be greater than the target 99.9"),
+    ({"sloDefaults": {"availability": {"warning": 99.6}}, "apis": [{"name": "A", "availability": {"target": 99.9}}]},
+     "kong-slo:apis[0].availability.warning: 99.6 (from kong-slo:sloDefaults.availability.warning) must be "
      "greater than the target 99.9"),
+    ({"sloDefaults": {"latency": {"target": 99.99999999}}, "apis": [{"name": "A"}]},
+     "kong-slo:apis[0].latency.warning: 99.5 (the built-in default) must be greater than the target 99.99999999 "
+     "(from kong-slo:sloDefaults.latency.target)"),
+    ({"apis": [{"name": "A", "latency": {"thresholdMs": 10**30}}]},
+     "kong-slo:apis[0].latency.thresholdMs: 1000000000000000000000000000000 is more than 2147483646 ms, Kong's "
+     "longest timeout"),
+    ({"apis": [{"name": "A", "latency": {"window": "261w"}}]},
+     "kong-slo:apis[0].latency.window: '261w' is longer than 5 years"),
+    ({"apis": [{"name": "S" * 129}]}, "has 129 characters; names are limited to 128"),
+    ({"apis": [{"name": "A"}] * 5001}, "kong-slo:apis: lists 5001 APIs; a stack tracks at most 5000"),
     ({"apis": [{"name": "A", "latency": {"thresholdMs": 0}}]},
      "kong-slo:apis[0].latency.thresholdMs: 0 is not a positive number of milliseconds"),
     ({"apis": [{"name": "A", "latency": {"window": "1 hour"}}]},
@@ -156,7 +168,8 @@ def test_public_ingress_needs_explicit_consent() -> None:
 
 def test_aws_target_needs_region_cidrs_and_admin_url() -> None:
     problems = problems_of(aws_config(collector={}, kong={}), region=None)
-    assert "aws:region: is required for target aws: `pulumi config set aws:region eu-west-1`" in problems
+    assert ('aws:region: is required for target aws: `make pulumi STACK=test ARGS="config set --path aws:region '
+            'eu-west-1"`') in problems
     assert any(line.startswith("kong-slo:collector.allowedCidrs: is required") for line in problems)
     assert any(line.startswith("kong-slo:kong.adminUrl: is required") for line in problems)
 
@@ -231,3 +244,18 @@ def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
         load_stack_file(broken)
     assert str(broken) in raised.value.problems[0]
     assert "is not valid YAML" in raised.value.problems[0]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"kong": {"adminUrl": "http://kong.internal:8001", "adminToken": "plain"}},
+     'kong-slo:kong.adminToken: is stored in plain text; store it encrypted with `make pulumi STACK=test '
+     'ARGS="config set --secret --path kong-slo:kong.adminToken …"`'),
+    ({"kong": {"adminUrl": "http://kong.internal:8001", "ssh": {"host": "10.0.1.10"}}},
+     'kong-slo:kong.ssh.privateKey: is required: `make pulumi STACK=test ARGS="config set --secret --path '
+     'kong-slo:kong.ssh.privateKey"` < ~/.ssh/id_ed25519'),
+    ({"dynatrace": {"environmentUrl": "https://abc.live.dynatrace.com"}},
+     'kong-slo:dynatrace.apiToken: is required: `make pulumi STACK=test ARGS="config set --secret --path '
+     'kong-slo:dynatrace.apiToken dt0c01...."`'),
+])
+def test_hints_set_secrets_on_the_same_backend_as_make_up(change: dict, expected: str) -> None:
+    assert expected in problems_of(aws_config(**change))

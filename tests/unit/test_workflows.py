@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,22 @@ def test_pull_requests_preview_the_selected_stacks_with_a_comment_and_the_policy
 def test_pull_requests_bring_up_their_own_test_stack_from_the_template() -> None:
     job = load("pull-request.yml")["jobs"]["test-stack"]
     assert SAME_REPO in job["if"]
+    assert "needs.stacks.outputs.test-stack == 'true'" in job["if"]
     assert job["env"]["PR_STACK"] == "pr-${{ github.event.pull_request.number }}"
-    copy = index_of(job, lambda step: "pulumi config cp" in step.get("run", ""))
-    assert '--stack "$TEMPLATE_STACK" --dest "$PR_STACK"' in steps(job)[copy]["run"]
+    assert job["env"]["TEMPLATE_STACK"] == "${{ vars.PR_STACK_TEMPLATE || 'pr-template' }}"
+    make = index_of(job, lambda step: step.get("run", "").strip() == ".github/scripts/pr-stack-config")
     (up,) = pulumi_steps(job, "up")
     assert up["with"]["stack-name"] == "${{ env.PR_STACK }}"
     assert up["with"]["upsert"] is True
-    assert steps(job).index(up) > copy
+    assert steps(job).index(up) > make
+
+
+def test_no_workflow_needs_the_template_stack_in_the_backend() -> None:
+    for file in all_workflows():
+        assert "config cp" not in (WORKFLOWS / file).read_text(), file
+    teardown = load("pr-stack-teardown.yml")["jobs"]["teardown"]
+    assert teardown["env"]["TEMPLATE_STACK"] == "${{ vars.PR_STACK_TEMPLATE || 'pr-template' }}"
+    assert any(".github/scripts/pr-stack-config" in step.get("run", "") for step in steps(teardown))
 
 
 def test_closing_a_pull_request_destroys_and_removes_its_test_stack() -> None:
@@ -209,16 +219,20 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A git repository with a local stack, two cloud stacks and a leftover PR stack file."""
+    """A git repository with a local stack, cloud stacks (one with a quoted target), a leftover PR stack file and
+    the test-stack template, all valid stack files."""
     if shutil.which("git") is None or shutil.which("bash") is None:
         pytest.fail("git and bash are needed to run the stack selection script")
     stacks = tmp_path / "stacks"
     stacks.mkdir()
-    (stacks / "Pulumi.local.yaml").write_text("config:\n  kong-slo:target: local\n")
-    (stacks / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n  kong-slo:target: aws\n")
-    (stacks / "Pulumi.prod.yaml").write_text('config:\n  kong-slo:target: "aws"  # production\n')
-    (stacks / "Pulumi.pr-12.yaml").write_text("config:\n  kong-slo:target: aws\n")
-    (stacks / "Pulumi.laptop.yaml").write_text("config:\n  kong-slo:apis: []\n")  # no target: local
+    local = (ROOT / "stacks" / "Pulumi.local.yaml").read_text()
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    (stacks / "Pulumi.local.yaml").write_text(local)
+    (stacks / "Pulumi.dev.yaml").write_text(dev)
+    (stacks / "Pulumi.prod.yaml").write_text(dev.replace("kong-slo:target: aws", "kong-slo:target: 'aws'  # prod"))
+    (stacks / "Pulumi.pr-12.yaml").write_text(dev)
+    (stacks / "Pulumi.pr-template.yaml").write_text(dev)
+    (stacks / "Pulumi.laptop.yaml").write_text(local.replace("  kong-slo:target: local\n", ""))  # no target: local
     (tmp_path / "kong_slo").mkdir()
     (tmp_path / "kong_slo" / "slo.py").write_text("X = 1\n")
     (tmp_path / "README.md").write_text("# kong-slo\n")
@@ -237,19 +251,91 @@ def select_stacks(repo: Path, change: str | None) -> str:
         git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "change")
     step = next(step for step in load("stacks.yml")["jobs"]["select"]["steps"] if step.get("id") == "select")
     output = repo / "github_output"
-    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "BASE_SHA": base, "HEAD_SHA": git(repo, "rev-parse", "HEAD"),
-           "GITHUB_OUTPUT": str(output)}
-    subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, check=True, capture_output=True)
-    (line,) = output.read_text().splitlines()
-    return line
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin:/usr/local/bin", "BASE_SHA": base,
+           "HEAD_SHA": git(repo, "rev-parse", "HEAD"), "GITHUB_OUTPUT": str(output), "TEMPLATE_STACK": "pr-template",
+           "KONG_SLO": str(Path(sys.executable).parent / "kong-slo")}
+    result = subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return " ".join(output.read_text().splitlines())
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (None, 'stacks=["dev","prod"]'),
-    ("kong_slo/slo.py", 'stacks=["dev","prod"]'),
-    ("stacks/Pulumi.prod.yaml", 'stacks=["prod"]'),
-    ("stacks/Pulumi.local.yaml", "stacks=[]"),
-    ("README.md", "stacks=[]"),
+    (None, 'stacks=["dev","prod"] test-stack=false'),
+    ("kong_slo/slo.py", 'stacks=["dev","prod"] test-stack=true'),
+    ("stacks/Pulumi.prod.yaml", 'stacks=["prod"] test-stack=false'),
+    ("stacks/Pulumi.pr-template.yaml", "stacks=[] test-stack=true"),
+    ("stacks/Pulumi.local.yaml", "stacks=[] test-stack=false"),
+    ("README.md", "stacks=[] test-stack=false"),
 ])
 def test_stack_selection(repo: Path, change: str | None, expected: str) -> None:
     assert select_stacks(repo, change) == expected
+
+
+def test_a_broken_stack_file_stops_the_selection_with_kong_slos_message(repo: Path) -> None:
+    (repo / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  kong-slo:target: aws\n")
+    with pytest.raises(AssertionError, match="kong-slo:apis: is required"):
+        select_stacks(repo, None)
+
+
+# -- the test stack's config, made from the template's file ---------------------------------------------------
+
+@pytest.fixture
+def ci_checkout(repo: Path) -> Path:
+    """The repository plus a stand-in `pulumi` that records its calls and knows whether kong.ssh is set."""
+    bin_folder = repo / "fake-bin"
+    bin_folder.mkdir()
+    script = bin_folder / "pulumi"
+    script.write_text(f"""#!/bin/sh
+printf '%s\\n' "$*" >> {repo / "pulumi-calls"}
+if [ "$1 $2" = "config get" ]; then grep -q '^    ssh:' "stacks/Pulumi.$PULUMI_TEST_STACK.yaml"; fi
+""")
+    script.chmod(0o755)
+    return repo
+
+
+def make_test_stack_config(checkout: Path, template: str = "pr-template") -> subprocess.CompletedProcess[str]:
+    env = {"PATH": f"{checkout / 'fake-bin'}:/usr/bin:/bin", "PR_STACK": "pr-7", "TEMPLATE_STACK": template,
+           "PULUMI_BACKEND_URL": "s3://bucket/kong-slo", "PULUMI_TEST_STACK": "pr-7"}
+    return subprocess.run([str(ROOT / ".github" / "scripts" / "pr-stack-config")], cwd=checkout, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_first_pull_request_on_a_fresh_backend_copies_the_template_file(ci_checkout: Path) -> None:
+    result = make_test_stack_config(ci_checkout)
+    assert result.returncode == 0, result.stderr
+    template = (ci_checkout / "stacks" / "Pulumi.pr-template.yaml").read_text()
+    assert (ci_checkout / "stacks" / "Pulumi.pr-7.yaml").read_text() == template
+    calls = (ci_checkout / "pulumi-calls").read_text().splitlines()
+    assert calls == ["login s3://bucket/kong-slo", "stack select --create pr-7",
+                     "config get --path kong-slo:kong.ssh --stack pr-7"]
+    assert not any("pr-template" in call for call in calls), "the template need not exist in the backend"
+
+
+def test_a_template_with_kong_ssh_gives_a_test_stack_without_it(ci_checkout: Path) -> None:
+    template = ci_checkout / "stacks" / "Pulumi.pr-template.yaml"
+    template.write_text(template.read_text().replace(
+        "    exportLogs: true\n", "    exportLogs: true\n    ssh:\n      host: 10.0.1.10\n"
+                                "      privateKey:\n        secure: v1:x\n"))
+    result = make_test_stack_config(ci_checkout)
+    assert result.returncode == 0, result.stderr
+    calls = (ci_checkout / "pulumi-calls").read_text().splitlines()
+    assert calls[-1] == "config rm --path kong-slo:kong.ssh --stack pr-7"
+    assert "kong-slo:kong.ssh dropped" in result.stdout
+
+
+def test_a_missing_template_says_what_to_do(ci_checkout: Path) -> None:
+    result = make_test_stack_config(ci_checkout, template="qa")
+    assert result.returncode == 1
+    assert "the test-stack template stacks/Pulumi.qa.yaml is missing" in result.stderr
+    assert not (ci_checkout / "pulumi-calls").exists()
+
+
+def test_the_shipped_template_is_a_valid_aws_stack_of_its_own(root: Path) -> None:
+    from kong_slo.settings import load_stack_file
+
+    template = load_stack_file(root / "stacks" / "Pulumi.pr-template.yaml")
+    dev = load_stack_file(root / "stacks" / "Pulumi.dev.yaml")
+    assert template.target == "aws" and template.kong.ssh is None
+    assert (template.kong.admin_url, template.kong.workspace) != (dev.kong.admin_url, dev.kong.workspace)
+    assert template.dynatrace is not None and dev.dynatrace is not None
+    assert template.dynatrace.environment_url != dev.dynatrace.environment_url
