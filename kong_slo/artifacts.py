@@ -44,7 +44,8 @@ def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
         kind, scope = scope_of(api)
         identifier = plugin_id(settings.stack, kind, scope, settings.kong.workspace)
         body = plugin_body(api, stack=settings.stack, collector_url=collector,
-                           export_logs=settings.kong.export_logs, version=version)
+                           export_logs=settings.kong.export_logs, version=version,
+                           incoming_context=settings.kong.incoming_trace_context)
         requests.append({"api": api.name, "method": "PUT",
                          "path": f"{prefix}/{SCOPE_PATHS[kind]}/{scope}/plugins/{identifier}", "body": body})
     return {

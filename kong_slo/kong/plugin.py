@@ -28,14 +28,15 @@ from kong_slo.kong.payload import (
     plugin_id,
     version_problems,
 )
+from kong_slo.kong.release_facts import HONOUR, IGNORE
 from kong_slo.settings.model import Api, KongVersion, StackSettings
 from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
-              "admin_url", "workspace", "version")
+              "admin_url", "workspace", "version", "incoming_trace_context")
 REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
-UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate")
+UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context")
 """Changed inputs that mean a new body. A changed ``version`` wish counts only when it changes the body."""
 OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed")
 
@@ -100,6 +101,8 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                                                  sampling_rate=None)),
                 ("sampling_rate", version_problems(version, scoped=False, logs=False,
                                                    sampling_rate=inputs["sampling_rate"])),
+                ("incoming_trace_context", version_problems(version, scoped=False, logs=False, sampling_rate=None,
+                                                            incoming_context=_context(inputs))),
             ):
                 for problem in problems:
                     fail(key, problem)
@@ -181,10 +184,11 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
     def __init__(self, name: str, *, api_name: str, service: str, route: str | None, stack: str,
                  collector_url: pulumi.Input[str], export_logs: bool | None, sampling_rate: float | None,
                  admin_url: str, workspace: str | None, version: str | None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 incoming_trace_context: str = IGNORE, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"api_name": api_name, "service": service, "route": route, "stack": stack,
                  "collector_url": collector_url, "export_logs": export_logs, "sampling_rate": sampling_rate,
                  "admin_url": admin_url, "workspace": workspace, "version": version,
+                 "incoming_trace_context": incoming_trace_context,
                  **dict.fromkeys(OUTPUT_KEYS)}
         super().__init__(OpenTelemetryPluginProvider(), name, props, opts)
 
@@ -201,7 +205,8 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
             f"kong-otel-{api.name}", api_name=api.name, service=api.name, route=api.route, stack=settings.stack,
             collector_url=target, export_logs=kong.export_logs, sampling_rate=api.sampling_rate,
             admin_url=kong.admin_url, workspace=kong.workspace,
-            version=None if kong.version is None else str(kong.version), opts=opts)
+            version=None if kong.version is None else str(kong.version),
+            incoming_trace_context=kong.incoming_trace_context, opts=opts)
         for api in settings.apis
     }
 
@@ -240,9 +245,14 @@ def _api(props: dict[str, Any]) -> Api:
                sampling_rate=props.get("sampling_rate"))
 
 
+def _context(props: dict[str, Any]) -> str:
+    """``incoming_trace_context``; state written before the input existed means Kong's default, ``honour``."""
+    return props.get("incoming_trace_context") or HONOUR
+
+
 def _desired(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
     return plugin_body(_api(props), stack=props["stack"], collector_url=props["collector_url"],
-                       export_logs=props.get("export_logs"), version=version)
+                       export_logs=props.get("export_logs"), version=version, incoming_context=_context(props))
 
 
 def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:

@@ -12,11 +12,14 @@ from kong_slo.errors import SettingsError
 from kong_slo.secrets import Secret
 from kong_slo.settings import objectives
 from kong_slo.settings.model import (
+    BROADER_PLUGIN_CHOICES,
     DEFAULT_IMAGES,
     DISTRIBUTIONS,
     LOCAL_ADMIN_URL,
+    NARROWER_PLUGIN_CHOICES,
     SLI_SOURCES,
     TARGETS,
+    TRACE_CONTEXT_CHOICES,
     AlertingSettings,
     Api,
     CollectorSettings,
@@ -33,7 +36,8 @@ TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
 COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress", "openGrpc", "instanceType",
                   "subnetId", "amiId", "publicIp", "traceSampling")
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
-             "caBundle", "ssh")
+             "caBundle", "ssh", "incomingTraceContext", "otherPlugins")
+OTHER_PLUGIN_KEYS = ("broader", "narrower")
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
 DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
 ALERTING_KEYS = ("emails", "burnRate")
@@ -145,6 +149,8 @@ def _kong(node: Node, target: str) -> KongSettings:
         admin_url = LOCAL_ADMIN_URL
     rate = _rate(node, "samplingRate", 1.0)
     assert rate is not None
+    others = node.child("otherPlugins") or Node({}, node.key("otherPlugins"), node.problems)
+    others.reject_unknown(OTHER_PLUGIN_KEYS)
     return KongSettings(
         admin_url=admin_url or "",
         admin_token=node.secret("adminToken"),
@@ -155,6 +161,9 @@ def _kong(node: Node, target: str) -> KongSettings:
         collector_url=_url(node, "collectorUrl"),
         ca_bundle=node.string("caBundle"),
         ssh=_ssh(node.child("ssh")),
+        incoming_trace_context=node.choice("incomingTraceContext", TRACE_CONTEXT_CHOICES, "ignore"),
+        broader_plugins=others.choice("broader", BROADER_PLUGIN_CHOICES, "stop"),
+        narrower_plugins=others.choice("narrower", NARROWER_PLUGIN_CHOICES, "stop"),
     )
 
 

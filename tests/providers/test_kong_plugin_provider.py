@@ -212,7 +212,7 @@ def test_kong_3_0_cannot_scope_the_plugin_and_nothing_is_written() -> None:
         kong.add_service("orders")
         plugins = provider()
         failures = plugins.check({}, inputs(kong.url, version="3.0", sampling_rate=None))
-        assert [f.property for f in failures.failures] == ["service"]
+        assert [f.property for f in failures.failures] == ["service", "incoming_trace_context"]
         assert "Kong 3.0" in failures.failures[0].reason
         kong.reset_counts()
         with pytest.raises(PluginVersionError, match=r"Kong 3\.0 runs the opentelemetry plugin only globally"):
