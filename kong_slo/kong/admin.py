@@ -117,7 +117,19 @@ class KongAdmin:
         """Delete; Kong answers 204 whether or not it existed, and a 404 means done as well."""
         self._call("DELETE", f"/plugins/{_segment(plugin_id)}", missing_ok=True)
 
-    # -- services and routes (used to set up and tear down throwaway entities) -----------------------------
+    # -- services and routes -----------------------------------------------------------------------------
+
+    def get_service(self, name_or_id: str) -> dict[str, Any] | None:
+        return self._call("GET", f"/services/{_segment(name_or_id)}", missing_ok=True)
+
+    def get_route(self, name_or_id: str) -> dict[str, Any] | None:
+        return self._call("GET", f"/routes/{_segment(name_or_id)}", missing_ok=True)
+
+    def service_routes(self, service: str) -> list[dict[str, Any]]:
+        """Every route of a service (all pages)."""
+        return self._list(f"/services/{_segment(service)}/routes")
+
+    # (the writes below set up and tear down throwaway entities)
 
     def put_service(self, name: str, url: str, tags: list[str] | None = None) -> dict[str, Any]:
         return self._call("PUT", f"/services/{_segment(name)}", json={"url": url, "tags": tags or []})

@@ -2,8 +2,10 @@
 
 Identity is a UUID we choose from stack and scope, written with ``PUT``, so a retried or interrupted
 create never makes a second plugin. A plugin already sitting in the same scope is adopted (``adopted``
-output) rather than duplicated. ``diff`` makes no network call; ``read`` reports drift of the keys we
-manage; ``delete`` treats 204 and 404 alike. The admin token and CA bundle come from stack config in
+output) rather than duplicated. ``check`` asks Kong for other ``opentelemetry`` plugins that share the API's
+requests (``other_plugins``) so that ``pulumi preview`` shows a refusal; ``create`` and ``update`` ask again
+before writing. ``diff`` makes no network call; ``read`` reports drift of the keys we manage; ``delete`` treats
+204 and 404 alike. The admin token and CA bundle come from stack config in
 ``configure()`` and are never pickled or written to outputs.
 """
 
@@ -16,9 +18,10 @@ from pulumi import dynamic
 from pulumi.runtime import rpc
 
 from kong_slo.dynamic_resource import DynamicResource
-from kong_slo.http import RetryPolicy
+from kong_slo.http import ApiError, RetryPolicy
 from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
 from kong_slo.kong.adoption import adoptable_occupant, scope_of_inputs
+from kong_slo.kong.other_plugins import find_others, refusal
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
     drifted_keys,
@@ -33,7 +36,7 @@ from kong_slo.settings.model import Api, KongVersion, StackSettings
 from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
-              "admin_url", "workspace", "version", "incoming_trace_context")
+              "admin_url", "workspace", "version", "incoming_trace_context", "broader_plugins", "narrower_plugins")
 REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
 UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context")
@@ -106,7 +109,20 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             ):
                 for problem in problems:
                     fail(key, problem)
+        if not failures and all(_known(inputs[key]) for key in ("admin_url", "service", "route", "stack")):
+            message = self._other_plugins_message(inputs)
+            if message is not None:
+                fail("route" if inputs["route"] else "service", message)
         return dynamic.CheckResult(inputs, failures)
+
+    def _other_plugins_message(self, props: dict[str, Any]) -> str | None:
+        """The refusal over other ``opentelemetry`` plugins, so that ``pulumi preview`` shows it. A Kong that
+        cannot be asked from here is left to ``create``/``update``, which ask again before writing."""
+        try:
+            with self._admin(props) as kong:
+                return _other_plugins_refusal(kong, props)
+        except ApiError:
+            return None
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         replaces = [key for key in REPLACE_KEYS
@@ -122,6 +138,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         own_id = plugin_id(props["stack"], kind, scope, props.get("workspace"))
         with self._admin(props) as kong:
             version, body = _body(props, kong)
+            _stop_for_other_plugins(kong, props)
             occupant = adoptable_occupant(kong, kind, scope, props["stack"])
             target = occupant["id"] if occupant else own_id
             try:
@@ -149,6 +166,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         kind, scope = scope_of_inputs(news)
         with self._admin(news) as kong:
             version, body = _body(news, kong)
+            _stop_for_other_plugins(kong, news)
             try:
                 written = kong.put_plugin(kind, scope, id_, body)
             except KongAdminError as error:
@@ -184,11 +202,13 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
     def __init__(self, name: str, *, api_name: str, service: str, route: str | None, stack: str,
                  collector_url: pulumi.Input[str], export_logs: bool | None, sampling_rate: float | None,
                  admin_url: str, workspace: str | None, version: str | None,
-                 incoming_trace_context: str = IGNORE, opts: pulumi.ResourceOptions | None = None) -> None:
+                 incoming_trace_context: str = IGNORE, broader_plugins: str = "stop", narrower_plugins: str = "stop",
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"api_name": api_name, "service": service, "route": route, "stack": stack,
                  "collector_url": collector_url, "export_logs": export_logs, "sampling_rate": sampling_rate,
                  "admin_url": admin_url, "workspace": workspace, "version": version,
-                 "incoming_trace_context": incoming_trace_context,
+                 "incoming_trace_context": incoming_trace_context, "broader_plugins": broader_plugins,
+                 "narrower_plugins": narrower_plugins,
                  **dict.fromkeys(OUTPUT_KEYS)}
         super().__init__(OpenTelemetryPluginProvider(), name, props, opts)
 
@@ -206,9 +226,24 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
             collector_url=target, export_logs=kong.export_logs, sampling_rate=api.sampling_rate,
             admin_url=kong.admin_url, workspace=kong.workspace,
             version=None if kong.version is None else str(kong.version),
-            incoming_trace_context=kong.incoming_trace_context, opts=opts)
+            incoming_trace_context=kong.incoming_trace_context, broader_plugins=kong.broader_plugins,
+            narrower_plugins=kong.narrower_plugins, opts=opts)
         for api in settings.apis
     }
+
+
+def _other_plugins_refusal(kong: KongAdmin, props: dict[str, Any]) -> str | None:
+    kind, scope = scope_of_inputs(props)
+    others = find_others(kong, kind, scope, props["stack"])
+    return None if not others else refusal(
+        props["api_name"], kind, scope, others, broader=props.get("broader_plugins") or "stop",
+        narrower=props.get("narrower_plugins") or "stop")
+
+
+def _stop_for_other_plugins(kong: KongAdmin, props: dict[str, Any]) -> None:
+    message = _other_plugins_refusal(kong, props)
+    if message is not None:
+        raise KongAdminError(message, status=409)
 
 
 def _known(value: Any) -> bool:
