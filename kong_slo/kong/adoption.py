@@ -36,6 +36,11 @@ def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str) -> di
     return occupant
 
 
+def owned_by_kong_slo(plugin: dict[str, Any]) -> bool:
+    """Whether a plugin carries a kong-slo stack tag (it was written by kong-slo, not found)."""
+    return any(str(tag).startswith(f"{OWNER_TAG}-stack:") for tag in plugin.get("tags") or ())
+
+
 def occupant_of(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:
     """The ``opentelemetry`` plugin sitting exactly in this scope (the tuple Kong keeps unique), if any."""
     others = ("route", "consumer") if kind == "service" else ("service", "consumer")

@@ -155,14 +155,18 @@ def managed_view(plugin: dict[str, Any]) -> dict[str, Any]:
 
 def drifted_keys(desired: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     """Keys of ``desired`` whose value ``actual`` does not have. A ``sampling_rate`` we do not set is left
-    to kong.conf and never counts as drift.
+    to kong.conf and never counts as drift; other tags and resource attributes beside ours are not drift.
     """
     drifted = []
     for key, want in desired.items():
         have = actual.get(key)
         if key == "sampling_rate" and want is None:
             continue
-        if isinstance(want, float) or isinstance(have, float):
+        if key == "tags":
+            same = set(want) <= set(have or ())
+        elif key == "resource_attributes":
+            same = want.items() <= (have or {}).items()
+        elif isinstance(want, float) or isinstance(have, float):
             same = want is not None and have is not None and math.isclose(float(want), float(have), abs_tol=1e-9)
         else:
             same = want == have

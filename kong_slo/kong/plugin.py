@@ -2,11 +2,12 @@
 
 Identity is a UUID we choose from stack and scope, written with ``PUT``, so a retried or interrupted
 create never makes a second plugin. A plugin already sitting in the same scope is adopted (``adopted``
-output) rather than duplicated. ``check`` asks Kong for other ``opentelemetry`` plugins that share the API's
-requests (``other_plugins``) so that ``pulumi preview`` shows a refusal; ``create`` and ``update`` ask again
-before writing. ``diff`` makes no network call; ``read`` reports drift of the keys we manage; ``delete`` treats
-204 and 404 alike. The admin token and CA bundle come from stack config in
-``configure()`` and are never pickled or written to outputs.
+output) rather than duplicated; every write keeps the fields kong-slo does not own (``ownership``).
+``check`` asks Kong for other ``opentelemetry`` plugins that share the API's requests (``other_plugins``), so
+that ``pulumi preview`` shows a refusal; ``create`` and ``update`` ask again before writing. ``diff`` makes no
+network call; ``read`` reports drift of the keys we manage; ``delete`` removes a plugin kong-slo created (204
+and 404 alike) and gives an adopted one back as it was found (``adopted_from``, a secret output). The admin
+token and CA bundle come from stack config in ``configure()`` and are never pickled or written to outputs.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pulumi.runtime import rpc
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.http import ApiError, RetryPolicy
 from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
-from kong_slo.kong.adoption import adoptable_occupant, scope_of_inputs
+from kong_slo.kong.adoption import adoptable_occupant, owned_by_kong_slo, scope_of_inputs
 from kong_slo.kong.other_plugins import find_others, refusal
+from kong_slo.kong.ownership import restore_body, write_body
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
     drifted_keys,
@@ -41,7 +43,7 @@ REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
 UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context")
 """Changed inputs that mean a new body. A changed ``version`` wish counts only when it changes the body."""
-OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed")
+OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed", "adopted_from")
 
 
 class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
@@ -137,21 +139,30 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         kind, scope = scope_of_inputs(props)
         own_id = plugin_id(props["stack"], kind, scope, props.get("workspace"))
         with self._admin(props) as kong:
-            version, body = _body(props, kong)
+            version, desired = _body(props, kong)
             _stop_for_other_plugins(kong, props)
             occupant = adoptable_occupant(kong, kind, scope, props["stack"])
-            target = occupant["id"] if occupant else own_id
             try:
-                written = kong.put_plugin(kind, scope, target, body)
+                written, found = self._adopt_or_create(kong, kind, scope, own_id, occupant, desired)
             except KongAdminError as error:
                 # Someone took the scope between our look and our write: adopt that plugin instead.
                 occupant = adoptable_occupant(kong, kind, scope, props["stack"]) if error.status == 409 else None
-                if occupant is None or occupant["id"] == target:
+                if occupant is None or occupant["id"] == own_id:
                     raise
-                target = occupant["id"]
-                written = kong.put_plugin(kind, scope, target, body)
-        outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written)
+                written, found = self._adopt_or_create(kong, kind, scope, own_id, occupant, desired)
+        target = written["id"]
+        outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written, found=found)
         return dynamic.CreateResult(target, outs)
+
+    @staticmethod
+    def _adopt_or_create(kong: KongAdmin, kind: str, scope: str, own_id: str, occupant: dict[str, Any] | None,
+                         desired: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Write ``desired`` into the occupant (keeping what kong-slo does not own) or as a new plugin; also
+        the occupant as found, when it was someone else's, for ``delete`` to give back."""
+        found = None if occupant is None or owned_by_kong_slo(occupant) else restore_body(occupant)
+        target = occupant["id"] if occupant else own_id
+        written = kong.put_plugin(kind, scope, target, write_body(desired, occupant, found))
+        return written, found
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         with self._admin(props) as kong:
@@ -159,16 +170,18 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             if plugin is None:
                 return dynamic.ReadResult(None, {})
             version = _wished_version(props) or kong.version()
-        outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin)
+        outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin,
+                        found=props.get("adopted_from"))
         return dynamic.ReadResult(id_, outs, {key: props.get(key) for key in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         kind, scope = scope_of_inputs(news)
+        found = olds.get("adopted_from")
         with self._admin(news) as kong:
-            version, body = _body(news, kong)
+            version, desired = _body(news, kong)
             _stop_for_other_plugins(kong, news)
             try:
-                written = kong.put_plugin(kind, scope, id_, body)
+                written = kong.put_plugin(kind, scope, id_, write_body(desired, kong.get_plugin(id_), found))
             except KongAdminError as error:
                 if error.status != 409:
                     raise
@@ -177,11 +190,23 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                     f"{scope!r}; run `pulumi refresh` and `pulumi up` to adopt it ({error})",
                     status=error.status, body=error.body) from error
         return dynamic.UpdateResult(_outputs(news, id_, adopted=bool(olds.get("adopted")), version=version,
-                                             plugin=written))
+                                             plugin=written, found=found))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Delete a plugin kong-slo created; give an adopted one back as it was found (unless it is gone)."""
+        found = props.get("adopted_from")
         with self._admin(props) as kong:
-            kong.delete_plugin(id_)
+            if not found:
+                kong.delete_plugin(id_)
+                return
+            if kong.get_plugin(id_) is None:
+                return
+            kind, scope = scope_of_inputs(props)
+            try:
+                kong.put_plugin(kind, scope, id_, found)
+            except KongAdminError as error:
+                if error.status != 404:
+                    raise
 
     def _admin(self, props: dict[str, Any]) -> KongAdmin:
         return KongAdmin(props["admin_url"], workspace=props.get("workspace"), token=self._token,
@@ -197,6 +222,8 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
     """Kong's id of the plugin: ours, or the adopted plugin's."""
     adopted: pulumi.Output[bool]
     """True when a plugin already in the scope was taken over instead of created."""
+    adopted_from: pulumi.Output[dict[str, Any] | None]
+    """The adopted plugin as found (a secret: its ``headers`` may hold credentials); ``destroy`` puts it back."""
     kong_version: pulumi.Output[str]
 
     def __init__(self, name: str, *, api_name: str, service: str, route: str | None, stack: str,
@@ -210,7 +237,8 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
                  "incoming_trace_context": incoming_trace_context, "broader_plugins": broader_plugins,
                  "narrower_plugins": narrower_plugins,
                  **dict.fromkeys(OUTPUT_KEYS)}
-        super().__init__(OpenTelemetryPluginProvider(), name, props, opts)
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["adopted_from"])
+        super().__init__(OpenTelemetryPluginProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
@@ -305,6 +333,6 @@ def _drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 
 
 def _outputs(props: dict[str, Any], id_: str, *, adopted: bool, version: KongVersion,
-             plugin: dict[str, Any]) -> dict[str, Any]:
+             plugin: dict[str, Any], found: dict[str, Any] | None) -> dict[str, Any]:
     return {**{key: props.get(key) for key in INPUT_KEYS}, "plugin_id": id_, "adopted": adopted,
-            "kong_version": str(version), "managed": managed_view(plugin)}
+            "kong_version": str(version), "managed": managed_view(plugin), "adopted_from": found}

@@ -117,7 +117,7 @@ def test_a_plugin_already_in_the_scope_is_adopted_not_duplicated(kong: FakeKong)
     assert kong.writes == 1
     stored = only_plugin(kong)
     assert created.id == theirs["id"] == stored["id"] and created.outs["adopted"] is True
-    assert sorted(stored["tags"]) == ["kong-slo", "kong-slo-stack:dev"]
+    assert sorted(stored["tags"]) == ["kong-slo", "kong-slo-stack:dev", "team-x"]
     assert created.outs["managed"]["traces_endpoint"] == f"{COLLECTOR}/v1/traces"
 
 
