@@ -14,7 +14,11 @@ with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies by
    the file and renames it over (atomic), checks it with ``kong check`` when available (restoring ``PATH.bak``
    if Kong refuses it), and runs the restart command. The same script runs on update, so a settings change
    re-reads and re-patches without deleting anything first. An unchanged ``pulumi up`` runs no command.
-4. ``pulumi destroy`` runs the write command's ``delete``: when the file is still exactly what kong-slo wrote
+4. A new host, port or ``confPath`` replaces the write command, old one first: its ``delete`` restores the old
+   host's file (with the old connection) before the new host is patched. Neither command gets the previous
+   output in its environment (``add_previous_output_in_env`` off): the read's output, the whole file in base64,
+   can exceed Linux's 128 KiB per variable, and sshd would refuse it anyway.
+5. ``pulumi destroy`` runs the write command's ``delete``: when the file is still exactly what kong-slo wrote
    (``PATH.kong-slo.applied``), it puts ``PATH.kong-slo.orig`` back and restarts Kong. If someone has edited the
    file since, it refuses (the destroy stops with a message naming the original) rather than lose that edit.
 
@@ -150,7 +154,7 @@ class KongConfPatch(pulumi.ComponentResource):
             f"{name}-read", connection=connection, create=read_command, update=read_command,
             triggers=[ssh.host, ssh.user, str(ssh.port), ssh.conf_path, ssh.restart_command,
                       *(f"{key}={value}" for key, value in wanted)],
-            logging=remote.Logging.STDERR,
+            logging=remote.Logging.STDERR, add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"],
                                         custom_timeouts=COMMAND_TIMEOUTS))
         where = f"{ssh.host}:{ssh.conf_path}"
@@ -160,7 +164,9 @@ class KongConfPatch(pulumi.ComponentResource):
             f"{name}-write", connection=connection,
             create=apply_command, update=apply_command,
             delete=remote_script(RESTORE_SCRIPT, ssh.conf_path, ssh.restart_command),
-            stdin=payload, logging=remote.Logging.STDOUT_AND_STDERR,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.read], custom_timeouts=COMMAND_TIMEOUTS))
+            stdin=payload, logging=remote.Logging.STDOUT_AND_STDERR, add_previous_output_in_env=False,
+            triggers=[ssh.host, str(ssh.port), ssh.conf_path],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.read], custom_timeouts=COMMAND_TIMEOUTS,
+                                        delete_before_replace=True))
         self.result = self.write.stdout
         self.register_outputs({"confPath": ssh.conf_path, "result": self.result})

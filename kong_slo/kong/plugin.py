@@ -319,7 +319,9 @@ def _desired(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
 
 
 def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:
-    version = _wished_version(props) or kong.version()
+    """The version and the desired body, once Kong answers (it may be restarting after the kong.conf patch)."""
+    info = kong.wait_until_answering()
+    version = _wished_version(props) or kong.version(info)
     return version, _desired(props, version)
 
 

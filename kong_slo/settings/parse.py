@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +39,7 @@ COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress",
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
              "caBundle", "ssh", "incomingTraceContext", "otherPlugins")
 OTHER_PLUGIN_KEYS = ("broader", "narrower")
-SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
+SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
 DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
 ALERTING_KEYS = ("emails", "burnRate")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
@@ -186,8 +187,15 @@ def _ssh(node: Node | None) -> SshSettings | None:
     host_key = node.string("hostKey")
     if host_key is not None and not re.match(r"^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$", host_key):
         node.problem("hostKey", "is not a public key line such as 'ssh-ed25519 AAAA…' (ssh-keyscan prints them)")
-    return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path,
-                       node.string("restartCommand") or "kong restart", host_key)
+    any_host_key = node.boolean("acceptAnyHostKey", False)
+    if host_key is None and not any_host_key and "hostKey" not in node.data:
+        node.problem("hostKey", f"is required, so that kong.conf goes only to {host!r} itself: "
+                                f"`ssh-keyscan -t ed25519 {host}`; or set {node.key('acceptAnyHostKey')}: true to "
+                                "accept whatever key the host presents")
+    if host_key is not None and any_host_key:
+        node.problem("acceptAnyHostKey", "contradicts kong.ssh.hostKey: pin the key or accept any, not both")
+    restart = node.string("restartCommand") or f"kong restart -c {shlex.quote(conf_path)}"
+    return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path, restart, host_key)
 
 
 def _environment_url(node: Node) -> str | None:

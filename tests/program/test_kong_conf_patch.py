@@ -149,6 +149,17 @@ def test_anything_the_write_uses_re_reads_the_file_first() -> None:
         assert read.inputs["triggers"] != by_name(before.registered, "kong-conf-read").inputs["triggers"], change
 
 
+def test_a_new_host_or_path_restores_the_old_file_before_patching_the_new_one() -> None:
+    # pulumi-command replaces a Command only when `triggers` change; delete-before-replace runs the old
+    # write's restore on the old host first.
+    resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()))
+    write, read = by_name(resources, "kong-conf-write"), by_name(resources, "kong-conf-read")
+    assert write.inputs["triggers"] == ["10.0.1.10", "22", "/etc/kong/kong.conf"]
+    assert write.delete_before_replace is True
+    for command in (read, write):
+        assert command.inputs["addPreviousOutputInEnv"] is False, "the file's base64 would overflow sshd's env"
+
+
 def test_a_pinned_host_key_reaches_both_connections() -> None:
     pinned = SshSettings(**{**SSH.__dict__, "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISENTINEL"})
     resources, _ = declare(lambda: KongConfPatch("kong-conf", pinned, TracingSettings()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kong_slo.errors import SettingsError
+from kong_slo.secrets import Secret
 from tests.unit.settings_helpers import aws_config, parse
 
 
@@ -46,3 +47,21 @@ def test_kong_3_2_cannot_ignore_an_incoming_context() -> None:
     assert any(p.startswith("kong-slo:kong.incomingTraceContext: Kong 3.2 always follows an incoming traceparent")
                for p in problems), problems
     assert parse(aws_config(kong=kong(version="3.2", incomingTraceContext="honour"))).kong.version is not None
+
+
+SSH = {"host": "10.0.1.10", "privateKey": Secret("key")}
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase64Key"
+
+
+def test_the_host_key_is_pinned_unless_the_stack_opts_out_in_so_many_words() -> None:
+    problems = problems_of(aws_config(kong=kong(ssh=SSH)))
+    assert any(p.startswith("kong-slo:kong.ssh.hostKey: is required") and "ssh-keyscan -t ed25519 10.0.1.10" in p
+               for p in problems), problems
+    assert parse(aws_config(kong=kong(ssh={**SSH, "acceptAnyHostKey": True}))).kong.ssh.host_key is None
+    both = problems_of(aws_config(kong=kong(ssh={**SSH, "hostKey": HOST_KEY, "acceptAnyHostKey": True})))
+    assert any(p.startswith("kong-slo:kong.ssh.acceptAnyHostKey: contradicts") for p in both), both
+
+
+def test_the_default_restart_loads_the_patched_file() -> None:
+    ssh = parse(aws_config(kong=kong(ssh={**SSH, "hostKey": HOST_KEY, "confPath": "/opt/kong/my kong.conf"}))).kong.ssh
+    assert ssh.restart_command == "kong restart -c '/opt/kong/my kong.conf'"
