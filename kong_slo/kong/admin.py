@@ -229,8 +229,9 @@ def _error(label: str, response: requests.Response) -> KongAdminError:
     code = body.get("code") if isinstance(body, dict) else None
     if status == 405 and code == 12:
         text = (f"{label}: this Kong runs without a database (DB-less, code 12) and its Admin API cannot "
-                "change plugins. Manage the opentelemetry plugins through declarative configuration "
-                "(`kong-slo render` writes them to kong-plugins.json) or point kong.adminUrl at the control plane")
+                "change plugins. Manage the opentelemetry plugins through declarative configuration: `kong-slo render` "
+                "writes them as a decK file (kong-slo-deck.yaml: `deck gateway sync`, or `deck file merge` into your "
+                "declarative config), or point kong.adminUrl at the control plane")
     elif status == 401:
         text = (f"{label}: Kong refused the request (401: {message or 'unauthorised'}); set the RBAC token with "
                 "`pulumi config set --secret --path kong-slo:kong.adminToken …`")
