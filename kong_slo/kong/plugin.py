@@ -43,6 +43,8 @@ REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
 UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context")
 """Changed inputs that mean a new body. A changed ``version`` wish counts only when it changes the body."""
+CHECK_POLICY = RetryPolicy(attempts=2, initial_delay=0.2, timeout=5.0)
+"""``check`` runs on every preview: an unreachable Kong costs it seconds, not a full retry schedule."""
 OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed", "adopted_from")
 
 
@@ -119,9 +121,10 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
 
     def _other_plugins_message(self, props: dict[str, Any]) -> str | None:
         """The refusal over other ``opentelemetry`` plugins, so that ``pulumi preview`` shows it. A Kong that
-        cannot be asked from here is left to ``create``/``update``, which ask again before writing."""
+        cannot be asked from here is left to ``create``/``update``, which ask again before writing; so ``check``
+        gives up on it quickly (a first ``up`` of the local stack runs before its Kong exists)."""
         try:
-            with self._admin(props) as kong:
+            with self._admin(props, self._policy or CHECK_POLICY) as kong:
                 return _other_plugins_refusal(kong, props)
         except ApiError:
             return None
@@ -208,9 +211,9 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                 if error.status != 404:
                     raise
 
-    def _admin(self, props: dict[str, Any]) -> KongAdmin:
+    def _admin(self, props: dict[str, Any], policy: RetryPolicy | None = None) -> KongAdmin:
         return KongAdmin(props["admin_url"], workspace=props.get("workspace"), token=self._token,
-                         ca_bundle=self._ca_bundle, policy=self._policy)
+                         ca_bundle=self._ca_bundle, policy=policy or self._policy)
 
 
 class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlugin"):
