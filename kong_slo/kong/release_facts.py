@@ -4,7 +4,8 @@ Sources, Kong/kong:
 - ``kong/pdk/tracing.lua`` ``get_sampling_decision``: a parent whose ``sampled`` flag is 0 decides before any
   sampling rate, so a request arriving with ``traceparent: 00-…-00`` is never exported, and never counted.
 - ``kong/plugins/opentelemetry/handler.lua``: 3.0 to 3.2 always read the incoming context; ``header_type``
-  (3.3+) ``ignore`` makes ``kong/tracing/propagation.lua`` ``parse`` return nothing.
+  (3.3+) ``ignore`` makes ``kong/tracing/propagation.lua`` ``parse`` return nothing, and ``set`` then injects
+  the default format (``w3c``) with Kong's own trace.
 - ``kong/tracing/propagation/init.lua`` (3.7+) ``get_plugin_params``: ``propagation.extract`` / ``inject`` /
   ``clear``, when any is set, are used as they are (no ``extract`` list, or an empty one: nothing is read);
   otherwise ``header_type`` is translated (``ignore``: no extraction).
