@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.ownership import restore_body, write_body
 from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME
 
 
@@ -49,3 +50,12 @@ def occupant_of(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None
                 and plugin.get("consumer_group") is None:
             return plugin
     return None
+
+
+def adopt_or_create(kong: KongAdmin, kind: str, scope: str, own_id: str, occupant: dict[str, Any] | None,
+                    desired: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Write ``desired`` into the occupant (keeping what kong-slo does not own) or as a new plugin ``own_id``.
+    Also returns the occupant as found, when someone else made it, for ``delete`` to give back."""
+    found = None if occupant is None or owned_by_kong_slo(occupant) else restore_body(occupant)
+    target = occupant["id"] if occupant else own_id
+    return kong.put_plugin(kind, scope, target, write_body(desired, occupant, found)), found

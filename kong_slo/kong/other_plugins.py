@@ -132,3 +132,10 @@ def refusal(api: str, kind: str, scope: str, others: list[OtherPlugin], *, broad
             f"one per request):\n" + "\n".join(lines) + "\nChoose: remove or rescope those plugins, or set "
             "kong-slo:kong.otherPlugins.narrower: keep (their requests go uncounted) and/or "
             "kong-slo:kong.otherPlugins.broader: replace (kong-slo's plugin takes the API's requests from them)")
+
+
+def refusal_for(kong: KongAdmin, *, api: str, kind: str, scope: str, stack: str, broader: str,
+                narrower: str) -> str | None:
+    """``refusal`` over what ``find_others`` finds around ``api``'s plugin; None when nothing stops it."""
+    others = find_others(kong, kind, scope, stack)
+    return None if not others else refusal(api, kind, scope, others, broader=broader, narrower=narrower)

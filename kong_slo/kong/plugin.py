@@ -16,25 +16,31 @@ from typing import Any
 
 import pulumi
 from pulumi import dynamic
-from pulumi.runtime import rpc
 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.http import ApiError, RetryPolicy
-from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
-from kong_slo.kong.adoption import adoptable_occupant, owned_by_kong_slo, scope_of_inputs
-from kong_slo.kong.other_plugins import find_others, refusal
-from kong_slo.kong.ownership import restore_body, write_body
+from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.adoption import adopt_or_create, adoptable_occupant, scope_of_inputs
+from kong_slo.kong.other_plugins import refusal_for
+from kong_slo.kong.ownership import write_body
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
-    drifted_keys,
     managed_view,
     otlp_urls,
-    plugin_body,
     plugin_id,
     version_problems,
 )
-from kong_slo.kong.release_facts import HONOUR, IGNORE
-from kong_slo.settings.model import Api, KongVersion, StackSettings
+from kong_slo.kong.plugin_inputs import (
+    context_choice,
+    desired_body,
+    differs,
+    drifted,
+    home_value,
+    known,
+    wished_version,
+)
+from kong_slo.kong.release_facts import IGNORE
+from kong_slo.settings.model import KongVersion, StackSettings
 from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
@@ -80,9 +86,9 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             failures.append(dynamic.CheckFailure(key, reason))
 
         for key in ("api_name", "service", "stack", "collector_url", "admin_url"):
-            if _known(inputs[key]) and (not isinstance(inputs[key], str) or not inputs[key].strip()):
+            if known(inputs[key]) and (not isinstance(inputs[key], str) or not inputs[key].strip()):
                 fail(key, f"{key} is required (a non-empty string)")
-        if _known(inputs["collector_url"]) and isinstance(inputs["collector_url"], str):
+        if known(inputs["collector_url"]) and isinstance(inputs["collector_url"], str):
             try:
                 inputs["collector_url"] = otlp_urls(inputs["collector_url"]).traces.removesuffix("/v1/traces")
             except ValueError as error:
@@ -90,13 +96,13 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         if isinstance(inputs["admin_url"], str) and not inputs["admin_url"].startswith(("http://", "https://")):
             fail("admin_url", f"{inputs['admin_url']!r} is not an http(s) URL of the Kong Admin API")
         rate = inputs["sampling_rate"]
-        if _known(rate) and rate is not None:
+        if known(rate) and rate is not None:
             if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
                 fail("sampling_rate", f"{rate!r} is not a sampling rate between 0 and 1")
             else:
                 inputs["sampling_rate"] = float(rate)
         try:
-            version = _wished_version(inputs)
+            version = wished_version(inputs)
         except ValueError as error:
             version = None
             fail("version", str(error))
@@ -109,11 +115,11 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                 ("sampling_rate", version_problems(version, scoped=False, logs=False,
                                                    sampling_rate=inputs["sampling_rate"])),
                 ("incoming_trace_context", version_problems(version, scoped=False, logs=False, sampling_rate=None,
-                                                            incoming_context=_context(inputs))),
+                                                            incoming_context=context_choice(inputs))),
             ):
                 for problem in problems:
                     fail(key, problem)
-        if not failures and all(_known(inputs[key]) for key in ("admin_url", "service", "route", "stack")):
+        if not failures and all(known(inputs[key]) for key in ("admin_url", "service", "route", "stack")):
             message = self._other_plugins_message(inputs)
             if message is not None:
                 fail("route" if inputs["route"] else "service", message)
@@ -131,9 +137,9 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         replaces = [key for key in REPLACE_KEYS
-                    if _differs(_home_value(key, olds.get(key)), _home_value(key, news.get(key)))]
-        changed = [key for key in UPDATE_KEYS if _differs(olds.get(key), news.get(key))]
-        if not replaces and not changed and _drifted(olds, news):
+                    if differs(home_value(key, olds.get(key)), home_value(key, news.get(key)))]
+        changed = [key for key in UPDATE_KEYS if differs(olds.get(key), news.get(key))]
+        if not replaces and not changed and drifted(olds, news):
             changed.append("managed")
         return dynamic.DiffResult(changes=bool(replaces or changed), replaces=replaces,
                                   delete_before_replace=True)
@@ -146,33 +152,23 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             _stop_for_other_plugins(kong, props)
             occupant = adoptable_occupant(kong, kind, scope, props["stack"])
             try:
-                written, found = self._adopt_or_create(kong, kind, scope, own_id, occupant, desired)
+                written, found = adopt_or_create(kong, kind, scope, own_id, occupant, desired)
             except KongAdminError as error:
                 # Someone took the scope between our look and our write: adopt that plugin instead.
                 occupant = adoptable_occupant(kong, kind, scope, props["stack"]) if error.status == 409 else None
                 if occupant is None or occupant["id"] == own_id:
                     raise
-                written, found = self._adopt_or_create(kong, kind, scope, own_id, occupant, desired)
+                written, found = adopt_or_create(kong, kind, scope, own_id, occupant, desired)
         target = written["id"]
         outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written, found=found)
         return dynamic.CreateResult(target, outs)
-
-    @staticmethod
-    def _adopt_or_create(kong: KongAdmin, kind: str, scope: str, own_id: str, occupant: dict[str, Any] | None,
-                         desired: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """Write ``desired`` into the occupant (keeping what kong-slo does not own) or as a new plugin; also
-        the occupant as found, when it was someone else's, for ``delete`` to give back."""
-        found = None if occupant is None or owned_by_kong_slo(occupant) else restore_body(occupant)
-        target = occupant["id"] if occupant else own_id
-        written = kong.put_plugin(kind, scope, target, write_body(desired, occupant, found))
-        return written, found
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         with self._admin(props) as kong:
             plugin = kong.get_plugin(id_)
             if plugin is None:
                 return dynamic.ReadResult(None, {})
-            version = _wished_version(props) or kong.version()
+            version = wished_version(props) or kong.version()
         outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin,
                         found=props.get("adopted_from"))
         return dynamic.ReadResult(id_, outs, {key: props.get(key) for key in INPUT_KEYS})
@@ -265,10 +261,8 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
 
 def _other_plugins_refusal(kong: KongAdmin, props: dict[str, Any]) -> str | None:
     kind, scope = scope_of_inputs(props)
-    others = find_others(kong, kind, scope, props["stack"])
-    return None if not others else refusal(
-        props["api_name"], kind, scope, others, broader=props.get("broader_plugins") or "stop",
-        narrower=props.get("narrower_plugins") or "stop")
+    return refusal_for(kong, api=props["api_name"], kind=kind, scope=scope, stack=props["stack"],
+                       broader=props.get("broader_plugins") or "stop", narrower=props.get("narrower_plugins") or "stop")
 
 
 def _stop_for_other_plugins(kong: KongAdmin, props: dict[str, Any]) -> None:
@@ -277,64 +271,11 @@ def _stop_for_other_plugins(kong: KongAdmin, props: dict[str, Any]) -> None:
         raise KongAdminError(message, status=409)
 
 
-def _known(value: Any) -> bool:
-    return value != rpc.UNKNOWN
-
-
-def _differs(old: Any, new: Any) -> bool:
-    if not _known(new):
-        return True
-    if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(old, bool):
-        return float(old) != float(new)
-    return old != new
-
-
-def _home_value(key: str, value: Any) -> Any:
-    """How a replace-key compares: the same Kong and workspace written two ways is not a new home."""
-    if key == "admin_url" and isinstance(value, str):
-        return value.rstrip("/")
-    if key == "workspace":
-        return value or DEFAULT_WORKSPACE
-    return value
-
-
-def _wished_version(props: dict[str, Any]) -> KongVersion | None:
-    """The ``version`` input (``3.9``, ``3.9.1``, ``3.4.3.5``), or None when Kong is to be asked."""
-    text = props.get("version")
-    if not text or not _known(text):
-        return None
-    return KongVersion.parse(str(text))
-
-
-def _api(props: dict[str, Any]) -> Api:
-    return Api(name=props["api_name"], route=props.get("route"), latency=None, availability=None,
-               sampling_rate=props.get("sampling_rate"))
-
-
-def _context(props: dict[str, Any]) -> str:
-    """``incoming_trace_context``; state written before the input existed means Kong's default, ``honour``."""
-    return props.get("incoming_trace_context") or HONOUR
-
-
-def _desired(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
-    return plugin_body(_api(props), stack=props["stack"], collector_url=props["collector_url"],
-                       export_logs=props.get("export_logs"), version=version, incoming_context=_context(props))
-
-
 def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:
     """The version and the desired body, once Kong answers (it may be restarting after the kong.conf patch)."""
     info = kong.wait_until_answering()
-    version = _wished_version(props) or kong.version(info)
-    return version, _desired(props, version)
-
-
-def _drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    """Whether Kong's plugin, as last written or refreshed, differs from what ``news`` asks for."""
-    state = olds.get("managed")
-    version = _wished_version(news) or (KongVersion.parse(olds["kong_version"]) if olds.get("kong_version") else None)
-    if not state or version is None:
-        return False
-    return bool(drifted_keys(managed_view(_desired(news, version)), state))
+    version = wished_version(props) or kong.version(info)
+    return version, desired_body(props, version)
 
 
 def _outputs(props: dict[str, Any], id_: str, *, adopted: bool, version: KongVersion,
