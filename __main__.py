@@ -22,11 +22,12 @@ try:
 except KongSloError as error:
     raise pulumi.RunError(str(error)) from None
 
+kong_ready = list(collector.kong_ready)
 if settings.kong.ssh is not None:
-    KongConfPatch("kong-conf", settings.kong.ssh, tracing_for_stack(settings))
+    # The plugins wait for the patched kong.conf: their Admin API calls come after Kong's restart.
+    kong_ready.append(KongConfPatch("kong-conf", settings.kong.ssh, tracing_for_stack(settings)))
 
-plugins = declare_plugins(settings, collector.collector_url,
-                          opts=pulumi.ResourceOptions(depends_on=collector.kong_ready))
+plugins = declare_plugins(settings, collector.collector_url, opts=pulumi.ResourceOptions(depends_on=kong_ready))
 
 pulumi.export("target", settings.target)
 pulumi.export("apis", [api.name for api in settings.apis])

@@ -9,19 +9,24 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from kong_slo.collector_model import OTLP_HTTP_PORT
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
 from kong_slo.kong.admin import SCOPE_PATHS, workspace_prefix
+from kong_slo.kong.deck import deck_file
 from kong_slo.kong.payload import plugin_body, plugin_id, scope_of
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
 from kong_slo.render import render_cloud_init, render_collector_config, render_compose
-from kong_slo.settings import KongVersion, StackSettings
+from kong_slo.settings import Api, KongVersion, StackSettings
 from kong_slo.slo import slo_definitions, slo_payload
 
 ASSUMED_KONG_VERSION = KongVersion(3, 9)
 """The plugin shape rendered when ``kong.version`` is not set (``pulumi up`` asks Kong itself)."""
 COLLECTOR_PLACEHOLDER = f"http://COLLECTOR_PRIVATE_IP:{OTLP_HTTP_PORT}"
+DECK_HEADER = ("# kong-slo's opentelemetry plugins for decK: `deck gateway sync kong-slo-deck.yaml`, or\n"
+               "# `deck file merge kong.yaml kong-slo-deck.yaml` into the file that defines the services.\n")
 """Stands for the AWS host's address until it exists: `pulumi stack output otlp_http_url` gives it."""
 TIER_PLACEHOLDER = f"http://COLLECTOR_LOAD_BALANCER_DNS:{OTLP_HTTP_PORT}"
 """Stands for a collector tier's load balancer name until it exists."""
@@ -36,26 +41,39 @@ def collector_url_for_kong(settings: StackSettings) -> str:
     return TIER_PLACEHOLDER if settings.collector.is_tier else COLLECTOR_PLACEHOLDER
 
 
-def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
-    """The Admin API requests that register one ``opentelemetry`` plugin per API."""
+def _plugins(settings: StackSettings) -> list[tuple[Api, str, str, str, dict[str, Any]]]:
+    """Per API: the plugin's scope kind and name, its id and its body, for ``kong.version`` (or the assumed one)."""
     version = settings.kong.version or ASSUMED_KONG_VERSION
     collector = collector_url_for_kong(settings)
-    prefix = workspace_prefix(settings.kong.workspace)
-    requests: list[dict[str, Any]] = []
+    plugins = []
     for api in settings.apis:
         kind, scope = scope_of(api)
-        identifier = plugin_id(settings.stack, kind, scope, settings.kong.workspace)
         body = plugin_body(api, stack=settings.stack, collector_url=collector,
-                           export_logs=settings.kong.export_logs, version=version)
-        requests.append({"api": api.name, "method": "PUT",
-                         "path": f"{prefix}/{SCOPE_PATHS[kind]}/{scope}/plugins/{identifier}", "body": body})
+                           export_logs=settings.kong.export_logs, version=version,
+                           incoming_context=settings.kong.incoming_trace_context)
+        plugins.append((api, kind, scope, plugin_id(settings.stack, kind, scope, settings.kong.workspace), body))
+    return plugins
+
+
+def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
+    """The Admin API requests that register one ``opentelemetry`` plugin per API."""
+    prefix = workspace_prefix(settings.kong.workspace)
+    requests = [{"api": api.name, "method": "PUT", "path": f"{prefix}/{SCOPE_PATHS[kind]}/{scope}/plugins/{identifier}",
+                 "body": body} for api, kind, scope, identifier, body in _plugins(settings)]
     return {
         "adminUrl": settings.kong.admin_url,
-        "kongVersion": str(version),
+        "kongVersion": str(settings.kong.version or ASSUMED_KONG_VERSION),
         "kongVersionAssumed": settings.kong.version is None,
-        "collectorUrl": collector,
+        "collectorUrl": collector_url_for_kong(settings),
         "requests": requests,
     }
+
+
+def kong_deck_file(settings: StackSettings) -> str:
+    """The same plugins as a decK file (DB-less Kong, Konnect): ``deck gateway sync`` or ``deck file merge``."""
+    document = deck_file(settings.stack, settings.kong.workspace,
+                         [(kind, scope, identifier, body) for _, kind, scope, identifier, body in _plugins(settings)])
+    return DECK_HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
 
 
 def slo_requests(settings: StackSettings) -> list[dict[str, Any]]:
@@ -86,6 +104,7 @@ ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
     "otel-collector-config.yaml": render_collector_config,
     "cloud-init.yaml": _cloud_init,
     "kong-plugins.json": lambda settings: _json(kong_plugin_requests(settings)),
+    "kong-slo-deck.yaml": kong_deck_file,
     "slos.json": lambda settings: _json(slo_requests(settings)),
     "kong.env": kong_env,
 }

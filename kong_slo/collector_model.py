@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from kong_slo import telemetry
+from kong_slo.kong.release_facts import NEWER_STATUS_ATTRIBUTE
 from kong_slo.settings import Api, StackSettings
 
 OTLP_HTTP_PORT = 4318
@@ -42,6 +43,9 @@ T = TypeVar("T")
 
 # OTTL paths carry their context prefix (`span.`, `resource.`), as the transform processor asks since 0.1xx.
 STATUS_CODE = f'span.attributes["{telemetry.STATUS_ATTRIBUTE}"]'
+NEWER_STATUS_CODE = f'span.attributes["{NEWER_STATUS_ATTRIBUTE}"]'
+STATUS_FALLBACK = f"set({STATUS_CODE}, {NEWER_STATUS_CODE}) where {STATUS_CODE} == nil"
+"""A span carrying its status under the current semantic-convention name is judged by it too."""
 SPAN_DURATION_NS = "span.end_time_unix_nano - span.start_time_unix_nano"
 EXPORTER = "otlp_http/dynatrace"
 """The OTLP/HTTP exporter's type is ``otlp_http`` (``otlphttp`` is a deprecated alias since collector 0.144)."""
@@ -94,7 +98,7 @@ def _status_ranges(fail_on: Iterable[str]) -> list[tuple[int, int]]:
 def failure_condition(fail_on: Iterable[str]) -> str:
     """An OTTL condition true when the span's status code matches a ``failOn`` entry (``5xx``, ``404``, ...).
 
-    A span without a status code compares false everywhere, so it counts as a success."""
+    A span without a status code compares false everywhere; ``outcome_statements`` marks it ``unknown``."""
     parts = [f"{STATUS_CODE} == {low}" if low == high else f"({STATUS_CODE} >= {low} and {STATUS_CODE} <= {high})"
              for low, high in _status_ranges(fail_on)]
     if not parts:
@@ -112,9 +116,11 @@ def latency_statements(threshold_ms: int) -> tuple[str, ...]:
 
 
 def outcome_statements(fail_on: tuple[str, ...]) -> tuple[str, ...]:
-    """Mark a span a success, then a failure when its status code is one the API counts as failing."""
+    """Mark a span ``unknown``; a success once it has a status code; a failure when that code is one the API
+    counts as failing. A span without a status is never a success (the availability SLI counts successes)."""
     return (
-        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS),
+        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_UNKNOWN),
+        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS, f"{STATUS_CODE} != nil"),
         set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE, failure_condition(fail_on)),
     )
 
@@ -171,7 +177,7 @@ def slo_rules(apis: Iterable[Api]) -> tuple[SloRule, ...]:
         base_statements += latency_statements(base_threshold)
         base_summary.append(f"latency good within {base_threshold} ms")
     if base_fail_on is not None:
-        base_statements += outcome_statements(base_fail_on)
+        base_statements += (STATUS_FALLBACK, *outcome_statements(base_fail_on))
         base_summary.append(f"availability fails on {', '.join(base_fail_on)}")
     parts.append(((), base_statements, "; ".join(base_summary)))
     parts += [(names, latency_statements(threshold), f"latency good within {threshold} ms")

@@ -18,6 +18,8 @@ LATENCY_BAD = "bad"
 OUTCOME_DIMENSION = "slo.outcome"
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
+OUTCOME_UNKNOWN = "unknown"
+"""A root span without a status (Kong 3.0 and 3.1 set none): never a success, and visible as what it is."""
 
 KONG_ROOT_SPAN = "kong"
 """Kong names every request's root span ``kong`` (kind SERVER); only those are counted."""

@@ -22,6 +22,7 @@ from kong_slo.collector_model import (
     QUEUE_DIRECTORY,
     TOKEN_FILE,
 )
+from kong_slo.errors import KongSloError
 from kong_slo.infra.local_endpoints import (
     ADMIN_PORT,
     COLLECTOR_HOST,
@@ -31,16 +32,33 @@ from kong_slo.infra.local_endpoints import (
     LocalEndpoints,
 )
 from kong_slo.render import INIT_IMAGE
-from kong_slo.settings import StackSettings
+from kong_slo.settings import KongVersion, StackSettings
 
 POSTGRES_IMAGE = "postgres:16-alpine"
 UPSTREAM_IMAGE = "mccutchen/go-httpbin:v2.15.0"
 DEFAULT_KONG_VERSION = "3.9"
 
 
+GATEWAY_REPOSITORY_SINCE = KongVersion(3, 10)
+"""Kong publishes 3.10 and later only as ``kong/kong-gateway``; the ``kong`` repository stops at 3.9."""
+POSTGRES_DATA = "/var/lib/postgresql/data"
+MIGRATIONS = "kong migrations bootstrap && kong migrations up && kong migrations finish"
+MIGRATION_LOG_LINES = 30
+
+
 def kong_image(settings: StackSettings) -> str:
-    version = settings.kong.version
-    return f"kong:{version if version is not None else DEFAULT_KONG_VERSION}"
+    version = settings.kong.version or KongVersion.parse(DEFAULT_KONG_VERSION)
+    repository = "kong/kong-gateway" if version >= GATEWAY_REPOSITORY_SINCE else "kong"
+    return f"{repository}:{version}"
+
+
+def migrations_outcome(exit_code: int | None, logs: str | None) -> str:
+    """``done`` when ``kong migrations`` succeeded; otherwise raises with Kong's own last words, so ``up`` stops
+    with them instead of waiting for a Kong that cannot start."""
+    if not exit_code:
+        return "done"
+    tail = "\n".join((logs or "").strip().splitlines()[-MIGRATION_LOG_LINES:]) or "(no output)"
+    raise KongSloError(f"kong migrations failed (exit code {exit_code}); Kong said:\n{tail}")
 
 
 def kong_environment(tracing_env: Mapping[str, str]) -> list[str]:
@@ -87,23 +105,32 @@ class LocalGateway(pulumi.ComponentResource):
 
         logs = {"max-size": "10m", "max-file": "3"}
         # Postgres is reachable only on the private network, so it trusts its peers instead of holding a password.
+        # The data lives on a named volume, so a replaced Postgres container keeps Kong's database. Ready means
+        # answering over TCP: the image's first start answers on its Unix socket while still initialising.
+        self.postgres_data = docker.Volume(f"{name}-postgres-data", name=f"kong-slo-{settings.stack}-postgres-data",
+                                           opts=child)
         self.postgres = docker.Container(
             f"{name}-postgres", name=f"kong-slo-{settings.stack}-postgres",
             image=image("postgres", POSTGRES_IMAGE).image_id,
             envs=["POSTGRES_USER=kong", "POSTGRES_DB=kong", "POSTGRES_HOST_AUTH_METHOD=trust"],
+            volumes=[docker.ContainerVolumeArgs(volume_name=self.postgres_data.name, container_path=POSTGRES_DATA)],
             networks_advanced=attach("postgres"), restart="unless-stopped", log_opts=logs,
-            healthcheck=docker.ContainerHealthcheckArgs(tests=["CMD", "pg_isready", "-U", "kong"], interval="5s",
-                                                        timeout="5s", retries=10),
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "kong", "-d", "kong"], interval="5s",
+                timeout="5s", retries=10),
             wait=True, wait_timeout=120, opts=self._container_options())
         kong_image_id = image("kong", kong_image(settings)).image_id
         environment = kong_environment(tracing_env)
         self.migrations = docker.Container(
             f"{name}-kong-migrations", name=f"kong-slo-{settings.stack}-kong-migrations", image=kong_image_id,
-            command=["sh", "-c", "kong migrations bootstrap && kong migrations up && kong migrations finish"],
+            command=["sh", "-c", MIGRATIONS],
             envs=environment, networks_advanced=attach("kong-migrations"), must_run=False, attach=True,
             logs=True, opts=self._container_options(self.postgres))
+        migrated = pulumi.Output.all(self.migrations.exit_code, self.migrations.container_logs).apply(
+            lambda outcome: migrations_outcome(*outcome))
         self.kong = docker.Container(
             f"{name}-kong", name=f"kong-slo-{settings.stack}-kong", image=kong_image_id, envs=environment,
+            labels=[docker.ContainerLabelArgs(label="kong-slo.migrations", value=migrated)],
             networks_advanced=attach("kong"), ports=_loopback(PROXY_PORT, ADMIN_PORT), restart="unless-stopped",
             log_opts=logs,
             healthcheck=docker.ContainerHealthcheckArgs(tests=["CMD", "kong", "health"], interval="5s",

@@ -9,6 +9,7 @@ is opened and closed there, so nothing network-related is ever pickled. Every re
 from __future__ import annotations
 
 import json
+import math
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -22,6 +23,8 @@ TOKEN_HEADER = "Kong-Admin-Token"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 PAGE_SIZE = 1000
 SCOPE_PATHS = {"service": "services", "route": "routes"}
+RESTART_WAIT_SECONDS = 120.0
+RESTART_POLL_SECONDS = 2.0
 DEFAULT_WORKSPACE = "default"
 """Reached without a path prefix: on Enterprise that is the default workspace, and OSS knows no prefixes."""
 
@@ -83,8 +86,24 @@ class KongAdmin:
         """``GET /``: version, edition, configuration (``database`` tells DB-less)."""
         return self._call("GET", "/", workspace=False)
 
-    def version(self) -> KongVersion:
-        text = self.node_info().get("version")
+    def wait_until_answering(self, seconds: float = RESTART_WAIT_SECONDS) -> dict[str, Any]:
+        """``node_info`` once Kong answers: right after kong.conf is patched, Kong may still be restarting.
+        Connection errors and 502/503/504 are waited out for about ``seconds``; other errors raise at once."""
+        rounds = max(1, math.ceil(seconds / RESTART_POLL_SECONDS))
+        for round_ in range(rounds):
+            try:
+                return self.node_info()
+            except ApiError as error:
+                if error.status not in (None, *RETRY_STATUSES) or round_ + 1 == rounds:
+                    raise KongAdminError(f"Kong at {_shown(self.base_url)} did not answer within {seconds:g} s "
+                                         f"(a restart after the kong.conf patch takes longer?): {error}",
+                                         status=error.status, body=getattr(error, "body", None)) from error
+                self._policy.sleep(RESTART_POLL_SECONDS)
+        raise AssertionError("unreachable")
+
+    def version(self, info: dict[str, Any] | None = None) -> KongVersion:
+        """Kong's version from ``info`` (a ``node_info`` answer), or from asking."""
+        text = (info if info is not None else self.node_info()).get("version")
         try:
             return KongVersion.parse(str(text))
         except ValueError as error:
@@ -122,7 +141,19 @@ class KongAdmin:
         """Delete; Kong answers 204 whether or not it existed, and a 404 means done as well."""
         self._call("DELETE", f"/plugins/{_segment(plugin_id)}", missing_ok=True)
 
-    # -- services and routes (used to set up and tear down throwaway entities) -----------------------------
+    # -- services and routes -----------------------------------------------------------------------------
+
+    def get_service(self, name_or_id: str) -> dict[str, Any] | None:
+        return self._call("GET", f"/services/{_segment(name_or_id)}", missing_ok=True)
+
+    def get_route(self, name_or_id: str) -> dict[str, Any] | None:
+        return self._call("GET", f"/routes/{_segment(name_or_id)}", missing_ok=True)
+
+    def service_routes(self, service: str) -> list[dict[str, Any]]:
+        """Every route of a service (all pages)."""
+        return self._list(f"/services/{_segment(service)}/routes")
+
+    # (the writes below set up and tear down throwaway entities)
 
     def put_service(self, name: str, url: str, tags: list[str] | None = None) -> dict[str, Any]:
         return self._call("PUT", f"/services/{_segment(name)}", json={"url": url, "tags": tags or []})
@@ -211,8 +242,9 @@ def _error(label: str, response: requests.Response) -> KongAdminError:
     code = body.get("code") if isinstance(body, dict) else None
     if status == 405 and code == 12:
         text = (f"{label}: this Kong runs without a database (DB-less, code 12) and its Admin API cannot "
-                "change plugins. Manage the opentelemetry plugins through declarative configuration "
-                "(`kong-slo render` writes them to kong-plugins.json) or point kong.adminUrl at the control plane")
+                "change plugins. Manage the opentelemetry plugins through declarative configuration: `kong-slo render` "
+                "writes them as a decK file (kong-slo-deck.yaml: `deck gateway sync`, or `deck file merge` into your "
+                "declarative config), or point kong.adminUrl at the control plane")
     elif status == 401:
         text = (f"{label}: Kong refused the request (401: {message or 'unauthorised'}); set the RBAC token with "
                 "`pulumi config set --secret --path kong-slo:kong.adminToken …`")

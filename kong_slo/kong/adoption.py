@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.ownership import restore_body, write_body
 from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME
 
 
@@ -36,6 +37,11 @@ def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str) -> di
     return occupant
 
 
+def owned_by_kong_slo(plugin: dict[str, Any]) -> bool:
+    """Whether a plugin carries a kong-slo stack tag (it was written by kong-slo, not found)."""
+    return any(str(tag).startswith(f"{OWNER_TAG}-stack:") for tag in plugin.get("tags") or ())
+
+
 def occupant_of(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:
     """The ``opentelemetry`` plugin sitting exactly in this scope (the tuple Kong keeps unique), if any."""
     others = ("route", "consumer") if kind == "service" else ("service", "consumer")
@@ -44,3 +50,12 @@ def occupant_of(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None
                 and plugin.get("consumer_group") is None:
             return plugin
     return None
+
+
+def adopt_or_create(kong: KongAdmin, kind: str, scope: str, own_id: str, occupant: dict[str, Any] | None,
+                    desired: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Write ``desired`` into the occupant (keeping what kong-slo does not own) or as a new plugin ``own_id``.
+    Also returns the occupant as found, when someone else made it, for ``delete`` to give back."""
+    found = None if occupant is None or owned_by_kong_slo(occupant) else restore_body(occupant)
+    target = occupant["id"] if occupant else own_id
+    return kong.put_plugin(kind, scope, target, write_body(desired, occupant, found)), found

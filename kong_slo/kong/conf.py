@@ -34,7 +34,8 @@ from kong_slo.kong.conf_reader import (
 )
 from kong_slo.kong.tracing import TracingSettings
 
-__all__ = ["BLOCK_END", "BLOCK_START", "ENCODING", "KongConfError", "patch_kong_conf", "read_kong_conf"]
+__all__ = ["BLOCK_END", "BLOCK_START", "ENCODING", "KongConfError", "patch_kong_conf", "read_kong_conf",
+           "restore_chunks", "undo_chunks"]
 
 BLOCK_START = "# kong-slo: tracing for SLO metrics (managed by `kong-slo kong-conf`; change it there)"
 BLOCK_END = "# kong-slo: end of tracing settings"
@@ -49,6 +50,10 @@ Replacements = dict[int, str | None]
 
 def patch_kong_conf(text: str, tracing: TracingSettings) -> str:
     """``text`` with the tracing properties set as ``tracing`` wants; raises ``KongConfError(line_no, …)``."""
+    return _assemble(*_plan(text, tracing))
+
+
+def _plan(text: str, tracing: TracingSettings) -> tuple[ConfLayout, Replacements, list[str]]:
     layout = parse_layout(text)
     replacements: Replacements = {}
     appended: list[str] = []
@@ -63,7 +68,7 @@ def patch_kong_conf(text: str, tracing: TracingSettings) -> str:
             replacements[commented] = _uncomment(layout.lines[commented], value)
         else:
             appended.append(f"{key} = {value}")
-    return _assemble(layout, replacements, appended)
+    return layout, replacements, appended
 
 
 def _rewrite(layout: ConfLayout, entry: Entry, value: str) -> Replacements:
@@ -130,3 +135,40 @@ def _line_ending(layout: ConfLayout) -> str:
     """The file's own line ending: CRLF when its first terminated line uses it."""
     terminated = next((line for line in layout.lines if line.newline), None)
     return "\r\n" if terminated is not None and terminated.text.endswith("\r") else "\n"
+
+
+def restore_chunks(original: str, tracing: TracingSettings) -> list[tuple[str, str]]:
+    """What undoing the patch of ``original`` means, as (patched text, original text) pairs: one per tracing
+    setting kong-slo rewrote or uncommented, and one for its appended block.
+
+    ``undo_chunks`` (and the host's restore script, by the same rule) turns the patched file back into
+    ``original``; in a file edited since, a chunk no longer there is left alone, and so is everything else. This
+    is how ``destroy`` gives back only the tracing settings.
+    """
+    layout, replacements, appended = _plan(original, tracing)
+    chunks = []
+    for index, new_text in sorted(replacements.items()):
+        if new_text is None:
+            continue  # a continuation line, restored with the line it continued
+        parts = next((entry.parts for entry in layout.entries if entry.parts[0] == index), (index,))
+        span = range(parts[0], parts[-1] + 1)  # comment lines inside a continued setting stay where they are
+        patched = "".join(replacements[i] or "" if i in replacements else layout.lines[i].raw() for i in span)
+        chunks.append((patched, "".join(layout.lines[i].raw() for i in span)))
+    if appended:
+        kept = "".join(replacements.get(i, line.raw()) or "" for i, line in enumerate(layout.lines))
+        patched = _assemble(layout, replacements, appended)
+        chunks.append((patched[len(kept):], ""))
+    return chunks
+
+
+def undo_chunks(text: str, chunks: list[tuple[str, str]]) -> str:
+    """``text`` with each chunk's patched text put back to its original, at the chunk's first occurrence that
+    starts a line (a chunk that starts with a line ending starts one by itself)."""
+    marked = "\n" + text
+    for patched, original in chunks:
+        starts_line = patched.startswith(("\n", "\r\n"))
+        at = marked.find(patched if starts_line else "\n" + patched)
+        if at >= 0:
+            start = at if starts_line else at + 1
+            marked = marked[:start] + original + marked[start + len(patched):]
+    return marked[1:]

@@ -14,11 +14,15 @@ with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies by
    the file and renames it over (atomic), checks it with ``kong check`` when available (restoring ``PATH.bak``
    if Kong refuses it), and runs the restart command. The same script runs on update, so a settings change
    re-reads and re-patches without deleting anything first. An unchanged ``pulumi up`` runs no command.
-4. ``pulumi destroy`` runs the write command's ``delete``: when the file is still exactly what kong-slo wrote
-   (``PATH.kong-slo.applied``), it puts ``PATH.kong-slo.orig`` back and restarts Kong. Only the stack that saved
-   the original (``PATH.kong-slo.stack``) restores it: a test stack sharing the host (``pr-N`` made from a template
-   that sets ``kong.ssh``) leaves the file to the long-lived stack that patched it first. If someone has edited the
-   file since, it refuses (the destroy stops with a message naming the original) rather than lose that edit.
+4. A new host, port or ``confPath`` replaces the write command, old one first: its ``delete`` restores the old
+   host's file (with the old connection) before the new host is patched. Neither command gets the previous
+   output in its environment (``add_previous_output_in_env`` off): the read's output, the whole file in base64,
+   can exceed Linux's 128 KiB per variable, and sshd would refuse it anyway.
+5. ``pulumi destroy`` runs the write command's ``delete``: it puts back only what kong-slo changed (each tracing
+   line it rewrote or uncommented, and its appended block; ``restore_chunks``, computed from the file as it was
+   before kong-slo, which the read also prints while ``PATH.kong-slo.orig`` exists). Every other edit made since
+   stays; a tracing line someone changed since stays too, and the destroy says so. Then it restarts Kong. The
+   delete command carries those lines, so it is a secret.
 
 Files are written, and the restart command run, with ``sudo -n`` only when the SSH user cannot write kong.conf
 itself. A restart that fails is retried by the next run, even when the file needs no change. A symlinked kong.conf
@@ -36,7 +40,7 @@ import pulumi
 from pulumi_command import remote
 
 from kong_slo.errors import KongSloError
-from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf
+from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf, restore_chunks
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.settings import SshSettings
 
@@ -44,7 +48,7 @@ DIAL_TIMEOUT_SECONDS = 15
 COMMAND_TIMEOUTS = pulumi.CustomTimeouts(create="10m", update="10m", delete="10m")
 
 _PRELUDE = r"""set -eu
-conf=$1; restart=$2; stack=${3:-}
+conf=$1; restart=$2
 if [ -L "$conf" ]; then conf=$(readlink -f -- "$conf"); fi  # write the file the link points to; keep the link
 dir=$(dirname -- "$conf")
 if [ -w "$conf" ] && [ -r "$conf" ] && [ -w "$dir" ]; then as_owner() { "$@"; }
@@ -72,10 +76,7 @@ base64 -d > "$new"
 if as_owner cmp -s -- "$new" "$conf"; then
   echo "kong-slo: $conf already has the tracing settings"; finish_pending_restart; exit 0
 fi
-if ! as_owner test -e "$conf.kong-slo.orig"; then
-  as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
-  if [ -n "$stack" ]; then printf '%s\n' "$stack" | as_owner tee -- "$conf.kong-slo.stack" >/dev/null; fi
-fi
+as_owner test -e "$conf.kong-slo.orig" || as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
 as_owner cp -p -- "$conf" "$conf.bak"
 replace_with "$new"
 if command -v kong >/dev/null 2>&1 && ! as_owner kong check "$conf" >&2; then
@@ -87,30 +88,50 @@ restart_kong
 echo "kong-slo: tracing switched on in $conf (previous content in $conf.bak); Kong restarted"
 """
 
-RESTORE_SCRIPT = _PRELUDE + r"""orig="$conf.kong-slo.orig"; applied="$conf.kong-slo.applied"
-saver="$conf.kong-slo.stack"
-if ! as_owner test -e "$orig"; then echo "kong-slo: nothing to restore in $conf"; finish_pending_restart; exit 0; fi
-if [ -n "$stack" ] && as_owner test -e "$saver" && [ "$(as_owner cat -- "$saver")" != "$stack" ]; then
-  echo "kong-slo: stack $(as_owner cat -- "$saver") switched tracing on in $conf first and restores it when it is" \
-       "destroyed; stack $stack leaves $conf as it is"
-  exit 0
+RESTORE_SCRIPT = _PRELUDE + r"""orig="$conf.kong-slo.orig"; applied="$conf.kong-slo.applied"; shift 2
+if ! as_owner test -e "$orig" && ! as_owner test -e "$applied"; then
+  echo "kong-slo: nothing to restore in $conf"; finish_pending_restart; exit 0
 fi
-if ! as_owner cmp -s -- "$conf" "$applied"; then
-  echo "kong-slo: $conf was edited after kong-slo patched it, so it is left as it is. Put the tracing lines" \
-       "back from $orig by hand, delete $orig and $applied, then run the destroy again." >&2
-  exit 1
+nl='
+'
+cr=$(printf '\r')
+unpack() { printf '%s' "$1" | base64 -d; printf x; }
+text=$(as_owner cat -- "$conf"; printf x); text="$nl${text%x}"
+undone=0; left=0
+while [ $# -ge 2 ]; do  # pairs: what kong-slo wrote, what was there before (base64)
+  patched=$(unpack "$1"); patched=${patched%x}; original=$(unpack "$2"); original=${original%x}; shift 2
+  case $patched in "$nl"*|"$cr$nl"*) needle=$patched; lead= ;; *) needle=$nl$patched; lead=$nl ;; esac
+  case $text in
+    *"$needle"*) text=${text%%"$needle"*}$lead$original${text#*"$needle"}; undone=$((undone + 1)) ;;
+    *) left=$((left + 1)) ;;
+  esac
+done
+if [ "$left" -gt 0 ]; then
+  echo "kong-slo: $left of the tracing settings kong-slo wrote in $conf were changed since; they stay as they are" >&2
 fi
+if [ "$undone" -eq 0 ]; then
+  as_owner rm -f -- "$orig" "$applied"; finish_pending_restart; exit 0
+fi
+new=$(mktemp); trap 'rm -f "$new"' EXIT
+printf '%s' "${text#"$nl"}" > "$new"
 as_owner cp -p -- "$conf" "$conf.bak"
-replace_with "$orig"
-as_owner rm -f -- "$orig" "$applied" "$saver"
+replace_with "$new"
+as_owner rm -f -- "$orig" "$applied"
 restart_kong
-echo "kong-slo: the tracing settings $conf had before kong-slo are back; Kong restarted"
+echo "kong-slo: the tracing settings $conf had before kong-slo are back (other edits stay); Kong restarted"
 """
 
+ORIGINAL_MARK = "kong-slo:original"
+"""Separates the file from the copy kept before kong-slo first patched it, in the read command's output."""
+
 READ_SCRIPT = r"""set -eu
-if [ -r "$1" ]; then base64 < "$1"
-elif sudo -n -- test -r "$1" 2>/dev/null; then sudo -n -- base64 -- "$1"
+show() { if [ -r "$1" ]; then base64 < "$1"; else sudo -n -- base64 -- "$1"; fi; }
+if [ -r "$1" ] || sudo -n -- test -r "$1" 2>/dev/null; then show "$1"
 else echo "kong-slo: cannot read $1 as $(id -un), nor with sudo -n; check kong.ssh.confPath and the user" >&2; exit 1
+fi
+conf=$1; if [ -L "$conf" ]; then conf=$(readlink -f -- "$conf"); fi
+if [ -e "$conf.kong-slo.orig" ] || sudo -n -- test -e "$conf.kong-slo.orig" 2>/dev/null; then
+  echo "kong-slo:original"; show "$conf.kong-slo.orig"
 fi
 """
 
@@ -120,10 +141,20 @@ def remote_script(script: str, *arguments: str) -> str:
     return " ".join(["sh", "-c", shlex.quote(script), "kong-slo", *(shlex.quote(arg) for arg in arguments)])
 
 
+def _decode(encoded: str) -> str:
+    return base64.b64decode("".join(encoded.split()), validate=True).decode(*ENCODING)
+
+
 def decode_conf(stdout: str | None) -> str:
     """kong.conf from the read command's base64 output (line breaks in the encoding are ignored; an empty
     file prints nothing)."""
-    return base64.b64decode("".join((stdout or "").split()), validate=True).decode(*ENCODING)
+    return _decode((stdout or "").partition(ORIGINAL_MARK)[0])
+
+
+def decode_original(stdout: str | None) -> str:
+    """kong.conf as it was before kong-slo first patched it: the kept copy the read printed, else the file."""
+    current, mark, original = (stdout or "").partition(ORIGINAL_MARK)
+    return _decode(original if mark else current)
 
 
 def encode_conf(text: str) -> str:
@@ -141,6 +172,16 @@ def patched_payload(stdout: str, tracing: TracingSettings, where: str = "kong.co
         raise KongSloError(f"{where}:{error.line_no}: {error.reason}; kong.conf left unchanged") from None
     except ValueError as error:
         raise KongSloError(f"{where}: could not read the file back from the host ({error})") from None
+
+
+def restore_arguments(stdout: str, tracing: TracingSettings) -> list[str]:
+    """The restore script's arguments: (written, original) pairs base64-encoded, from ``restore_chunks`` of the
+    file as it was before kong-slo. An unreadable file gives none (the patch itself reports it)."""
+    try:
+        chunks = restore_chunks(decode_original(stdout), tracing)
+    except (KongConfError, ValueError):
+        return []
+    return [encode_conf(text) for chunk in chunks for text in chunk]
 
 
 class KongConfPatch(pulumi.ComponentResource):
@@ -161,18 +202,20 @@ class KongConfPatch(pulumi.ComponentResource):
             f"{name}-read", connection=connection, create=read_command, update=read_command,
             triggers=[ssh.host, ssh.user, str(ssh.port), ssh.conf_path, ssh.restart_command,
                       *(f"{key}={value}" for key, value in wanted)],
-            logging=remote.Logging.STDERR,
+            logging=remote.Logging.STDERR, add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"],
                                         custom_timeouts=COMMAND_TIMEOUTS))
         where = f"{ssh.host}:{ssh.conf_path}"
         payload = pulumi.Output.secret(self.read.stdout.apply(lambda stdout: patched_payload(stdout, tracing, where)))
-        stack = pulumi.get_stack()
-        apply_command = remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command, stack)
+        apply_command = remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command)
         self.write = remote.Command(
             f"{name}-write", connection=connection,
             create=apply_command, update=apply_command,
-            delete=remote_script(RESTORE_SCRIPT, ssh.conf_path, ssh.restart_command, stack),
-            stdin=payload, logging=remote.Logging.STDOUT_AND_STDERR,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.read], custom_timeouts=COMMAND_TIMEOUTS))
+            delete=pulumi.Output.secret(self.read.stdout.apply(lambda stdout: remote_script(
+                RESTORE_SCRIPT, ssh.conf_path, ssh.restart_command, *restore_arguments(stdout, tracing)))),
+            stdin=payload, logging=remote.Logging.STDOUT_AND_STDERR, add_previous_output_in_env=False,
+            triggers=[ssh.host, str(ssh.port), ssh.conf_path],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.read], custom_timeouts=COMMAND_TIMEOUTS,
+                                        delete_before_replace=True))
         self.result = self.write.stdout
         self.register_outputs({"confPath": ssh.conf_path, "result": self.result})

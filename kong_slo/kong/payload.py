@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kong_slo.errors import KongSloError
+from kong_slo.kong.release_facts import IGNORE, context_problem, ignore_incoming_context, reads_incoming_context
 from kong_slo.settings.model import Api, KongVersion
 from kong_slo.settings.rules import LOGS_ENDPOINT_SINCE, PLUGIN_SAMPLING_SINCE, SCOPED_PLUGINS_SINCE
 
@@ -78,8 +79,10 @@ def wants_logs(export_logs: bool | None, version: KongVersion) -> bool:
     return (version >= LOGS_ENDPOINT_SINCE) if export_logs is None else export_logs
 
 
-def version_problems(version: KongVersion, *, scoped: bool, logs: bool, sampling_rate: float | None) -> list[str]:
-    """What this Kong version cannot honour, one sentence each, naming the version."""
+def version_problems(version: KongVersion, *, scoped: bool, logs: bool, sampling_rate: float | None,
+                     incoming_context: str | None = None) -> list[str]:
+    """What this Kong version cannot honour, one sentence each, naming the version. ``incoming_context`` is
+    ``kong.incomingTraceContext`` (None: not checked)."""
     problems = []
     if version < OLDEST_SUPPORTED:
         problems.append(f"Kong {version} is not supported; the opentelemetry plugin needs Kong {OLDEST_SUPPORTED}+")
@@ -92,24 +95,29 @@ def version_problems(version: KongVersion, *, scoped: bool, logs: bool, sampling
     if sampling_rate is not None and version < PLUGIN_SAMPLING_SINCE:
         problems.append(f"Kong {version} has no per-plugin sampling_rate (needs Kong {PLUGIN_SAMPLING_SINCE} or "
                         "later); leave the API's samplingRate unset and use kong.samplingRate in kong.conf")
+    context = None if incoming_context is None else context_problem(version, incoming_context)
+    if context is not None and version >= OLDEST_SUPPORTED:
+        problems.append(context)
     return problems
 
 
 def plugin_body(api: Api, *, stack: str, collector_url: str, export_logs: bool | None,
-                version: KongVersion) -> dict[str, Any]:
+                version: KongVersion, incoming_context: str = IGNORE) -> dict[str, Any]:
     """``plugin_payload`` for a collector base URL: traces there, and logs too where wanted and supported."""
     urls = otlp_urls(collector_url)
     logs = urls.logs if wants_logs(export_logs, version) else None
     return plugin_payload(api, stack=stack, traces_url=urls.traces, logs_url=logs, sampling_rate=api.sampling_rate,
-                          version=version)
+                          version=version, incoming_context=incoming_context)
 
 
 def plugin_payload(api: Api, *, stack: str, traces_url: str, logs_url: str | None, sampling_rate: float | None,
-                   version: KongVersion) -> dict[str, Any]:
+                   version: KongVersion, incoming_context: str = IGNORE) -> dict[str, Any]:
     """The full plugin body for ``PUT /{services|routes}/{scope}/plugins/{id}``: exactly the fields ``version``
-    accepts. The scope is carried by the path, so the body names none.
+    accepts. The scope is carried by the path, so the body names none. With ``incoming_context`` ``ignore``
+    Kong reads no caller's trace context, so a caller's "not sampled" cannot keep a request from being counted.
     """
-    problems = version_problems(version, scoped=True, logs=logs_url is not None, sampling_rate=sampling_rate)
+    problems = version_problems(version, scoped=True, logs=logs_url is not None, sampling_rate=sampling_rate,
+                                incoming_context=incoming_context)
     if problems:
         raise PluginVersionError(f"API {api.name!r}: " + "; ".join(problems))
     config: dict[str, Any] = {"resource_attributes": {"service.name": api.name}}
@@ -121,6 +129,8 @@ def plugin_payload(api: Api, *, stack: str, traces_url: str, logs_url: str | Non
         config["endpoint"] = traces_url
     if sampling_rate is not None:
         config["sampling_rate"] = float(sampling_rate)
+    if incoming_context == IGNORE:
+        config.update(ignore_incoming_context(version))
     return {"name": PLUGIN_NAME, "enabled": True, "tags": ownership_tags(stack), "config": config}
 
 
@@ -139,19 +149,24 @@ def managed_view(plugin: dict[str, Any]) -> dict[str, Any]:
         "sampling_rate": None if rate is None else float(rate),
         "tags": sorted(plugin.get("tags") or []),
         "enabled": bool(plugin.get("enabled", True)),
+        "reads_incoming_context": reads_incoming_context(config),
     }
 
 
 def drifted_keys(desired: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     """Keys of ``desired`` whose value ``actual`` does not have. A ``sampling_rate`` we do not set is left
-    to kong.conf and never counts as drift.
+    to kong.conf and never counts as drift; other tags and resource attributes beside ours are not drift.
     """
     drifted = []
     for key, want in desired.items():
         have = actual.get(key)
         if key == "sampling_rate" and want is None:
             continue
-        if isinstance(want, float) or isinstance(have, float):
+        if key == "tags":
+            same = set(want) <= set(have or ())
+        elif key == "resource_attributes":
+            same = want.items() <= (have or {}).items()
+        elif isinstance(want, float) or isinstance(have, float):
             same = want is not None and have is not None and math.isclose(float(want), float(have), abs_tol=1e-9)
         else:
             same = want == have

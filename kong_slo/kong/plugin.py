@@ -2,9 +2,12 @@
 
 Identity is a UUID we choose from stack and scope, written with ``PUT``, so a retried or interrupted
 create never makes a second plugin. A plugin already sitting in the same scope is adopted (``adopted``
-output) rather than duplicated. ``diff`` makes no network call; ``read`` reports drift of the keys we
-manage; ``delete`` treats 204 and 404 alike. The admin token and CA bundle come from stack config in
-``configure()`` and are never pickled or written to outputs.
+output) rather than duplicated; every write keeps the fields kong-slo does not own (``ownership``).
+``check`` asks Kong for other ``opentelemetry`` plugins that share the API's requests (``other_plugins``), so
+that ``pulumi preview`` shows a refusal; ``create`` and ``update`` ask again before writing. ``diff`` makes no
+network call; ``read`` reports drift of the keys we manage; ``delete`` removes a plugin kong-slo created (204
+and 404 alike) and gives an adopted one back as it was found (``adopted_from``, a secret output). The admin
+token and CA bundle come from stack config in ``configure()`` and are never pickled or written to outputs.
 """
 
 from __future__ import annotations
@@ -15,28 +18,39 @@ import pulumi
 from pulumi import dynamic
 
 from kong_slo.dynamic_resource import DynamicResource, is_known
-from kong_slo.http import RetryPolicy
-from kong_slo.kong.admin import DEFAULT_WORKSPACE, KongAdmin, KongAdminError
-from kong_slo.kong.adoption import adoptable_occupant, scope_of_inputs
+from kong_slo.http import ApiError, RetryPolicy
+from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.adoption import adopt_or_create, adoptable_occupant, scope_of_inputs
+from kong_slo.kong.other_plugins import refusal_for
+from kong_slo.kong.ownership import write_body
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
-    drifted_keys,
     managed_view,
     otlp_urls,
-    plugin_body,
     plugin_id,
     version_problems,
 )
-from kong_slo.settings.model import Api, KongVersion, StackSettings
+from kong_slo.kong.plugin_inputs import (
+    context_choice,
+    desired_body,
+    differs,
+    drifted,
+    home_value,
+    wished_version,
+)
+from kong_slo.kong.release_facts import IGNORE
+from kong_slo.settings.model import KongVersion, StackSettings
 from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
-              "admin_url", "workspace", "version")
+              "admin_url", "workspace", "version", "incoming_trace_context", "broader_plugins", "narrower_plugins")
 REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
-UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate")
+UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context")
 """Changed inputs that mean a new body. A changed ``version`` wish counts only when it changes the body."""
-OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed")
+CHECK_POLICY = RetryPolicy(attempts=2, initial_delay=0.2, timeout=5.0)
+"""``check`` runs on every preview: an unreachable Kong costs it seconds, not a full retry schedule."""
+OUTPUT_KEYS = ("plugin_id", "adopted", "kong_version", "managed", "adopted_from")
 
 
 class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
@@ -87,7 +101,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             else:
                 inputs["sampling_rate"] = float(rate)
         try:
-            version = _wished_version(inputs)
+            version = wished_version(inputs)
         except ValueError as error:
             version = None
             fail("version", str(error))
@@ -99,16 +113,32 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                                                  sampling_rate=None)),
                 ("sampling_rate", version_problems(version, scoped=False, logs=False,
                                                    sampling_rate=inputs["sampling_rate"])),
+                ("incoming_trace_context", version_problems(version, scoped=False, logs=False, sampling_rate=None,
+                                                            incoming_context=context_choice(inputs))),
             ):
                 for problem in problems:
                     fail(key, problem)
+        if not failures and all(is_known(inputs[key]) for key in ("admin_url", "service", "route", "stack")):
+            message = self._other_plugins_message(inputs)
+            if message is not None:
+                fail("route" if inputs["route"] else "service", message)
         return dynamic.CheckResult(inputs, failures)
+
+    def _other_plugins_message(self, props: dict[str, Any]) -> str | None:
+        """The refusal over other ``opentelemetry`` plugins, so that ``pulumi preview`` shows it. A Kong that
+        cannot be asked from here is left to ``create``/``update``, which ask again before writing; so ``check``
+        gives up on it quickly (a first ``up`` of the local stack runs before its Kong exists)."""
+        try:
+            with self._admin(props, self._policy or CHECK_POLICY) as kong:
+                return _other_plugins_refusal(kong, props)
+        except ApiError:
+            return None
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         replaces = [key for key in REPLACE_KEYS
-                    if _differs(_home_value(key, olds.get(key)), _home_value(key, news.get(key)))]
-        changed = [key for key in UPDATE_KEYS if _differs(olds.get(key), news.get(key))]
-        if not replaces and not changed and _drifted(olds, news):
+                    if differs(home_value(key, olds.get(key)), home_value(key, news.get(key)))]
+        changed = [key for key in UPDATE_KEYS if differs(olds.get(key), news.get(key))]
+        if not replaces and not changed and drifted(olds, news):
             changed.append("managed")
         return dynamic.DiffResult(changes=bool(replaces or changed), replaces=replaces,
                                   delete_before_replace=True)
@@ -117,19 +147,19 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         kind, scope = scope_of_inputs(props)
         own_id = plugin_id(props["stack"], kind, scope, props.get("workspace"))
         with self._admin(props) as kong:
-            version, body = _body(props, kong)
+            version, desired = _body(props, kong)
+            _stop_for_other_plugins(kong, props)
             occupant = adoptable_occupant(kong, kind, scope, props["stack"])
-            target = occupant["id"] if occupant else own_id
             try:
-                written = kong.put_plugin(kind, scope, target, body)
+                written, found = adopt_or_create(kong, kind, scope, own_id, occupant, desired)
             except KongAdminError as error:
                 # Someone took the scope between our look and our write: adopt that plugin instead.
                 occupant = adoptable_occupant(kong, kind, scope, props["stack"]) if error.status == 409 else None
-                if occupant is None or occupant["id"] == target:
+                if occupant is None or occupant["id"] == own_id:
                     raise
-                target = occupant["id"]
-                written = kong.put_plugin(kind, scope, target, body)
-        outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written)
+                written, found = adopt_or_create(kong, kind, scope, own_id, occupant, desired)
+        target = written["id"]
+        outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written, found=found)
         return dynamic.CreateResult(target, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -137,16 +167,19 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
             plugin = kong.get_plugin(id_)
             if plugin is None:
                 return dynamic.ReadResult(None, {})
-            version = _wished_version(props) or kong.version()
-        outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin)
+            version = wished_version(props) or kong.version()
+        outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin,
+                        found=props.get("adopted_from"))
         return dynamic.ReadResult(id_, outs, {key: props.get(key) for key in INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         kind, scope = scope_of_inputs(news)
+        found = olds.get("adopted_from")
         with self._admin(news) as kong:
-            version, body = _body(news, kong)
+            version, desired = _body(news, kong)
+            _stop_for_other_plugins(kong, news)
             try:
-                written = kong.put_plugin(kind, scope, id_, body)
+                written = kong.put_plugin(kind, scope, id_, write_body(desired, kong.get_plugin(id_), found))
             except KongAdminError as error:
                 if error.status != 409:
                     raise
@@ -155,15 +188,27 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                     f"{scope!r}; run `pulumi refresh` and `pulumi up` to adopt it ({error})",
                     status=error.status, body=error.body) from error
         return dynamic.UpdateResult(_outputs(news, id_, adopted=bool(olds.get("adopted")), version=version,
-                                             plugin=written))
+                                             plugin=written, found=found))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Delete a plugin kong-slo created; give an adopted one back as it was found (unless it is gone)."""
+        found = props.get("adopted_from")
         with self._admin(props) as kong:
-            kong.delete_plugin(id_)
+            if not found:
+                kong.delete_plugin(id_)
+                return
+            if kong.get_plugin(id_) is None:
+                return
+            kind, scope = scope_of_inputs(props)
+            try:
+                kong.put_plugin(kind, scope, id_, found)
+            except KongAdminError as error:
+                if error.status != 404:
+                    raise
 
-    def _admin(self, props: dict[str, Any]) -> KongAdmin:
+    def _admin(self, props: dict[str, Any], policy: RetryPolicy | None = None) -> KongAdmin:
         return KongAdmin(props["admin_url"], workspace=props.get("workspace"), token=self._token,
-                         ca_bundle=self._ca_bundle, policy=self._policy)
+                         ca_bundle=self._ca_bundle, policy=policy or self._policy)
 
 
 class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlugin"):
@@ -175,17 +220,23 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
     """Kong's id of the plugin: ours, or the adopted plugin's."""
     adopted: pulumi.Output[bool]
     """True when a plugin already in the scope was taken over instead of created."""
+    adopted_from: pulumi.Output[dict[str, Any] | None]
+    """The adopted plugin as found (a secret: its ``headers`` may hold credentials); ``destroy`` puts it back."""
     kong_version: pulumi.Output[str]
 
     def __init__(self, name: str, *, api_name: str, service: str, route: str | None, stack: str,
                  collector_url: pulumi.Input[str], export_logs: bool | None, sampling_rate: float | None,
                  admin_url: str, workspace: str | None, version: str | None,
+                 incoming_trace_context: str = IGNORE, broader_plugins: str = "stop", narrower_plugins: str = "stop",
                  opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"api_name": api_name, "service": service, "route": route, "stack": stack,
                  "collector_url": collector_url, "export_logs": export_logs, "sampling_rate": sampling_rate,
                  "admin_url": admin_url, "workspace": workspace, "version": version,
+                 "incoming_trace_context": incoming_trace_context, "broader_plugins": broader_plugins,
+                 "narrower_plugins": narrower_plugins,
                  **dict.fromkeys(OUTPUT_KEYS)}
-        super().__init__(OpenTelemetryPluginProvider(), name, props, opts)
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["adopted_from"])
+        super().__init__(OpenTelemetryPluginProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
@@ -200,61 +251,33 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
             f"kong-otel-{api.name}", api_name=api.name, service=api.name, route=api.route, stack=settings.stack,
             collector_url=target, export_logs=kong.export_logs, sampling_rate=api.sampling_rate,
             admin_url=kong.admin_url, workspace=kong.workspace,
-            version=None if kong.version is None else str(kong.version), opts=opts)
+            version=None if kong.version is None else str(kong.version),
+            incoming_trace_context=kong.incoming_trace_context, broader_plugins=kong.broader_plugins,
+            narrower_plugins=kong.narrower_plugins, opts=opts)
         for api in settings.apis
     }
 
 
-def _differs(old: Any, new: Any) -> bool:
-    if not is_known(new):
-        return True
-    if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(old, bool):
-        return float(old) != float(new)
-    return old != new
+def _other_plugins_refusal(kong: KongAdmin, props: dict[str, Any]) -> str | None:
+    kind, scope = scope_of_inputs(props)
+    return refusal_for(kong, api=props["api_name"], kind=kind, scope=scope, stack=props["stack"],
+                       broader=props.get("broader_plugins") or "stop", narrower=props.get("narrower_plugins") or "stop")
 
 
-def _home_value(key: str, value: Any) -> Any:
-    """How a replace-key compares: the same Kong and workspace written two ways is not a new home."""
-    if key == "admin_url" and isinstance(value, str):
-        return value.rstrip("/")
-    if key == "workspace":
-        return value or DEFAULT_WORKSPACE
-    return value
-
-
-def _wished_version(props: dict[str, Any]) -> KongVersion | None:
-    """The ``version`` input (``3.9``, ``3.9.1``, ``3.4.3.5``), or None when Kong is to be asked."""
-    text = props.get("version")
-    if not text or not is_known(text):
-        return None
-    return KongVersion.parse(str(text))
-
-
-def _api(props: dict[str, Any]) -> Api:
-    return Api(name=props["api_name"], route=props.get("route"), latency=None, availability=None,
-               sampling_rate=props.get("sampling_rate"))
-
-
-def _desired(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
-    return plugin_body(_api(props), stack=props["stack"], collector_url=props["collector_url"],
-                       export_logs=props.get("export_logs"), version=version)
+def _stop_for_other_plugins(kong: KongAdmin, props: dict[str, Any]) -> None:
+    message = _other_plugins_refusal(kong, props)
+    if message is not None:
+        raise KongAdminError(message, status=409)
 
 
 def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:
-    version = _wished_version(props) or kong.version()
-    return version, _desired(props, version)
-
-
-def _drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    """Whether Kong's plugin, as last written or refreshed, differs from what ``news`` asks for."""
-    state = olds.get("managed")
-    version = _wished_version(news) or (KongVersion.parse(olds["kong_version"]) if olds.get("kong_version") else None)
-    if not state or version is None:
-        return False
-    return bool(drifted_keys(managed_view(_desired(news, version)), state))
+    """The version and the desired body, once Kong answers (it may be restarting after the kong.conf patch)."""
+    info = kong.wait_until_answering()
+    version = wished_version(props) or kong.version(info)
+    return version, desired_body(props, version)
 
 
 def _outputs(props: dict[str, Any], id_: str, *, adopted: bool, version: KongVersion,
-             plugin: dict[str, Any]) -> dict[str, Any]:
+             plugin: dict[str, Any], found: dict[str, Any] | None) -> dict[str, Any]:
     return {**{key: props.get(key) for key in INPUT_KEYS}, "plugin_id": id_, "adopted": adopted,
-            "kong_version": str(version), "managed": managed_view(plugin)}
+            "kong_version": str(version), "managed": managed_view(plugin), "adopted_from": found}

@@ -13,8 +13,9 @@ def all_key_paths() -> list[str]:
     """Leaf and section keys, e.g. ``collector.allowedCidrs``, ``apis[].latency.thresholdMs``."""
     paths = ["target"]
     paths += _under("collector", parse.COLLECTOR_KEYS)
-    paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key != "ssh"))
+    paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key not in ("ssh", "otherPlugins")))
     paths += _under("kong.ssh", parse.SSH_KEYS)
+    paths += _under("kong.otherPlugins", parse.OTHER_PLUGIN_KEYS)
     paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key != "alerting"))
     paths += ["dynatrace.alerting.emails"]
     paths += _under("dynatrace.alerting.burnRate", parse.BURN_RATE_KEYS)

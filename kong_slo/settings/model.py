@@ -108,6 +108,11 @@ class SshSettings:
     """The host's public key (``ssh-ed25519 AAAA…``); when set, a host presenting another key is refused."""
 
 
+TRACE_CONTEXT_CHOICES = ("ignore", "honour")
+BROADER_PLUGIN_CHOICES = ("stop", "replace")
+NARROWER_PLUGIN_CHOICES = ("stop", "keep")
+
+
 @dataclass(frozen=True)
 class KongSettings:
     admin_url: str
@@ -120,6 +125,15 @@ class KongSettings:
     collector_url: str | None
     ca_bundle: str | None
     ssh: SshSettings | None
+    incoming_trace_context: str = "ignore"
+    """``ignore``: Kong reads no caller's trace context, so every request is counted; ``honour``: Kong continues
+    the caller's trace, and requests the caller did not sample are not counted."""
+    broader_plugins: str = "stop"
+    """What to do about global (or, for a route, service) ``opentelemetry`` plugins whose requests kong-slo's
+    plugin takes over: ``stop`` or ``replace``."""
+    narrower_plugins: str = "stop"
+    """What to do about route, consumer or consumer-group ``opentelemetry`` plugins that take requests away from
+    kong-slo's plugin: ``stop`` or ``keep`` (their requests go uncounted)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,11 +13,14 @@ from kong_slo.errors import SettingsError
 from kong_slo.secrets import Secret
 from kong_slo.settings import objectives
 from kong_slo.settings.model import (
+    BROADER_PLUGIN_CHOICES,
     DEFAULT_IMAGES,
     DISTRIBUTIONS,
     LOCAL_ADMIN_URL,
+    NARROWER_PLUGIN_CHOICES,
     SLI_SOURCES,
     TARGETS,
+    TRACE_CONTEXT_CHOICES,
     AlertingSettings,
     Api,
     BurnRatePolicy,
@@ -41,8 +45,9 @@ TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
 COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress", "openGrpc", "instanceType",
                   "subnetId", "amiId", "publicIp", "traceSampling", *SCALING_KEYS)
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
-             "caBundle", "ssh")
-SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
+             "caBundle", "ssh", "incomingTraceContext", "otherPlugins")
+OTHER_PLUGIN_KEYS = ("broader", "narrower")
+SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
 DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
 ALERTING_KEYS = ("emails", "burnRate")
 BURN_RATE_KEYS = ("fastBurnThreshold", "pageFactor", "slowPageFactor", "ticketFactor", "minRequests")
@@ -167,6 +172,8 @@ def _kong(node: Node, target: str) -> KongSettings:
         admin_url = LOCAL_ADMIN_URL
     rate = _rate(node, "samplingRate", 1.0)
     assert rate is not None
+    others = node.child("otherPlugins") or Node({}, node.key("otherPlugins"), node.problems)
+    others.reject_unknown(OTHER_PLUGIN_KEYS)
     return KongSettings(
         admin_url=admin_url or "",
         admin_token=node.secret("adminToken"),
@@ -177,6 +184,9 @@ def _kong(node: Node, target: str) -> KongSettings:
         collector_url=_url(node, "collectorUrl"),
         ca_bundle=node.string("caBundle"),
         ssh=_ssh(node.child("ssh")),
+        incoming_trace_context=node.choice("incomingTraceContext", TRACE_CONTEXT_CHOICES, "ignore"),
+        broader_plugins=others.choice("broader", BROADER_PLUGIN_CHOICES, "stop"),
+        narrower_plugins=others.choice("narrower", NARROWER_PLUGIN_CHOICES, "stop"),
     )
 
 
@@ -199,8 +209,15 @@ def _ssh(node: Node | None) -> SshSettings | None:
     host_key = node.string("hostKey")
     if host_key is not None and not re.match(r"^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$", host_key):
         node.problem("hostKey", "is not a public key line such as 'ssh-ed25519 AAAA…' (ssh-keyscan prints them)")
-    return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path,
-                       node.string("restartCommand") or "kong restart", host_key)
+    any_host_key = node.boolean("acceptAnyHostKey", False)
+    if host_key is None and not any_host_key and "hostKey" not in node.data:
+        node.problem("hostKey", f"is required, so that kong.conf goes only to {host!r} itself: "
+                                f"`ssh-keyscan -t ed25519 {host}`; or set {node.key('acceptAnyHostKey')}: true to "
+                                "accept whatever key the host presents")
+    if host_key is not None and any_host_key:
+        node.problem("acceptAnyHostKey", "contradicts kong.ssh.hostKey: pin the key or accept any, not both")
+    restart = node.string("restartCommand") or f"kong restart -c {shlex.quote(conf_path)}"
+    return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path, restart, host_key)
 
 
 def is_loopback(host: str) -> bool:

@@ -43,6 +43,10 @@ def _redacted(parts: SplitResult) -> str:
     return f"{parts.scheme}://***@{parts.hostname or ''}{parts.path}"
 
 
+HEADER_TYPE_SINCE = KongVersion(3, 3)
+"""The first release whose plugin can be told to ignore an incoming trace context (``header_type: ignore``)."""
+
+
 def check_target(settings: StackSettings, problems: Problems) -> None:
     """``aws`` needs a region, a Kong Admin API, an allow-list for OTLP and a Dynatrace environment;
     ``external`` needs a Kong Admin API and the address of the team's own collector."""
@@ -114,6 +118,11 @@ def check_version_wishes(settings: StackSettings, problems: Problems) -> None:
         problems.add(f"{NAMESPACE}:kong.exportLogs",
                      f"Kong {version} cannot export logs over OpenTelemetry (logs_endpoint needs Kong "
                      f"{LOGS_ENDPOINT_SINCE} or later); set it to false")
+    if settings.kong.incoming_trace_context == "ignore" and version < HEADER_TYPE_SINCE:
+        problems.add(f"{NAMESPACE}:kong.incomingTraceContext",
+                     f"Kong {version} always follows an incoming traceparent, so requests a caller did not sample "
+                     f"would never be counted; ignoring it needs Kong {HEADER_TYPE_SINCE} or later. Set it to "
+                     "honour to accept incomplete counts")
     for index, api in enumerate(settings.apis):
         if api.sampling_rate is not None and version < PLUGIN_SAMPLING_SINCE:
             problems.add(f"{NAMESPACE}:apis[{index}].samplingRate",

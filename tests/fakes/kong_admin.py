@@ -27,6 +27,7 @@ from urllib.parse import unquote_plus
 
 from tests.fakes import kong_replies
 from tests.fakes.kong_plugins import Store
+from tests.fakes.kong_precedence import plugin_for_request
 from tests.fakes.kong_replies import KongReply
 from tests.fakes.kong_schema import ENTERPRISE_MODES, MODES, RELEASES
 
@@ -157,19 +158,43 @@ class FakeKong:
         with self._lock:
             return self.store(workspace).put_route(name, {"paths": [f"/{name}"]}, service)
 
+    def add_consumer(self, username: str, workspace: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.store(workspace).put_consumer(username)
+
     def add_plugin(self, body: dict[str, Any], *, service: str | None = None, route: str | None = None,
-                   workspace: str | None = None) -> dict[str, Any]:
-        """Insert a plugin directly (as someone else would have), bypassing faults and auth."""
+                   consumer: str | None = None, workspace: str | None = None) -> dict[str, Any]:
+        """Insert a plugin directly (as someone else would have), bypassing faults and auth. ``consumer`` is a
+        username; it scopes the plugin together with ``service`` or ``route``, or alone."""
         with self._lock:
             store = self.store(workspace)
+            body = dict(body)
+            if consumer is not None:
+                body["consumer"] = {"id": store.put_consumer(consumer)["id"]}
             parent = ("services", service) if service else ("routes", route) if route else None
-            reply = store.plugin_write("POST", None, dict(body), parent)
+            reply = store.plugin_write("POST", None, body, parent)
             assert reply.status == 201, reply.body
             return reply.body
 
     def plugins(self, workspace: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(plugin) for plugin in self.store(workspace).plugins.values()]
+
+    def plugin_for_request(self, *, route: str | None = None, service: str | None = None,
+                           consumer: str | None = None, workspace: str | None = None) -> dict[str, Any] | None:
+        """The ``opentelemetry`` plugin Kong would run for a request matched to ``route`` (or, without a
+        route, ``service``) by ``consumer`` (names): the most specific instance only (``kong_precedence``)."""
+        with self._lock:
+            store = self.store(workspace)
+            route_entity = store.find("routes", route) if route else None
+            service_id = (route_entity["service"] or {}).get("id") if route_entity else None
+            if service is not None:
+                service_id = store.find("services", service)["id"]
+            consumer_entity = store.find("consumers", consumer) if consumer else None
+            return plugin_for_request(store.plugins.values(), "opentelemetry",
+                                      route=route_entity["id"] if route_entity else None, service=service_id,
+                                      consumer=consumer_entity["id"] if consumer_entity else None,
+                                      with_groups=self.version in ENTERPRISE_MODES)
 
     # -- request handling ------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ class Store:
         self.services: dict[str, dict[str, Any]] = {}
         self.routes: dict[str, dict[str, Any]] = {}
         self.plugins: dict[str, dict[str, Any]] = {}
+        self.consumers: dict[str, dict[str, Any]] = {}
 
     # -- dispatch ----------------------------------------------------------------------------------------------
 
@@ -81,6 +82,24 @@ class Store:
         reply = self._entity_write("routes", name, body, parent, created=False)
         assert reply.status < 300, reply.body
         return reply.body
+
+    def put_consumer(self, username: str) -> dict[str, Any]:
+        found = self._find_consumer(username)
+        if found is None:
+            found = {"id": str(uuid.uuid4()), "username": username, "custom_id": None, "tags": None,
+                     "created_at": int(time.time())}
+            self.consumers[found["id"]] = found
+        return found
+
+    def find(self, kind: str, key: str) -> dict[str, Any] | None:
+        """A service, route or consumer by id or name (username)."""
+        if kind == "consumers":
+            return self._find_consumer(key)
+        return self._find(self.services if kind == "services" else self.routes, key)
+
+    def _find_consumer(self, key: str) -> dict[str, Any] | None:
+        return self.consumers.get(key) or next(
+            (consumer for consumer in self.consumers.values() if consumer["username"] == key), None)
 
     def _find(self, table: dict[str, dict[str, Any]], key: str) -> dict[str, Any] | None:
         if key in table:
@@ -253,15 +272,17 @@ class Store:
             errors["instance_name"] = "invalid value: " + str(instance_name)
         if errors:
             return schema_violation(errors)
-        for fk, table_name in (("service", "services"), ("route", "routes")):
+        tables = {"service": self.services, "route": self.routes, "consumer": self.consumers}
+        for fk, table_name in (("service", "services"), ("route", "routes"), ("consumer", "consumers")):
             ref = scope[fk]
-            if ref is not None and ref.get("id") not in (self.services if fk == "service" else self.routes):
+            if ref is not None and ref.get("id") not in tables[fk]:
                 return KongReply(400, {"code": 4, "name": "foreign key violation", "fields": {fk: ref},
                                        "message": f"the foreign key '{lua(ref)}' does not reference an existing "
                                                   f"'{table_name}' entity."})
         entity: dict[str, Any] = {
             "id": plugin_id, "name": name, "config": config, "enabled": body.get("enabled", True) is not False,
-            "protocols": protocols, "tags": tags, "consumer": scope["consumer"],
+            "protocols": protocols, "tags": tags,
+            "consumer": None if scope["consumer"] is None else {"id": scope["consumer"]["id"]},
             "service": None if scope["service"] is None else {"id": scope["service"]["id"]},
             "route": None if scope["route"] is None else {"id": scope["route"]["id"]},
             "created_at": existing["created_at"] if existing else int(time.time()),

@@ -20,7 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from kong_slo.errors import KongSloError
-from kong_slo.kong.conf import read_kong_conf
+from kong_slo.kong.conf import read_kong_conf, restore_chunks, undo_chunks
 from kong_slo.kong.conf_patch import (
     APPLY_SCRIPT,
     READ_SCRIPT,
@@ -28,6 +28,7 @@ from kong_slo.kong.conf_patch import (
     KongConfPatch,
     decode_conf,
     patched_payload,
+    restore_arguments,
 )
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.secrets import Secret
@@ -117,6 +118,7 @@ def test_resources_order_and_secrets() -> None:
     assert "tracing_instrumentations = all\r\n" in patched
     assert write.inputs["create"] == write.inputs["update"], "a settings change re-applies, never deletes first"
     assert "kong-slo.orig" in write.inputs["delete"]
+    assert "delete" in write.secret_inputs, "the restore carries kong.conf lines"
     assert "/etc/kong/kong.conf" in write.inputs["create"] and "'sudo systemctl restart kong'" in write.inputs["create"]
     assert read.inputs["triggers"] == ["10.0.1.10", "ubuntu", "22", "/etc/kong/kong.conf",
                                        "sudo systemctl restart kong", "tracing_instrumentations=all",
@@ -147,6 +149,17 @@ def test_anything_the_write_uses_re_reads_the_file_first() -> None:
         resources, _ = declare(lambda ssh=changed: KongConfPatch("kong-conf", ssh, TracingSettings()))
         read = by_name(resources, "kong-conf-read")
         assert read.inputs["triggers"] != by_name(before.registered, "kong-conf-read").inputs["triggers"], change
+
+
+def test_a_new_host_or_path_restores_the_old_file_before_patching_the_new_one() -> None:
+    # pulumi-command replaces a Command only when `triggers` change; delete-before-replace runs the old
+    # write's restore on the old host first.
+    resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()))
+    write, read = by_name(resources, "kong-conf-write"), by_name(resources, "kong-conf-read")
+    assert write.inputs["triggers"] == ["10.0.1.10", "22", "/etc/kong/kong.conf"]
+    assert write.delete_before_replace is True
+    for command in (read, write):
+        assert command.inputs["addPreviousOutputInEnv"] is False, "the file's base64 would overflow sshd's env"
 
 
 def test_a_pinned_host_key_reaches_both_connections() -> None:
@@ -187,7 +200,7 @@ def host(tmp_path: Path) -> dict[str, Path]:
 
 def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_exit: int | None = None,
                conf: Path | None = None, restart_fails: bool = False,
-               stack: str | None = None) -> subprocess.CompletedProcess[str]:
+               args: list[str] | tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     path = os.environ.get("PATH", "")
     if kong_check_exit is not None:
         fake_kong = host["bin"] / "kong"
@@ -195,8 +208,8 @@ def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_e
         fake_kong.chmod(0o755)
         path = f"{host['bin']}:{path}"
     restart = "echo restart failed >&2; exit 3" if restart_fails else f"echo restarted >> {host['log']}"
-    arguments = [str(conf or host["conf"]), restart, *([stack] if stack is not None else [])]
-    return subprocess.run([SH, "-c", script, "kong-slo", *arguments], input=stdin, text=True,
+    return subprocess.run([SH, "-c", script, "kong-slo", str(conf or host["conf"]), restart, *args], input=stdin,
+                          text=True,
                           capture_output=True, env={**os.environ, "PATH": path}, timeout=60, check=False)
 
 
@@ -231,57 +244,76 @@ def test_a_file_kong_check_refuses_is_rolled_back(host: dict[str, Path]) -> None
     assert restarts(host) == 0
 
 
+def restore(host: dict[str, Path], tracing: TracingSettings, conf: Path | None = None,
+            restart_fails: bool = False) -> subprocess.CompletedProcess[str]:
+    """Destroy: the restore script with the arguments the program computes from the last read."""
+    read = run_script(READ_SCRIPT, host, conf=conf)
+    assert read.returncode == 0, read.stderr
+    return run_script(RESTORE_SCRIPT, host, conf=conf, restart_fails=restart_fails,
+                      args=restore_arguments(read.stdout, tracing))
+
+
+def apply(host: dict[str, Path], tracing: TracingSettings, conf: Path | None = None) -> None:
+    """Up: read, patch in the program, write."""
+    read = run_script(READ_SCRIPT, host, conf=conf)
+    assert run_script(APPLY_SCRIPT, host, patched_payload(read.stdout, tracing), conf=conf).returncode == 0
+
+
 @pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
 def test_restore_puts_the_original_back_after_settings_changed_twice(host: dict[str, Path]) -> None:
-    stdout = base64.b64encode(HOST_CONF.encode()).decode()
-    assert run_script(APPLY_SCRIPT, host, patched_payload(stdout, TracingSettings())).returncode == 0
-    current = base64.b64encode(host["conf"].read_bytes()).decode()
-    again = patched_payload(current, TracingSettings(sampling_rate=0.5))
-    assert run_script(APPLY_SCRIPT, host, again).returncode == 0
-    restored = run_script(RESTORE_SCRIPT, host)
+    apply(host, TracingSettings())
+    apply(host, TracingSettings(sampling_rate=0.5))
+    assert read_kong_conf(host["conf"].read_text())["tracing_sampling_rate"] == "0.5"
+    restored = restore(host, TracingSettings(sampling_rate=0.5))
     assert restored.returncode == 0, restored.stderr
     assert host["conf"].read_bytes() == HOST_CONF.encode()
     assert restarts(host) == 3
     assert sorted(path.name for path in host["conf"].parent.iterdir()) == ["kong.conf", "kong.conf.bak"]
-    assert run_script(RESTORE_SCRIPT, host).returncode == 0, "a second destroy finds nothing to do"
+    assert restore(host, TracingSettings()).returncode == 0, "a second destroy finds nothing to do"
+    assert restarts(host) == 3
 
 
 @pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
-def test_only_the_stack_that_saved_the_original_restores_it(host: dict[str, Path]) -> None:
-    stdout = base64.b64encode(HOST_CONF.encode()).decode()
-    payload = patched_payload(stdout, TracingSettings())
-    assert run_script(APPLY_SCRIPT, host, payload, stack="dev").returncode == 0
+def test_restore_gives_back_only_the_tracing_settings_and_keeps_edits_made_since(host: dict[str, Path]) -> None:
+    apply(host, TracingSettings())
     patched = host["conf"].read_bytes()
-    assert Path(f"{host['conf']}.kong-slo.stack").read_text() == "dev\n"
-    test_stack = run_script(APPLY_SCRIPT, host, payload, stack="pr-12")
-    assert test_stack.returncode == 0 and "already has" in test_stack.stdout
-    destroyed = run_script(RESTORE_SCRIPT, host, stack="pr-12")
-    assert destroyed.returncode == 0, destroyed.stderr
-    assert "stack dev switched tracing on" in destroyed.stdout and "stack pr-12 leaves" in destroyed.stdout
-    assert host["conf"].read_bytes() == patched
-    assert restarts(host) == 1
-    assert run_script(RESTORE_SCRIPT, host, stack="dev").returncode == 0
-    assert host["conf"].read_bytes() == HOST_CONF.encode()
-    assert sorted(path.name for path in host["conf"].parent.iterdir()) == ["kong.conf", "kong.conf.bak"]
-
-
-def test_the_write_and_the_restore_name_the_stack() -> None:
-    resources, _ = declare(lambda: KongConfPatch("kong-conf", SSH, TracingSettings()))
-    write = by_name(resources, "kong-conf-write")
-    for command in ("create", "update", "delete"):
-        assert write.inputs[command].endswith(" test"), command  # the mocks' stack
+    edited = (b"admin_listen = 127.0.0.1:8001\r\n" + patched.replace(b"hunter2", b"correct-horse")
+              + b"log_level = info\r\n")
+    host["conf"].write_bytes(edited)
+    result = restore(host, TracingSettings())
+    assert result.returncode == 0, result.stderr
+    expected = b"admin_listen = 127.0.0.1:8001\r\n" + HOST_CONF.encode().replace(b"hunter2", b"correct-horse") + \
+        b"log_level = info\r\n"
+    assert host["conf"].read_bytes() == expected
+    assert restarts(host) == 2
 
 
 @pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
-def test_restore_refuses_to_overwrite_a_file_edited_since(host: dict[str, Path]) -> None:
-    stdout = base64.b64encode(HOST_CONF.encode()).decode()
-    assert run_script(APPLY_SCRIPT, host, patched_payload(stdout, TracingSettings())).returncode == 0
-    edited = host["conf"].read_bytes() + b"admin_listen = 127.0.0.1:8001\n"
-    host["conf"].write_bytes(edited)
-    result = run_script(RESTORE_SCRIPT, host)
-    assert result.returncode == 1 and "edited after kong-slo patched it" in result.stderr
-    assert host["conf"].read_bytes() == edited
-    assert restarts(host) == 1
+def test_a_tracing_line_changed_by_hand_since_stays(host: dict[str, Path]) -> None:
+    original = b"database = off\ntracing_sampling_rate = 0.01\nlog_level = notice"
+    host["conf"].write_bytes(original)
+    apply(host, TracingSettings())
+    text = host["conf"].read_text()
+    host["conf"].write_text(text.replace("tracing_sampling_rate = 1.0", "tracing_sampling_rate = 0.3"))
+    result = restore(host, TracingSettings())
+    assert result.returncode == 0 and "1 of the tracing settings" in result.stderr
+    assert host["conf"].read_bytes() == b"database = off\ntracing_sampling_rate = 0.3\nlog_level = notice", \
+        "the appended block goes, the missing final newline comes back, the hand-set rate stays"
+
+
+@pytest.mark.parametrize("original", [
+    "", "x = 1", "x = 1\n#tracing_sampling_rate = 0.01  # rate\n", "tracing_sampling_rate = \\\n  0.2\ny = 2\n",
+    "\ufeffopentelemetry_tracing_sampling_rate = 0.3\r\ntracing_instrumentations = request\r\n",
+])
+@pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
+def test_the_host_restore_and_the_python_rule_agree(host: dict[str, Path], original: str) -> None:
+    host["conf"].write_bytes(original.encode())
+    apply(host, TracingSettings())
+    patched = host["conf"].read_bytes().decode()
+    chunks = restore_chunks(original, TracingSettings())
+    assert undo_chunks(patched, chunks) == original
+    assert restore(host, TracingSettings()).returncode == 0
+    assert host["conf"].read_bytes() == original.encode()
 
 
 @pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
@@ -300,11 +332,10 @@ def test_a_failed_restart_is_retried_by_the_next_run_though_the_file_is_done(hos
 
 @pytest.mark.skipif(SH is None, reason="needs a POSIX sh")
 def test_a_failed_restart_on_destroy_is_retried_by_the_next_destroy(host: dict[str, Path]) -> None:
-    payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
-    assert run_script(APPLY_SCRIPT, host, payload).returncode == 0
-    assert run_script(RESTORE_SCRIPT, host, restart_fails=True).returncode != 0
+    apply(host, TracingSettings())
+    assert restore(host, TracingSettings(), restart_fails=True).returncode != 0
     assert host["conf"].read_bytes() == HOST_CONF.encode()
-    retried = run_script(RESTORE_SCRIPT, host)
+    retried = restore(host, TracingSettings())
     assert retried.returncode == 0, retried.stderr
     assert restarts(host) == 2
 
@@ -316,7 +347,7 @@ def test_a_symlinked_conf_keeps_its_link_and_its_target_is_patched(host: dict[st
     payload = patched_payload(base64.b64encode(HOST_CONF.encode()).decode(), TracingSettings())
     assert run_script(APPLY_SCRIPT, host, payload, conf=link).returncode == 0
     assert link.is_symlink() and host["conf"].read_bytes() == base64.b64decode(payload)
-    assert run_script(RESTORE_SCRIPT, host, conf=link).returncode == 0
+    assert restore(host, TracingSettings(), conf=link).returncode == 0
     assert link.is_symlink() and host["conf"].read_bytes() == HOST_CONF.encode()
 
 

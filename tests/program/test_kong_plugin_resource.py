@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 from kong_slo.kong.plugin import declare_plugins
 from kong_slo.secrets import Secret
 from kong_slo.settings import parse_settings
+from tests.program.test_kong_conf_patch import declare
 
 TOKEN_TYPE = "pulumi-python:dynamic/kong:OpenTelemetryPlugin"
 ADMIN_TOKEN = "rbac-token-that-must-stay-out-of-state"
@@ -121,3 +122,10 @@ def test_preview_with_an_unknown_collector_url_declares_every_plugin(previewing:
         assert all(isinstance(r.inputs["collector_url"], Unknown) for r in declared)
 
     return pulumi.Output.all(*(plugin.urn for plugin in plugins.values())).apply(check)
+
+
+def test_the_adopted_plugin_as_found_is_a_secret_output() -> None:
+    # Its headers may carry a vendor's credentials: the state must hold it encrypted.
+    _, monitor = declare(lambda: declare_plugins(settings(), "http://collector:4318"))
+    plugin_outputs = [names for name, names in monitor.secret_outputs.items() if name.startswith("kong-otel-")]
+    assert plugin_outputs and all("adopted_from" in names for names in plugin_outputs)

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from kong_slo.collector_model import COLLECTOR_CONFIG_PATH, TOKEN_FILE
+from kong_slo.errors import KongSloError
+from kong_slo.infra.local import migrations_outcome
 from kong_slo.render import render_collector_config
 from tests.program.mocks import ProgramRun, run_program, settings_of, stack_config
 
@@ -48,6 +50,31 @@ def test_only_loopback_ports_are_published(local_run: ProgramRun) -> None:
     assert {(role, internal) for role, internal, _ in published} == {
         ("kong", 8000), ("kong", 8001), ("collector", 4318), ("collector", 13133)}
     assert {ip for _, _, ip in published} == {"127.0.0.1"}
+
+
+def test_postgres_keeps_its_data_on_a_named_volume_and_is_ready_only_over_tcp(local_run: ProgramRun) -> None:
+    postgres = container(local_run, "postgres")
+    (data,) = [volume for volume in local_run.of_type(VOLUME) if volume.name == "local-postgres-data"]
+    assert postgres["volumes"] == [{"volumeName": data.inputs["name"], "containerPath": "/var/lib/postgresql/data"}]
+    check = postgres["healthcheck"]["tests"]
+    assert check[:4] == ["CMD", "pg_isready", "-h", "127.0.0.1"], "the image's first start answers on its socket early"
+
+
+def test_kong_starts_only_after_its_migrations_succeeded(local_run: ProgramRun) -> None:
+    assert container(local_run, "kong")["labels"] == [{"label": "kong-slo.migrations", "value": "done"}]
+    assert migrations_outcome(0, "ok") == "done"
+    with pytest.raises(KongSloError, match=r"(?s)kong migrations failed \(exit code 1\); Kong said:\n.*"
+                                           r"Error: \[PostgreSQL error\] failed to retrieve"):
+        migrations_outcome(1, "line\n" * 40 + "Error: [PostgreSQL error] failed to retrieve PostgreSQL version")
+
+
+@pytest.mark.parametrize(("version", "image"), [("3.4", "kong:3.4"), ("3.9", "kong:3.9"),
+                                                ("3.10", "kong/kong-gateway:3.10"), ("3.12", "kong/kong-gateway:3.12")])
+def test_the_kong_image_follows_the_version(version: str, image: str) -> None:
+    config = stack_config("local")
+    config["kong-slo:kong"] = {**(config.get("kong-slo:kong") or {}), "version": version}
+    images = {resource.name: resource.inputs["name"] for resource in run_program(config, stack="local").of_type(IMAGE)}
+    assert images["local-kong-image"] == image
 
 
 def test_kong_traces_every_request_and_waits_for_its_migrations(local_run: ProgramRun) -> None:
@@ -100,7 +127,7 @@ def test_with_dynatrace_the_token_is_a_secret_file_never_an_env_or_output() -> N
     for resource in run.of_type(CONTAINER):
         assert token not in json.dumps(resource.inputs.get("envs") or []), resource.name
     assert all(token not in json.dumps(output.value) for output in run.outputs.values())
-    (queue,) = run.of_type(VOLUME)
+    (queue,) = [volume for volume in run.of_type(VOLUME) if volume.name == "local-queue"]
     assert collector["volumes"] == [{"volumeName": queue.inputs["name"],
                                      "containerPath": "/var/lib/otelcol/file_storage"}]
     (collector_resource,) = [resource for resource in run.of_type(CONTAINER) if resource.name == "local-collector"]

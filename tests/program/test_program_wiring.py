@@ -56,8 +56,15 @@ def test_an_objective_switched_off_has_no_slo() -> None:
 def test_kong_conf_is_patched_only_when_ssh_is_configured(dev_run: ProgramRun) -> None:
     assert dev_run.of_type(CONF_PATCH) == []
     config = stack_config("dev")
-    config["kong-slo:kong"]["ssh"] = {"host": "10.0.1.10", "privateKey": {"secure": "v1:key"}}
-    assert len(run_program(config, stack="dev").of_type(CONF_PATCH)) == 1
+    config["kong-slo:kong"]["ssh"] = {"host": "10.0.1.10", "privateKey": {"secure": "v1:key"},
+                                      "hostKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase64Key"}
+    run = run_program(config, stack="dev")
+    patches = run.of_type(CONF_PATCH)
+    assert len(patches) == 1
+    plugins = run.of_type(PLUGIN)
+    write = next(r for r in run.resources if r.name == "kong-conf-write")
+    assert plugins and all(write.urn in plugin.dependencies for plugin in plugins), \
+        "the Admin API calls wait for the patched kong.conf and Kong's restart"
 
 
 def test_no_secret_in_any_output(dev_run: ProgramRun) -> None:

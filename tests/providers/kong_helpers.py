@@ -40,7 +40,7 @@ def inputs(admin_url: str, /, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {"api_name": "Orders", "service": "orders", "route": None, "stack": "dev",
                               "collector_url": COLLECTOR, "export_logs": None, "sampling_rate": 1.0,
                               "admin_url": admin_url, "workspace": None, "version": None,
-                              "__provider": "serialized-provider"}
+                              "incoming_trace_context": "ignore", "__provider": "serialized-provider"}
     values.update(overrides)
     return values
 

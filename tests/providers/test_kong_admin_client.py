@@ -121,3 +121,15 @@ def test_503_exhausted_reports_kong_status() -> None:
         with pytest.raises(KongAdminError, match="Kong answered 503") as raised:
             client.get_plugin(str(uuid.uuid4()))
         assert raised.value.status == 503 and kong.calls["GET"] == 5
+
+
+def test_waits_for_kong_to_answer_after_a_restart() -> None:
+    # Kong restarting after the kong.conf patch: the first calls find nothing listening, or a 503.
+    with FakeKong("3.9") as kong:
+        sleeps = Sleeps()
+        kong.fail_next("503", path="/", times=7)  # more than one call's own retries
+        with KongAdmin(kong.url, policy=fast_policy(sleeps)) as admin:
+            assert admin.wait_until_answering()["version"] == "3.9.1"
+    with KongAdmin("http://127.0.0.1:9", policy=fast_policy(Sleeps())) as admin, \
+            pytest.raises(KongAdminError, match=r"did not answer within 4 s"):
+        admin.wait_until_answering(4)

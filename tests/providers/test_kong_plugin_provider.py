@@ -117,7 +117,7 @@ def test_a_plugin_already_in_the_scope_is_adopted_not_duplicated(kong: FakeKong)
     assert kong.writes == 1
     stored = only_plugin(kong)
     assert created.id == theirs["id"] == stored["id"] and created.outs["adopted"] is True
-    assert sorted(stored["tags"]) == ["kong-slo", "kong-slo-stack:dev"]
+    assert sorted(stored["tags"]) == ["kong-slo", "kong-slo-stack:dev", "team-x"]
     assert created.outs["managed"]["traces_endpoint"] == f"{COLLECTOR}/v1/traces"
 
 
@@ -212,7 +212,7 @@ def test_kong_3_0_cannot_scope_the_plugin_and_nothing_is_written() -> None:
         kong.add_service("orders")
         plugins = provider()
         failures = plugins.check({}, inputs(kong.url, version="3.0", sampling_rate=None))
-        assert [f.property for f in failures.failures] == ["service"]
+        assert [f.property for f in failures.failures] == ["service", "incoming_trace_context"]
         assert "Kong 3.0" in failures.failures[0].reason
         kong.reset_counts()
         with pytest.raises(PluginVersionError, match=r"Kong 3\.0 runs the opentelemetry plugin only globally"):

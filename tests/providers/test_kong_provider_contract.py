@@ -61,7 +61,8 @@ def test_unchanged_inputs_make_no_change_and_no_call() -> None:
              "managed": {"traces_endpoint": "http://collector.internal:4318/v1/traces",
                          "logs_endpoint": "http://collector.internal:4318/v1/logs",
                          "resource_attributes": {"service.name": "Orders"}, "sampling_rate": 1.0,
-                         "tags": ["kong-slo", "kong-slo-stack:dev"], "enabled": True}}
+                         "tags": ["kong-slo", "kong-slo-stack:dev"], "enabled": True,
+                         "reads_incoming_context": False}}
     assert plugins.diff("p", state, {**news, "__provider": "a different pickle"}).changes is False
     assert plugins.diff("p", state, {**news, "version": None}).changes is False
     assert plugins.diff("p", {**state, "version": None}, news).changes is False

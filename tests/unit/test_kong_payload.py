@@ -26,19 +26,22 @@ ORDERS = Api(name="Orders", route=None, latency=None, availability=None, samplin
 V = KongVersion.parse
 
 
-def body(version: str, *, logs: str | None = None, rate: float | None = None, api: Api = ORDERS) -> dict:
-    return plugin_payload(api, stack="dev", traces_url=TRACES, logs_url=logs, sampling_rate=rate, version=V(version))
+def body(version: str, *, logs: str | None = None, rate: float | None = None, api: Api = ORDERS,
+         context: str = "honour") -> dict:
+    return plugin_payload(api, stack="dev", traces_url=TRACES, logs_url=logs, sampling_rate=rate, version=V(version),
+                          incoming_context=context)
 
 
-@pytest.mark.parametrize(("version", "config_keys"), [
-    ("3.2", {"endpoint", "resource_attributes"}),
-    ("3.5", {"endpoint", "resource_attributes"}),
-    ("3.7", {"endpoint", "resource_attributes"}),
-    ("3.8", {"traces_endpoint", "resource_attributes"}),
-    ("3.12", {"traces_endpoint", "resource_attributes"}),
+@pytest.mark.parametrize(("version", "context", "config_keys"), [
+    ("3.2", "honour", {"endpoint", "resource_attributes"}),
+    ("3.5", "honour", {"endpoint", "resource_attributes"}),
+    ("3.5", "ignore", {"endpoint", "resource_attributes", "header_type"}),
+    ("3.7", "ignore", {"endpoint", "resource_attributes", "propagation"}),
+    ("3.8", "honour", {"traces_endpoint", "resource_attributes"}),
+    ("3.12", "ignore", {"traces_endpoint", "resource_attributes", "propagation"}),
 ])
-def test_the_body_carries_the_fields_of_the_version(version: str, config_keys: set[str]) -> None:
-    payload = body(version)
+def test_the_body_carries_the_fields_of_the_version(version: str, context: str, config_keys: set[str]) -> None:
+    payload = body(version, context=context)
     assert set(payload["config"]) == config_keys
     assert payload["name"] == "opentelemetry" and payload["enabled"] is True
     assert payload["tags"] == ["kong-slo", "kong-slo-stack:dev"]
@@ -59,11 +62,12 @@ def test_logs_and_sampling_rate_appear_where_the_version_has_them() -> None:
     ("3.7", LOGS, None, "Kong 3.7 cannot export logs"),
     ("3.5", None, 0.5, "Kong 3.5 has no per-plugin sampling_rate"),
     ("2.8", None, None, "Kong 2.8 is not supported"),
+    ("3.2", None, None, "Kong 3.2 always follows an incoming traceparent"),
 ])
 def test_a_wish_the_version_cannot_honour_is_refused_naming_it(version: str, logs: str | None, rate: float | None,
                                                                  words: str) -> None:
     with pytest.raises(PluginVersionError, match=words) as raised:
-        body(version, logs=logs, rate=rate)
+        body(version, logs=logs, rate=rate, context="ignore")
     assert "'Orders'" in str(raised.value)
 
 

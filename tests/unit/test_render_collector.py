@@ -21,15 +21,18 @@ from kong_slo.collector_model import (
     SPAN_DURATION_NS,
     SPAN_METRICS,
     STATUS_CODE,
+    STATUS_FALLBACK,
     components_outside,
     failure_condition,
     ottl_string,
     sampling_percentage,
 )
 from kong_slo.errors import KongSloError
+from kong_slo.kong.release_facts import NEWER_STATUS_ATTRIBUTE
 from kong_slo.render import render_collector_config
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
+from tests.fakes import kong_tracing_rules
 from tests.unit.settings_helpers import TOKEN
 
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
@@ -159,34 +162,66 @@ DELETE = re.compile(r'^delete_key\(span\.attributes, "(?P<key>[^"]+)"\)$')
 SERVICE_IS = re.compile(r'^resource\.attributes\["service\.name"\] == "(?P<name>[^"\\]+)"$')
 
 
-def evaluate(condition: str, *, duration_ns: int = 0, status: int = 200) -> bool:
-    """Evaluate a generated where-clause. The generated subset (integer comparisons joined by `and`/`or`,
-    parentheses) means the same in Python once the two OTTL operands are substituted."""
+class Nil:
+    """OTTL's nil: equal only to nil; every ordering comparison with it is false."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Nil)
+
+    def __ne__(self, other: object) -> bool:
+        return not isinstance(other, Nil)
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+    __hash__ = None  # type: ignore[assignment]
+
+
+NIL = Nil()
+
+
+def evaluate(condition: str, *, duration_ns: int = 0, status: int | None = 200) -> bool:
+    """Evaluate a generated where-clause. The generated subset (integer and nil comparisons joined by `and`/`or`,
+    parentheses) means the same in Python once the OTTL operands are substituted."""
     python = condition.replace(SPAN_DURATION_NS, "duration").replace(STATUS_CODE, "status")
-    assert re.fullmatch(r"[a-z0-9\s()<>=]+", python), f"unexpected OTTL: {condition}"
-    return bool(eval(python, {"__builtins__": {}}, {"duration": duration_ns, "status": status}))
+    assert re.fullmatch(r"[a-z0-9\s()<>=!]+", python), f"unexpected OTTL: {condition}"
+    return bool(eval(python, {"__builtins__": {}},
+                     {"duration": duration_ns, "status": NIL if status is None else status, "nil": NIL}))
 
 
-def marks(groups: list[dict[str, Any]], service: str, duration_ns: int, status: int) -> dict[str, str]:
-    """The attributes the transform processor leaves on one span: groups and statements run in order."""
-    attributes: dict[str, str] = {}
+def marks(groups: list[dict[str, Any]], service: str, duration_ns: int, status: int | None,
+          status_attribute: str = telemetry.STATUS_ATTRIBUTE) -> dict[str, str]:
+    """The SLO marks the transform processor leaves on one span whose status (None: no status) sits under
+    ``status_attribute``: groups and statements run in order."""
+    attributes: dict[str, Any] = {} if status is None else {status_attribute: status}
     for group in groups:
         services = [SERVICE_IS.match(condition)["name"] for condition in group.get("conditions", [])]  # type: ignore[index]
         if services and service not in services:
             continue
         for statement in group["statements"]:
-            if (match := SET.match(statement)) is not None:
-                if match["where"] is None or evaluate(match["where"], duration_ns=duration_ns, status=status):
+            if statement == STATUS_FALLBACK:
+                if telemetry.STATUS_ATTRIBUTE not in attributes and NEWER_STATUS_ATTRIBUTE in attributes:
+                    attributes[telemetry.STATUS_ATTRIBUTE] = attributes[NEWER_STATUS_ATTRIBUTE]
+            elif (match := SET.match(statement)) is not None:
+                if match["where"] is None or evaluate(match["where"], duration_ns=duration_ns,
+                                                      status=attributes.get(telemetry.STATUS_ATTRIBUTE)):
                     attributes[match["key"]] = match["value"]
             elif (match := DELETE.match(statement)) is not None:
                 attributes.pop(match["key"], None)
             else:
                 pytest.fail(f"unexpected statement {statement}")
-    return attributes
+    return {key: value for key, value in attributes.items() if key.startswith("slo.")}
 
 
 def fails(fail_on: tuple[str, ...], status: int) -> bool:
     return any(status // 100 == int(entry[0]) if entry.endswith("xx") else status == int(entry) for entry in fail_on)
+
+
+def expected_outcome(fail_on: tuple[str, ...], status: int | None) -> str:
+    if status is None:
+        return telemetry.OUTCOME_UNKNOWN
+    return telemetry.OUTCOME_FAILURE if fails(fail_on, status) else telemetry.OUTCOME_SUCCESS
 
 
 @settings(max_examples=80, deadline=None)
@@ -196,16 +231,16 @@ def test_each_api_ends_up_with_exactly_its_own_marks(settings_: StackSettings) -
     for api in settings_.apis:
         threshold_ns = (api.latency.threshold_ms if api.latency else 600) * 1_000_000
         for duration_ns in (0, threshold_ns, threshold_ns + 1):
-            for status in (200, 302, 404, 408, 429, 500, 503):
+            for status in (200, 302, 404, 408, 429, 500, 503, None):
                 expected: dict[str, str] = {}
                 if api.latency is not None:
                     expected[telemetry.LATENCY_DIMENSION] = (
                         telemetry.LATENCY_GOOD if duration_ns <= threshold_ns else telemetry.LATENCY_BAD)
                 if api.availability is not None:
-                    expected[telemetry.OUTCOME_DIMENSION] = (
-                        telemetry.OUTCOME_FAILURE if fails(api.availability.fail_on, status)
-                        else telemetry.OUTCOME_SUCCESS)
-                assert marks(groups, api.name, duration_ns, status) == expected, (api, duration_ns, status)
+                    expected[telemetry.OUTCOME_DIMENSION] = expected_outcome(api.availability.fail_on, status)
+                for attribute in (telemetry.STATUS_ATTRIBUTE, NEWER_STATUS_ATTRIBUTE):
+                    assert marks(groups, api.name, duration_ns, status, attribute) == expected, (
+                        api, duration_ns, status, attribute)
 
 
 def test_the_mark_simulator_notices_a_wrong_rule() -> None:
@@ -215,6 +250,16 @@ def test_the_mark_simulator_notices_a_wrong_rule() -> None:
     assert marks(groups, "HealthService", 250_000_001, 200)["slo.latency"] == "good"
     del groups[1]  # drop the Orders override: Orders would be judged by the 600 ms default
     assert marks(groups, "Orders", 250_000_001, 200)["slo.latency"] == "good"
+
+
+@pytest.mark.parametrize("version", ["3.0", "3.1", "3.2", "3.4", "3.9", "3.12"])
+def test_a_root_span_without_a_status_is_never_a_success(version: str) -> None:
+    # Which attribute carries the status per Kong release: tests/fakes/kong_tracing_rules (from Kong's source).
+    groups = rendered(aws())["processors"]["transform/slo"]["trace_statements"]
+    attribute = kong_tracing_rules.status_attribute(version)
+    status = None if attribute is None else 503
+    outcome = marks(groups, "Orders", 1, status, attribute or telemetry.STATUS_ATTRIBUTE)["slo.outcome"]
+    assert outcome == (telemetry.OUTCOME_UNKNOWN if attribute is None else telemetry.OUTCOME_FAILURE)
 
 
 def aws(apis: list[dict[str, Any]] | None = None, **collector: Any) -> StackSettings:
