@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from kong_slo.kong.payload import plugin_body
+from kong_slo.kong.release_facts import HONOUR
 from kong_slo.render import render_collector_config
+from kong_slo.settings import Api, KongVersion
 from tests.e2e.collector import Collector, wait_for
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_spans import VERSIONS, KongRequest, export_requests, send
+from tests.fakes.kong_tracing_rules import status_attribute
 from tests.unit.settings_helpers import aws_config, parse
 
 CALLS = "kong.slo.calls.count"
+COLLECTOR = "http://127.0.0.1:4318"
 SETTLE = 20.0
 """Longer than the exporter's first retry interval (5 s) and a spanmetrics flush (15 s)."""
 FLUSH_WAIT = 90.0
@@ -45,14 +50,15 @@ def traffic() -> list[KongRequest]:
     return requests
 
 
-def expected_marks(requests: list[KongRequest]) -> Counter[tuple[str, str, str]]:
-    """What the SLOs mean, written out independently of the collector rules."""
+def expected_marks(requests: list[KongRequest], version: str = "3.9.1") -> Counter[tuple[str, str, str]]:
+    """What the SLOs mean, written out independently of the collector rules: a request whose root span carries
+    no status (Kong 3.0 and 3.1) is neither a success nor a failure."""
     marks: Counter[tuple[str, str, str]] = Counter()
     for request in requests:
         threshold, fail_on = APIS[request.api]
         failed = any(str(request.status) == rule or f"{request.status // 100}xx" == rule for rule in fail_on)
-        marks[(request.api, "good" if request.duration_ms <= threshold else "bad",
-               "failure" if failed else "success")] += 1
+        outcome = "unknown" if status_attribute(version) is None else "failure" if failed else "success"
+        marks[(request.api, "good" if request.duration_ms <= threshold else "bad", outcome)] += 1
     return marks
 
 
@@ -64,14 +70,14 @@ def counted(fake: FakeDynatrace) -> Counter[tuple[str, str, str]]:
     return marks
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", [*VERSIONS, "3.1.1"])
 def test_every_request_is_counted_once_with_its_marks(version: str, tmp_path: Path) -> None:
     requests = traffic()
     with FakeDynatrace() as fake, Collector(stack_config(), tmp_path, dynatrace_url=fake.url,
                                             token=fake.token) as collector:
         assert send(collector.traces_url, export_requests(requests, version)) > 0
         wait_for(lambda: fake.metrics.total(CALLS) >= len(requests), FLUSH_WAIT, f"{len(requests)} counted calls")
-        assert counted(fake) == expected_marks(requests)
+        assert counted(fake) == expected_marks(requests, version)
         assert fake.otlp.rejected_points == 0, "Dynatrace would drop cumulative points"
         assert fake.otlp.histograms == [], "no SLO reads a histogram; it would only cost ingest"
     assert "deprecated" not in collector.log().lower(), collector.log()
@@ -105,3 +111,27 @@ def test_trace_sampling_thins_exported_traces_but_never_the_counters(tmp_path: P
         assert fake.metrics.total(CALLS) == len(requests)
     # 1000 traces kept with probability 0.1: 100 expected, standard deviation 9.5.
     assert 60 <= len(roots) <= 140, len(roots)
+
+
+@pytest.mark.parametrize("version", ["3.4.2", "3.9.1"])
+def test_callers_that_sampled_out_are_counted_with_the_plugin_kong_slo_writes(version: str, tmp_path: Path) -> None:
+    """Half the callers send `traceparent …-00`. Kong honours it unless the plugin ignores incoming context, which
+    the plugin body kong-slo writes does by default; a plugin that honours it loses those requests."""
+    unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    sampled = "00-5bf92f3577b34da6a3ce929d0e0e4736-10f067aa0ba902b7-01"
+    requests = [KongRequest(api, 20, 200, traceparent=unsampled if index % 2 else sampled)
+                for api in ("HealthService", "Orders") for index in range(100)]
+    kong_version = KongVersion.parse(version)
+    configs = {
+        "HealthService": plugin_body(Api("HealthService", None, None, None, None), stack="e2e", collector_url=COLLECTOR,
+                                     export_logs=False, version=kong_version)["config"],
+        "Orders": plugin_body(Api("Orders", None, None, None, None), stack="e2e", collector_url=COLLECTOR,
+                              export_logs=False, version=kong_version, incoming_context=HONOUR)["config"],
+    }
+    with FakeDynatrace() as fake, Collector(stack_config(), tmp_path, dynatrace_url=fake.url,
+                                            token=fake.token) as collector:
+        send(collector.traces_url, export_requests(requests, version, plugin_configs=configs))
+        wait_for(lambda: fake.metrics.total(CALLS) >= 150, FLUSH_WAIT, "the exported requests counted")
+        time.sleep(SETTLE)
+        assert fake.metrics.total(CALLS, **{"service.name": "HealthService"}) == 100
+        assert fake.metrics.total(CALLS, **{"service.name": "Orders"}) == 50

@@ -12,21 +12,25 @@ What Kong puts in an export, from its source (``kong/tracing/instrumentation.lua
   ``net.peer.ip``, ``kong.request.id``, the status (:func:`status_attribute`) and, from 3.4, ``http.route``;
 - with ``tracing_instrumentations = all``, children: ``kong.router``, one ``kong.access.plugin.<name>`` and
   ``kong.header_filter.plugin.<name>`` per plugin, and ``kong.balancer`` (kind CLIENT) per upstream try.
-Whether a request is exported at all (a caller's ``sampled=0``, the sampling rate) is decided by
-:mod:`tests.fakes.kong_tracing_rules` when present; without it every request with no trace context is exported.
+Whether a request is exported at all (a caller's ``sampled=0`` against the plugin's propagation settings, the
+plugin's sampling rate) and which attribute carries the status are Kong's rules in
+:mod:`tests.fakes.kong_tracing_rules`.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
+
+from tests.fakes.kong_tracing_rules import exports_spans, parent_sampled, status_attribute
 
 SERVER = trace_pb2.Span.SpanKind.SPAN_KIND_SERVER
 CLIENT = trace_pb2.Span.SpanKind.SPAN_KIND_CLIENT
@@ -47,12 +51,8 @@ class KongRequest:
     route: str = "/"
     method: str = "GET"
     plugins: tuple[str, ...] = ("opentelemetry",)
-
-
-def status_attribute(version: str) -> str | None:
-    """The root span attribute carrying the response status (3.0 and 3.1 set none on the root span)."""
-    major, minor = (int(part) for part in version.split(".")[:2])
-    return None if (major, minor) < (3, 2) else "http.status_code"
+    traceparent: str | None = None
+    """The caller's W3C trace context, if it sent one."""
 
 
 def _value(value: object) -> common_pb2.AnyValue:
@@ -72,6 +72,9 @@ def _attributes(values: dict[str, object]) -> list[common_pb2.KeyValue]:
 def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: random.Random) -> list[trace_pb2.Span]:
     """The spans Kong exports for one request: the root span first, then its children."""
     trace_id = rng.randbytes(16)
+    parent_id = b""
+    if parent_sampled(request.traceparent):  # a sampled caller's trace continues through Kong
+        trace_id, parent_id = bytes.fromhex(request.traceparent[3:35]), bytes.fromhex(request.traceparent[36:52])
     root_id = rng.randbytes(8)
     start_ns = end_ns - int(request.duration_ms * 1_000_000)
     root_attributes: dict[str, object] = {
@@ -83,8 +86,9 @@ def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: rando
         root_attributes[attribute] = request.status
     if tuple(int(part) for part in version.split(".")[:2]) >= (3, 4):
         root_attributes["http.route"] = request.route
-    root = trace_pb2.Span(trace_id=trace_id, span_id=root_id, name="kong", kind=SERVER, start_time_unix_nano=start_ns,
-                          end_time_unix_nano=end_ns, attributes=_attributes(root_attributes))
+    root = trace_pb2.Span(trace_id=trace_id, span_id=root_id, parent_span_id=parent_id, name="kong", kind=SERVER,
+                          start_time_unix_nano=start_ns, end_time_unix_nano=end_ns,
+                          attributes=_attributes(root_attributes))
 
     def child(name: str, kind: int, begin: float, end: float, **attributes: object) -> trace_pb2.Span:
         length = end_ns - start_ns
@@ -102,14 +106,18 @@ def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: rando
     return [root, *children]
 
 
-def export_requests(requests_: Sequence[KongRequest], version: str, *, seed: int = 0,
-                    end_ns: int | None = None) -> list[trace_service_pb2.ExportTraceServiceRequest]:
-    """The OTLP exports Kong sends for ``requests_``: per API (plugin instance), batches of ``BATCH_SIZE``."""
+def export_requests(requests_: Sequence[KongRequest], version: str, *, seed: int = 0, end_ns: int | None = None,
+                    plugin_configs: Mapping[str, Mapping[str, Any]] | None = None,
+                    ) -> list[trace_service_pb2.ExportTraceServiceRequest]:
+    """The OTLP exports Kong sends for ``requests_``: per API (plugin instance), batches of ``BATCH_SIZE``, only
+    for the requests Kong exports under each API's plugin config (``plugin_configs``, by API; none: defaults)."""
     rng = random.Random(seed)
     now = end_ns or _now_ns()
     by_api: dict[str, list[KongRequest]] = {}
     for request in requests_:
-        by_api.setdefault(request.api, []).append(request)
+        config = dict((plugin_configs or {}).get(request.api) or {})
+        if exports_spans(version, config, request.traceparent):
+            by_api.setdefault(request.api, []).append(request)
     exports = []
     for api, api_requests in by_api.items():
         resource = _attributes({"service.name": api, "service.instance.id": "0e6b1f9a-kong-node",
