@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kong_slo.settings import objectives, parse
+from kong_slo.settings import objectives, parse, platform
 
 
 def _under(prefix: str, keys: tuple[str, ...]) -> list[str]:
@@ -15,7 +15,8 @@ def all_key_paths() -> list[str]:
     paths += _under("collector", parse.COLLECTOR_KEYS)
     paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key != "ssh"))
     paths += _under("kong.ssh", parse.SSH_KEYS)
-    paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key != "alerting"))
+    paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key not in ("alerting", "oauth")))
+    paths += _under("dynatrace.oauth", platform.OAUTH_KEYS)
     paths += ["dynatrace.alerting.emails", "dynatrace.alerting.burnRate.fastBurnThreshold"]
     paths += _under("sloDefaults.latency", objectives.LATENCY_KEYS)
     paths += _under("sloDefaults.availability", objectives.AVAILABILITY_KEYS)

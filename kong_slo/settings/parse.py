@@ -26,6 +26,7 @@ from kong_slo.settings.model import (
     SshSettings,
     StackSettings,
 )
+from kong_slo.settings.platform import PLATFORM_KEYS, read_platform
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
 from kong_slo.settings.rules import check_sli_source, check_target, check_version_wishes
 
@@ -35,7 +36,7 @@ COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress",
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
              "caBundle", "ssh")
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "confPath", "restartCommand")
-DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
+DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting", *PLATFORM_KEYS)
 ALERTING_KEYS = ("emails", "burnRate")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
@@ -189,14 +190,12 @@ def _environment_url(node: Node) -> str | None:
     host = parts.hostname or ""
     if parts.scheme != "https":
         node.problem("environmentUrl", f"{url!r} must use https")
-    elif ".apps." in host:
-        node.problem("environmentUrl", f"{url!r} is the platform (apps) host; the SLO and OTLP APIs live "
-                                       f"on the live host: {url.replace('.apps.', '.live.', 1)!r}")
-    elif "/api" in parts.path:
+    elif "/api" in parts.path or "/platform" in parts.path:
         node.problem("environmentUrl", f"{url!r} should be the environment URL without the /api path")
-    elif not (".live." in host or re.match(r"^/e/[A-Za-z0-9-]+$", parts.path)):
+    elif not (".live." in host or ".apps." in host or re.match(r"^/e/[A-Za-z0-9-]+$", parts.path)):
         node.problem("environmentUrl", f"{url!r} is neither a SaaS environment (https://<id>.live.dynatrace"
-                                       ".com) nor a Managed one (https://<host>/e/<environment-id>)")
+                                       ".com or https://<id>.apps.dynatrace.com) nor a Managed one "
+                                       "(https://<host>/e/<environment-id>)")
     return url
 
 
@@ -212,7 +211,11 @@ def _dynatrace(node: Node | None) -> DynatraceSettings | None:
         node.problem("apiToken", "is not a Dynatrace API token (they start with dt0c01.)")
     alerting, threshold = _alerting(node.child("alerting"))
     sli_source = node.choice("sliSource", SLI_SOURCES, "collector")
-    return DynatraceSettings(url or "", token or Secret(None), sli_source, threshold, alerting)
+    flavour, live_url, platform = read_platform(node, url)
+    if flavour == "platform" and sli_source != "collector":
+        node.problem("sliSource", f"{sli_source!r} works with classic SLOs only; platform SLOs read the "
+                                  "collector's counters with DQL (sliSource: collector)")
+    return DynatraceSettings(live_url or "", token or Secret(None), sli_source, threshold, alerting, flavour, platform)
 
 
 def _alerting(node: Node | None) -> tuple[AlertingSettings | None, float]:

@@ -21,6 +21,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("kong", "adminToken"),
     ("kong", "ssh", "privateKey"),
     ("dynatrace", "apiToken"),
+    ("dynatrace", "platformToken"),
+    ("dynatrace", "oauth", "clientSecret"),
 )
 STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.ya?ml$")
 
