@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.dynatrace_metrics import MetricStore
+from tests.fakes.dynatrace_platform import PlatformSlos
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
@@ -74,6 +75,8 @@ class FakeDynatrace:
         self.settings: dict[str, dict[str, Any]] = {}
         self.evaluations: dict[str, Evaluation] = {}
         self.metrics = MetricStore()
+        self.platform = PlatformSlos(self.metrics)
+        """The platform SLO API (``/platform/slo/v1``, Bearer auth) and the SSO token endpoint."""
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -286,6 +289,11 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 message = "Too many requests." if fault.kind == "429" else "Internal error"
                 return self.reply(int(fault.kind), {"error": {"code": int(fault.kind), "message": message,
                                                               "constraintViolations": None}}, fault.headers)
+            if fake.platform.owns(path):
+                with fake.lock:
+                    reply = fake.platform.handle(method, path, parts.query, raw,
+                                                 self.headers.get("Authorization") or "")
+                return self.answer(fault, *reply)
             if self.headers.get("Authorization") != f"Api-Token {fake.token}":
                 return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
             prefix = f"{fake.prefix}/api/v2"
@@ -295,6 +303,10 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
             with fake.lock:
                 status, payload, headers = self.route(method, path[len(prefix):], query, body, fault)
+            self.answer(fault, status, payload, headers)
+
+        def answer(self, fault: Fault | None, status: int, payload: Any, headers: dict[str, str]) -> None:
+            """Reply, unless a fault drops the connection or turns the reply into a 500 after the write."""
             if fault and fault.kind == "drop-after":
                 return self.drop()
             if fault and fault.kind == "500-after":

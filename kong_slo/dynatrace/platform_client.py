@@ -1,0 +1,94 @@
+"""A client for Latest Dynatrace's platform SLO API (``<apps URL>/platform/slo/v1``), Bearer-authenticated.
+
+It shares the classic client's retrying transport, error wording and once-only POST (``DynatraceClient``):
+429, 5xx and dropped connections are retried with backoff, a create whose answer was lost raises
+``OutcomeUnknown`` so the caller looks before posting again. Writes to an existing SLO carry the
+``optimistic-locking-version`` the last read returned; Dynatrace answers 409 when it is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from kong_slo.dynatrace.client import DEFAULT_POLICY, DynatraceClient, DynatraceError, checked_url
+from kong_slo.http import RetryPolicy
+
+SLO_API_PATH = "/platform/slo/v1"
+PAGE_SIZE = 500
+EVALUATION_POLLS = 10
+EVALUATION_POLL_MS = 3000
+
+
+def platform_base(platform_url: str) -> str:
+    """``<apps URL>/platform/slo/v1``; refuses the ``.live.`` host, which does not serve platform APIs."""
+    url, parts = checked_url(platform_url, "bearer token")
+    if ".live." in (parts.hostname or ""):
+        raise DynatraceError(f"{platform_url!r} is the classic (live) host; platform SLOs live on "
+                             f"{url.replace('.live.', '.apps.', 1)!r}")
+    return url if url.endswith(SLO_API_PATH) else f"{url}{SLO_API_PATH}"
+
+
+class PlatformClient(DynatraceClient):
+    """One Latest Dynatrace environment's SLO API. Create one per operation (holds a ``requests.Session``)."""
+
+    def __init__(self, platform_url: str, bearer_token: str, *, policy: RetryPolicy | None = None) -> None:
+        self.base = platform_base(platform_url)
+        self.policy = policy or DEFAULT_POLICY
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {bearer_token}", "Accept": "application/json"})
+        self.calls = 0
+
+    def list_platform_slos(self) -> Iterator[dict[str, Any]]:
+        """Every SLO, following ``nextPageKey`` (sent alone, as the API requires)."""
+        params: dict[str, Any] = {"page-size": PAGE_SIZE}
+        while True:
+            body = self.expect(self.request("GET", "/slos", params=params, what="list SLOs"), "list SLOs", 200).json()
+            yield from body.get("slos") or []
+            next_key = body.get("nextPageKey")
+            if not next_key:
+                return
+            params = {"page-key": next_key}
+
+    def find_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        """The SLO with this ``externalId``. The list filter covers only id, name and tags, so this reads the
+        list and matches here."""
+        return next((slo for slo in self.list_platform_slos() if slo.get("externalId") == external_id), None)
+
+    def get_platform_slo(self, slo_id: str) -> dict[str, Any] | None:
+        what = f"read SLO {slo_id}"
+        response = self.request("GET", f"/slos/{quote(slo_id, safe='')}", what=what)
+        if response.status_code == 404:
+            return None
+        return self.expect(response, what, 200).json()
+
+    def create_platform_slo(self, payload: dict[str, Any]) -> requests.Response:
+        """POST once (see ``post_once``); a 201 carries the stored SLO with ``id`` and ``version``."""
+        return self.post_once("/slos", payload, what=f"create SLO {payload.get('name')!r}")
+
+    def update_platform_slo(self, slo_id: str, version: str, payload: dict[str, Any]) -> requests.Response:
+        return self.request("PUT", f"/slos/{quote(slo_id, safe='')}", params={"optimistic-locking-version": version},
+                            json=payload, what=f"update SLO {payload.get('name')!r}")
+
+    def delete_platform_slo(self, slo_id: str, version: str) -> requests.Response:
+        return self.request("DELETE", f"/slos/{quote(slo_id, safe='')}",
+                            params={"optimistic-locking-version": version}, what=f"delete SLO {slo_id}")
+
+    def evaluate_platform_slo(self, slo_id: str) -> list[dict[str, Any]]:
+        """Evaluate now: ``evaluation:start``, then poll with the token until results arrive (bounded)."""
+        what = f"evaluate SLO {slo_id}"
+        started = self.expect(self.request("POST", "/slos/evaluation:start", json={"id": slo_id}, what=what),
+                              what, 200, 201, 202).json()
+        results = started.get("evaluationResults") or []
+        token = started.get("evaluationToken")
+        for _ in range(EVALUATION_POLLS):
+            if results or not token:
+                return results
+            params = {"evaluation-token": token, "request-timeout-milliseconds": EVALUATION_POLL_MS}
+            polled = self.expect(self.request("GET", "/slos/evaluation:poll", params=params, what=what),
+                                 what, 200, 202).json()
+            results = polled.get("evaluationResults") or []
+        return results

@@ -1,0 +1,298 @@
+"""A DQL evaluator for the subset kong-slo sends, over the emulator's ``MetricStore``.
+
+Supported (https://docs.dynatrace.com/docs/shortlink/metric-commands, "timeseries"):
+
+    timeseries [{] [name =] agg(metric [, default: N] [, filter: COND]) [, ...] [}]
+               [, by: {dim, ...}] [, filter: COND] [, interval: 1m] [, from: now-1h] [, to: now]
+    | fieldsAdd name = EXPR [, name = EXPR ...]
+
+``agg`` is sum, avg, min, max or count; ``COND`` compares dimensions with ``==``/``!=`` to strings, joined with
+``and``/``or``/``not`` and parentheses; ``EXPR`` is arithmetic (+ - * /) over numbers and series (``name[]``),
+element by element, where a null or a division by zero gives null. Anything else is a ``DqlError``, which the
+emulator answers with 400, so a query kong-slo starts sending beyond the subset fails loudly in tests.
+
+Grail names a counter as it was ingested, without the ``.count`` suffix Metrics Classic appends
+(https://docs.dynatrace.com/docs/observe-and-explore/metrics/troubleshooting): the store keeps the classic key
+``x.count`` for an OTLP counter ``x``, so the metric ``x`` in DQL reads the points of ``x`` and of ``x.count``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes.dynatrace_metrics import DataPoint, MetricStore
+
+TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>\d+(?:\.\d+)?(?:[smhd]\b)?)|'
+                   r"(?P<op>==|!=|\[\]|[{}(),:=|+\-*/])|(?P<name>[A-Za-z_][A-Za-z0-9_.]*(?<!\.)))")
+UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+AGGREGATIONS: dict[str, Callable[[list[float]], float]] = {
+    "sum": sum, "avg": lambda values: sum(values) / len(values), "min": min, "max": max,
+    "count": lambda values: float(len(values)),
+}
+Series = list[float | None]
+
+
+class DqlError(ValueError):
+    """The query is outside the supported subset or malformed; the message says where."""
+
+
+def tokens(query: str) -> list[tuple[str, str]]:
+    found, position = [], 0
+    query = query.rstrip()
+    while position < len(query):
+        match = TOKEN.match(query, position)
+        if match is None:
+            raise DqlError(f"cannot read the query at {query[position:position + 20]!r}")
+        kind = match.lastgroup or ""
+        found.append((kind, match.group(kind)))
+        position = match.end()
+    return found
+
+
+@dataclass
+class Aggregation:
+    column: str
+    function: str
+    metric: str
+    default: float | None
+    condition: Callable[[DataPoint], bool]
+
+
+@dataclass
+class Query:
+    aggregations: list[Aggregation]
+    by: list[str]
+    condition: Callable[[DataPoint], bool]
+    interval_ms: int | None
+    from_ms: int | None
+    to_ms: int | None
+    fields: list[tuple[str, Callable[[dict[str, Any]], Series]]]
+
+
+class Parser:
+    def __init__(self, query: str) -> None:
+        self.items = tokens(query)
+        self.index = 0
+
+    def peek(self, offset: int = 0) -> str | None:
+        spot = self.index + offset
+        return self.items[spot][1] if spot < len(self.items) else None
+
+    def take(self, expected: str | None = None) -> str:
+        if self.index >= len(self.items):
+            raise DqlError(f"the query ends where {expected or 'more'} was expected")
+        value = self.items[self.index][1]
+        if expected is not None and value != expected:
+            raise DqlError(f"expected {expected!r}, found {value!r}")
+        self.index += 1
+        return value
+
+    def kind(self) -> str | None:
+        return self.items[self.index][0] if self.index < len(self.items) else None
+
+    def query(self, now_ms: int) -> Query:
+        self.take("timeseries")
+        braces = self.peek() == "{"
+        if braces:
+            self.take("{")
+        aggregations = [self.aggregation()]
+        while self.peek() == "," and (braces or self.peek(1) not in ("by", "filter", "interval", "from", "to")):
+            self.take(",")
+            aggregations.append(self.aggregation())
+        if braces:
+            self.take("}")
+        query = Query(aggregations, [], lambda point: True, None, None, None, [])
+        while self.peek() == ",":
+            self.take(",")
+            option = self.take()
+            self.take(":")
+            if option == "by":
+                query.by = self.names()
+            elif option == "filter":
+                query.condition = self.condition()
+            elif option == "interval":
+                query.interval_ms = self.duration()
+            elif option in ("from", "to"):
+                setattr(query, f"{option}_ms", self.time(now_ms))
+            else:
+                raise DqlError(f"timeseries parameter {option!r} is outside the emulated subset")
+        while self.peek() == "|":
+            self.take("|")
+            self.take("fieldsAdd")
+            query.fields.append(self.assignment())
+            while self.peek() == ",":
+                self.take(",")
+                query.fields.append(self.assignment())
+        if self.peek() is not None:
+            raise DqlError(f"unexpected {self.peek()!r}")
+        return query
+
+    def aggregation(self) -> Aggregation:
+        column = None
+        if self.peek(1) == "=":
+            column = self.take()
+            self.take("=")
+        function = self.take()
+        if function not in AGGREGATIONS:
+            raise DqlError(f"aggregation {function!r} is outside the emulated subset")
+        self.take("(")
+        metric = self.take()
+        default, condition = None, (lambda point: True)
+        while self.peek() == ",":
+            self.take(",")
+            option = self.take()
+            self.take(":")
+            if option == "default":
+                default = float(self.take())
+            elif option == "filter":
+                condition = self.condition()
+            else:
+                raise DqlError(f"aggregation parameter {option!r} is outside the emulated subset")
+        self.take(")")
+        return Aggregation(column or f"{function}({metric})", function, metric, default, condition)
+
+    def names(self) -> list[str]:
+        if self.peek() != "{":
+            return [self.take()]
+        self.take("{")
+        names = [self.take()]
+        while self.peek() == ",":
+            self.take(",")
+            names.append(self.take())
+        self.take("}")
+        return names
+
+    def duration(self) -> int:
+        text = self.take()
+        match = re.fullmatch(r"(\d+)([smhd])", text)
+        if match is None:
+            raise DqlError(f"{text!r} is not a duration such as 1m")
+        return int(match.group(1)) * UNIT_MS[match.group(2)]
+
+    def time(self, now_ms: int) -> int:
+        self.take("now")
+        if self.peek() == "-":
+            self.take("-")
+            return now_ms - self.duration()
+        return now_ms
+
+    def condition(self) -> Callable[[DataPoint], bool]:
+        left = self.conjunction()
+        while self.peek() == "or":
+            self.take("or")
+            right, first = self.conjunction(), left
+            left = lambda point, a=first, b=right: a(point) or b(point)  # noqa: E731
+        return left
+
+    def conjunction(self) -> Callable[[DataPoint], bool]:
+        left = self.negation()
+        while self.peek() == "and":
+            self.take("and")
+            right, first = self.negation(), left
+            left = lambda point, a=first, b=right: a(point) and b(point)  # noqa: E731
+        return left
+
+    def negation(self) -> Callable[[DataPoint], bool]:
+        if self.peek() == "not":
+            self.take("not")
+            inner = self.negation()
+            return lambda point: not inner(point)
+        if self.peek() == "(":
+            self.take("(")
+            inner = self.condition()
+            self.take(")")
+            return inner
+        dimension, operator = self.take(), self.take()
+        if operator not in ("==", "!=") or self.kind() != "string":
+            raise DqlError(f"only dimension == \"text\" and != comparisons are emulated, not {operator!r}")
+        value = _unquote(self.take())
+        if operator == "==":
+            return lambda point: point.dimension(dimension) == value
+        return lambda point: point.dimension(dimension) not in (None, value)
+
+    def assignment(self) -> tuple[str, Callable[[dict[str, Any]], Series]]:
+        name = self.take()
+        self.take("=")
+        return name, self.sum_expression()
+
+    def sum_expression(self) -> Callable[[dict[str, Any]], Series]:
+        left = self.product()
+        while self.peek() in ("+", "-"):
+            operator, right, first = self.take(), self.product(), left
+            left = lambda record, a=first, b=right, op=operator: _combine(a(record), b(record), op)  # noqa: E731
+        return left
+
+    def product(self) -> Callable[[dict[str, Any]], Series]:
+        left = self.operand()
+        while self.peek() in ("*", "/"):
+            operator, right, first = self.take(), self.operand(), left
+            left = lambda record, a=first, b=right, op=operator: _combine(a(record), b(record), op)  # noqa: E731
+        return left
+
+    def operand(self) -> Callable[[dict[str, Any]], Series]:
+        if self.peek() == "(":
+            self.take("(")
+            inner = self.sum_expression()
+            self.take(")")
+            return inner
+        if self.kind() == "number":
+            number = float(self.take())
+            return lambda record: [number] * record["_length"]
+        name = self.take()
+        self.take("[]")
+        return lambda record: record[name]
+
+
+def _unquote(literal: str) -> str:
+    return re.sub(r"\\(.)", r"\1", literal[1:-1])
+
+
+def _combine(left: Series, right: Series, operator: str) -> Series:
+    out: Series = []
+    for a, b in zip(left, right, strict=True):
+        if a is None or b is None or (operator == "/" and b == 0):
+            out.append(None)
+        else:
+            out.append(a + b if operator == "+" else a - b if operator == "-" else a * b if operator == "*" else a / b)
+    return out
+
+
+def grail_points(store: MetricStore, metric: str) -> Iterable[DataPoint]:
+    """The points DQL reads as ``metric``: ingested under that key, or as a counter Classic suffixed ``.count``."""
+    return [point for point in store.points() if point.key in (metric, f"{metric}.count")]
+
+
+def evaluate(query_text: str, store: MetricStore, *, now_ms: int, from_ms: int | None = None,
+             default_interval_ms: int = 60_000) -> list[dict[str, Any]]:
+    """The records ``timeseries`` returns: one per group of ``by`` dimensions that has data, each with
+    ``timeframe``, ``interval`` (ms) and one series per column."""
+    query = Parser(query_text).query(now_ms)
+    end = query.to_ms if query.to_ms is not None else now_ms
+    start = query.from_ms if query.from_ms is not None else from_ms if from_ms is not None else end - 7_200_000
+    interval = query.interval_ms or default_interval_ms
+    buckets = max(1, -(-(end - start) // interval))
+    groups: dict[tuple[str | None, ...], dict[str, list[list[float]]]] = {}
+    for aggregation in query.aggregations:
+        for point in grail_points(store, aggregation.metric):
+            if not (start <= point.timestamp_ms < end and query.condition(point) and aggregation.condition(point)):
+                continue
+            key = tuple(point.dimension(name) for name in query.by)
+            columns = groups.setdefault(key, {})
+            slots = columns.setdefault(aggregation.column, [[] for _ in range(buckets)])
+            slots[(point.timestamp_ms - start) // interval].append(point.value)
+    records = []
+    for key, columns in groups.items():
+        record: dict[str, Any] = {"timeframe": {"start": start, "end": start + buckets * interval},
+                                  "interval": interval, "_length": buckets, **dict(zip(query.by, key, strict=True))}
+        for aggregation in query.aggregations:
+            slots = columns.get(aggregation.column, [[] for _ in range(buckets)])
+            record[aggregation.column] = [AGGREGATIONS[aggregation.function](values) if values
+                                          else aggregation.default for values in slots]
+        for name, expression in query.fields:
+            record[name] = expression(record)
+        del record["_length"]
+        records.append(record)
+    return records
