@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import pulumi
 
+from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjective
 from kong_slo.dynatrace.settings import SloAlerting
 from kong_slo.dynatrace.slo import ServiceLevelObjective
+from kong_slo.platform_slo import platform_slo_payload
 from kong_slo.settings.model import DynatraceSettings
 from kong_slo.slo import SloDefinition, slo_payload
 
 
+def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: DynatraceSettings,
+                opts: pulumi.ResourceOptions) -> ServiceLevelObjective | PlatformServiceLevelObjective:
+    """The SLO resource of the stack's flavour. Both flavours use the same resource name, so switching a stack
+    from classic to platform declares new resources (their type differs) and Pulumi deletes the classic ones
+    only after every create has succeeded."""
+    if dynatrace.flavour == "platform" and dynatrace.platform is not None:
+        return PlatformServiceLevelObjective(name, payload=platform_slo_payload(definition, stack),
+                                             platform_url=dynatrace.platform.url, opts=opts)
+    return ServiceLevelObjective(name, payload=slo_payload(definition), environment_url=dynatrace.environment_url,
+                                 opts=opts)
+
+
 class DynatraceSlos(pulumi.ComponentResource):
-    """One ``ServiceLevelObjective`` per definition and, when ``dynatrace.alerting`` is set, one
+    """One SLO per definition in the stack's flavour (``declare_slo``) and, when ``dynatrace.alerting`` is set, one
     ``SloAlerting`` (alerting profile, e-mail notification, a burn-rate alert per SLO).
 
     ``slo_ids`` maps each SLO name to its Dynatrace id. The token is not an input: providers read it
@@ -22,13 +36,12 @@ class DynatraceSlos(pulumi.ComponentResource):
                  definitions: list[SloDefinition], opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kongslo:dynatrace:Slos", name, None, opts)
         self.slos = [
-            (definition, ServiceLevelObjective(
-                f"{name}-{definition.metric_name}", payload=slo_payload(definition),
-                environment_url=dynatrace.environment_url, opts=pulumi.ResourceOptions(parent=self)))
+            (definition, declare_slo(f"{name}-{definition.metric_name}", definition, stack=stack, dynatrace=dynatrace,
+                                     opts=pulumi.ResourceOptions(parent=self)))
             for definition in definitions
         ]
         self.alerting: SloAlerting | None = None
-        if dynatrace.alerting is not None and self.slos:
+        if dynatrace.alerting is not None and self.slos and dynatrace.flavour == "classic":
             self.alerting = SloAlerting(
                 f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails,
                 slos=self.slos, environment_url=dynatrace.environment_url,

@@ -50,8 +50,8 @@ def stack(apis: list[dict[str, Any]], alerting: dict[str, Any] | None = None) ->
     return parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1")
 
 
-def declare(settings) -> Recorder:
-    recorder = Recorder()
+def declare(settings, recorder: Recorder | None = None) -> Recorder:
+    recorder = recorder or Recorder()
     pulumi.runtime.set_mocks(recorder, project="kong-slo", stack="dev", preview=False)
     holder: dict[str, DynatraceSlos] = {}
 

@@ -185,3 +185,22 @@ def test_pickled_provider_never_holds_the_credentials():
     provider.retry_policy = FAST_POLICY  # type: ignore[misc]
     pickled = base64.b64decode(serialize_provider(provider))
     assert PLATFORM_TOKEN.encode() not in pickled
+
+
+def test_upgrade_order_leaves_every_objective_with_an_slo_at_each_step(fake, provider):
+    """The engine's order for a stack switched to platform: create every platform SLO, then delete the classic
+    ones. Both APIs live in one environment, so at every step each objective has an SLO."""
+    from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+    from tests.providers.dynatrace_helpers import configured, payloads
+
+    classic = ServiceLevelObjectiveProvider()
+    configured(classic, fake.token)
+    classic_ids = [classic.create({"payload": payload, "environment_url": fake.url}).id for payload in payloads()]
+    objectives = {payload["name"] for payload in payloads()}
+    for payload in platform_payloads():
+        provider.create(checked(provider, {"payload": payload, "platform_url": fake.url}))
+        assert {slo["name"] for slo in fake.slos.values()} == objectives  # classic ones still there
+    for slo_id in classic_ids:
+        classic.delete(slo_id, {"environment_url": fake.url})
+        assert {slo["name"] for slo in fake.platform.slos.values()} == objectives
+    assert fake.slos == {}

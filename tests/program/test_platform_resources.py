@@ -1,0 +1,71 @@
+"""The Dynatrace component under Pulumi mocks for a platform stack, and the classic → platform switch."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from kong_slo.platform_slo import platform_slo_payload
+from kong_slo.secrets import Secret
+from kong_slo.settings import StackSettings, parse_settings
+from kong_slo.slo import slo_definitions
+from tests.program.test_dynatrace_resources import SLO_TYPE, Recorder, declare
+from tests.unit.settings_helpers import aws_config
+
+PLATFORM_TYPE = "pulumi-python:dynamic/dynatrace:PlatformServiceLevelObjective"
+PLATFORM_TOKEN = "dt0s16.PROGRAMPUBLIC.PROGRAMPLATFORMSECRET"
+
+
+class PlatformRecorder(Recorder):
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        resource_id, outs = super().new_resource(args)
+        if args.typ == PLATFORM_TYPE:
+            outs.update(slo_id=f"platform-{args.name}", version="v1", adopted=False)
+        return resource_id, outs
+
+
+def stack(flavour: str | None, **dynatrace: Any) -> StackSettings:
+    config = aws_config(apis=[{"name": "HealthService"}, {"name": "Orders"}])
+    config["dynatrace"].update(dynatrace)
+    if flavour == "platform":
+        config["dynatrace"].update(environmentUrl="https://abc12345.apps.dynatrace.com",
+                                   platformToken=Secret(PLATFORM_TOKEN))
+    return parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1")
+
+
+def test_a_platform_stack_declares_platform_slos_with_the_built_payloads():
+    settings = stack("platform")
+    recorder = declare(settings, PlatformRecorder())
+    assert recorder.of_type(SLO_TYPE) == []
+    platform = recorder.of_type(PLATFORM_TYPE)
+    expected = {definition.name: platform_slo_payload(definition, "dev") for definition in slo_definitions(settings)}
+    assert len(platform) == 4
+    for resource in platform:
+        assert resource.inputs["payload"] == expected[resource.inputs["payload"]["name"]]
+        assert resource.inputs["platform_url"] == "https://abc12345.apps.dynatrace.com"
+    assert recorder.slo_ids == {name: f"platform-slos-{d.metric_name}"  # type: ignore[attr-defined]
+                                for d in slo_definitions(settings) for name in [d.name]}
+
+
+def test_no_platform_secret_in_inputs_or_pickled_providers():
+    recorder = declare(stack("platform"), PlatformRecorder())
+    for resource in recorder.resources:
+        assert "PROGRAMPLATFORMSECRET" not in json.dumps(resource.inputs, default=str)
+        provider = resource.inputs.get("__provider")
+        if provider:
+            assert b"PROGRAMPLATFORMSECRET" not in base64.b64decode(provider)
+
+
+def test_switching_to_platform_declares_new_resources_beside_the_classic_ones():
+    """Same names, other type: distinct URNs, so ``pulumi up`` creates the platform SLOs and, as the engine
+    deletes resources that left the program only after every create and update succeeded
+    (https://github.com/pulumi/pulumi/issues/9979), removes the classic ones last; a failed create stops the
+    update before any classic SLO is deleted."""
+    classic = {(resource.typ, resource.name) for resource in declare(stack(None), PlatformRecorder()).resources
+               if resource.typ in (SLO_TYPE, PLATFORM_TYPE)}
+    platform = {(resource.typ, resource.name) for resource in declare(stack("platform"), PlatformRecorder()).resources
+                if resource.typ in (SLO_TYPE, PLATFORM_TYPE)}
+    assert {name for _, name in classic} == {name for _, name in platform}
+    assert classic.isdisjoint(platform)
+    assert {typ for typ, _ in classic} == {SLO_TYPE} and {typ for typ, _ in platform} == {PLATFORM_TYPE}
