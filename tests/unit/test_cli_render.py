@@ -78,3 +78,20 @@ def test_the_default_workspace_has_no_path_prefix() -> None:
     settings = parse(aws_config(kong={"adminUrl": "http://k:8001", "workspace": "default"}))
     plugins = json.loads(render_all(settings)["kong-plugins.json"])
     assert [request["path"].split("/")[1] for request in plugins["requests"]] == ["services", "services"]
+
+
+def test_a_platform_stack_renders_platform_payloads_instead_of_classic_ones() -> None:
+    platform_token = "dt0s16.SENTINELPUBLIC.SENTINELPLATFORMSECRET"
+    settings = parse(aws_config(dynatrace={"environmentUrl": "https://abc12345.apps.dynatrace.com",
+                                           "apiToken": Secret(TOKEN), "platformToken": Secret(platform_token)}))
+    files = render_all(settings)
+    assert set(files) == SIX - {"slos.json"} | {"platform-slos.json"}
+    slos = json.loads(files["platform-slos.json"])
+    assert [(slo["api"], slo["objective"]) for slo in slos] == [
+        ("HealthService", "latency"), ("HealthService", "availability"),
+        ("Orders", "latency"), ("Orders", "availability")]
+    assert {slo["path"] for slo in slos} == {"/platform/slo/v1/slos"}
+    assert all("customSli" in slo["body"] and slo["body"]["externalId"] for slo in slos)
+    assert all(platform_token not in text and platform_token.split(".")[2] not in text for text in files.values())
+    # the collector still exports to the live host
+    assert "https://abc12345.live.dynatrace.com/api/v2/otlp" in files["otel-collector-config.yaml"]
