@@ -50,14 +50,19 @@ def timeframe_from(window: str) -> str:
     return f"now-{amount}{unit}"
 
 
-def sli_query(api: str, objective: str) -> str:
-    """The DQL that yields the ``sli`` series (0 to 100) of one API's objective."""
+def calls_timeseries(api: str, objective: str, *, total_default: bool = False, options: str = "") -> str:
+    """``timeseries`` of one API's calls per interval: ``total`` and ``good`` (the objective's good mark)."""
     dimension, good_value = GOOD_CALLS[objective]
     metric = GRAIL_CALLS_METRIC
-    return (f"timeseries {{ total = sum({metric}), good = sum({metric}, default: 0, "
+    total = f"sum({metric}, default: 0)" if total_default else f"sum({metric})"
+    return (f"timeseries {{ total = {total}, good = sum({metric}, default: 0, "
             f"filter: {dimension} == {dql_string(good_value)}) }}, "
-            f"filter: {telemetry.SERVICE_DIMENSION} == {dql_string(api)}\n"
-            f"| fieldsAdd {SLI_FIELD} = 100 * good[] / total[]")
+            f"filter: {telemetry.SERVICE_DIMENSION} == {dql_string(api)}{options}")
+
+
+def sli_query(api: str, objective: str) -> str:
+    """The DQL that yields the ``sli`` series (0 to 100) of one API's objective."""
+    return f"{calls_timeseries(api, objective)}\n| fieldsAdd {SLI_FIELD} = 100 * good[] / total[]"
 
 
 def platform_tags(stack: str, definition: SloDefinition) -> list[str]:

@@ -5,11 +5,14 @@ Supported (https://docs.dynatrace.com/docs/shortlink/metric-commands, "timeserie
     timeseries [{] [name =] agg(metric [, default: N] [, filter: COND]) [, ...] [}]
                [, by: {dim, ...}] [, filter: COND] [, interval: 1m] [, from: now-1h] [, to: now]
     | fieldsAdd name = EXPR [, name = EXPR ...]
+    | fields name, ...
 
 ``agg`` is sum, avg, min, max or count; ``COND`` compares dimensions with ``==``/``!=`` to strings, joined with
 ``and``/``or``/``not`` and parentheses; ``EXPR`` is arithmetic (+ - * /) over numbers and series (``name[]``),
-element by element, where a null or a division by zero gives null. Anything else is a ``DqlError``, which the
-emulator answers with 400, so a query kong-slo starts sending beyond the subset fails loudly in tests.
+element by element, where a null or a division by zero gives null, plus ``abs(EXPR)`` and
+``arrayMovingSum(name, N)`` (each element the sum of the last N non-null elements up to it). Anything else is a
+``DqlError``, which the emulator answers with 400, so a query kong-slo starts sending beyond the subset fails
+loudly in tests.
 
 Grail names a counter as it was ingested, without the ``.count`` suffix Metrics Classic appends
 (https://docs.dynatrace.com/docs/observe-and-explore/metrics/troubleshooting): the store keeps the classic key
@@ -70,6 +73,7 @@ class Query:
     from_ms: int | None
     to_ms: int | None
     fields: list[tuple[str, Callable[[dict[str, Any]], Series]]]
+    kept: list[str] | None = None
 
 
 class Parser:
@@ -121,7 +125,15 @@ class Parser:
                 raise DqlError(f"timeseries parameter {option!r} is outside the emulated subset")
         while self.peek() == "|":
             self.take("|")
-            self.take("fieldsAdd")
+            command = self.take()
+            if command == "fields":
+                query.kept = self.names()
+                while self.peek() == ",":
+                    self.take(",")
+                    query.kept.append(self.take())
+                continue
+            if command != "fieldsAdd":
+                raise DqlError(f"command {command!r} is outside the emulated subset")
             query.fields.append(self.assignment())
             while self.peek() == ",":
                 self.take(",")
@@ -242,8 +254,22 @@ class Parser:
             number = float(self.take())
             return lambda record: [number] * record["_length"]
         name = self.take()
+        if self.peek() == "(":
+            return self.function(name)
         self.take("[]")
         return lambda record: record[name]
+
+    def function(self, name: str) -> Callable[[dict[str, Any]], Series]:
+        self.take("(")
+        if name == "abs":
+            inner = self.sum_expression()
+            self.take(")")
+            return lambda record: [None if value is None else abs(value) for value in inner(record)]
+        if name == "arrayMovingSum":
+            field, _, size = self.take(), self.take(","), int(self.take())
+            self.take(")")
+            return lambda record: _moving_sum(record[field], size)
+        raise DqlError(f"function {name!r} is outside the emulated subset")
 
 
 def _unquote(literal: str) -> str:
@@ -258,6 +284,14 @@ def _combine(left: Series, right: Series, operator: str) -> Series:
         else:
             out.append(a + b if operator == "+" else a - b if operator == "-" else a * b if operator == "*" else a / b)
     return out
+
+
+def _moving_sum(values: Series, size: int) -> Series:
+    sums: Series = []
+    for index in range(len(values)):
+        window = [value for value in values[max(0, index - size + 1):index + 1] if value is not None]
+        sums.append(sum(window) if window else None)
+    return sums
 
 
 def grail_points(store: MetricStore, metric: str) -> Iterable[DataPoint]:
@@ -294,5 +328,7 @@ def evaluate(query_text: str, store: MetricStore, *, now_ms: int, from_ms: int |
         for name, expression in query.fields:
             record[name] = expression(record)
         del record["_length"]
+        if query.kept is not None:
+            record = {name: record[name] for name in query.kept if name in record}
         records.append(record)
     return records
