@@ -15,18 +15,21 @@ from dataclasses import dataclass
 
 REFERENCE_WINDOW_SECONDS = 30 * 86_400
 MINUTE = 60
-REFERENCE_ALERTS: tuple[tuple[str, int, int, float], ...] = (
-    ("page", 3_600, 300, 14.4),
-    ("page", 21_600, 1_800, 6.0),
-    ("ticket", 259_200, 21_600, 1.0),
+REFERENCE_ALERTS: tuple[tuple[str, str, int, int, float], ...] = (
+    ("page-fast", "page", 3_600, 300, 14.4),
+    ("page-slow", "page", 21_600, 1_800, 6.0),
+    ("ticket", "ticket", 259_200, 21_600, 1.0),
 )
-"""(severity, long window s, short window s, burn-rate factor) for a 30-day objective."""
+"""(name, severity, long window s, short window s, burn-rate factor) for a 30-day objective. The name stays
+whatever the window, so an alert keeps its identity when an objective's window changes."""
 
 
 @dataclass(frozen=True)
 class BurnRateAlert:
     """Fire when the burn rate over both ``long_seconds`` and ``short_seconds`` is above ``factor``."""
 
+    name: str
+    """``page-fast``, ``page-slow`` or ``ticket``: how the alert is told apart in names and external ids."""
     severity: str
     """``page`` (someone acts now) or ``ticket`` (someone looks within a working day)."""
     long_seconds: int
@@ -36,9 +39,9 @@ class BurnRateAlert:
     """Share of the window's error budget spent when the long window alone reaches ``factor``."""
 
     @property
-    def name(self) -> str:
-        """``page-1h-5m``: how this alert is told apart in names and external ids."""
-        return f"{self.severity}-{duration_text(self.long_seconds)}-{duration_text(self.short_seconds)}"
+    def windows(self) -> str:
+        """``1h and 5m``: the two windows, for people."""
+        return f"{duration_text(self.long_seconds)} and {duration_text(self.short_seconds)}"
 
 
 def duration_text(seconds: int) -> str:
@@ -60,10 +63,10 @@ def burn_rate_alerts(window_seconds: int) -> tuple[BurnRateAlert, ...]:
         raise ValueError(f"a window of {window_seconds} s is shorter than a minute")
     scale = window_seconds / REFERENCE_WINDOW_SECONDS
     alerts = []
-    for severity, long_seconds, short_seconds, factor in REFERENCE_ALERTS:
+    for name, severity, long_seconds, short_seconds, factor in REFERENCE_ALERTS:
         share = factor * long_seconds / REFERENCE_WINDOW_SECONDS
         long_scaled = _scaled(long_seconds, scale, window_seconds)
         short_scaled = min(_scaled(short_seconds, scale, window_seconds), long_scaled)
-        alerts.append(BurnRateAlert(severity, long_scaled, short_scaled,
+        alerts.append(BurnRateAlert(name, severity, long_scaled, short_scaled,
                                     round(share * window_seconds / long_scaled, 6), share))
     return tuple(alerts)

@@ -52,7 +52,7 @@ def burn_rate_query(definition: SloDefinition, alert: BurnRateAlert) -> str:
 
 def event_name(stack: str, definition: SloDefinition, alert: BurnRateAlert) -> str:
     return (f"{slo_name_prefix(stack)} {definition.api} {definition.objective} burning its error budget "
-            f"({alert.severity}, {alert.name})")
+            f"({alert.severity}: {alert.windows})")
 
 
 def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert) -> dict[str, Any]:
@@ -61,8 +61,8 @@ def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert) 
               "alertCondition": "ABOVE", "alertOnMissingData": "false", "violatingSamples": "1",
               "slidingWindow": str(SLIDING_WINDOW_SAMPLES), "dealertingSamples": str(SLIDING_WINDOW_SAMPLES)}
     description = (f"{definition.description}: the error budget of {100 - definition.target:g} % is burning more "
-                   f"than {alert.factor:g} times as fast as the {definition.window} window allows, over the last "
-                   f"{alert.name.split('-', 1)[1].replace('-', ' and over the last ')} "
+                   f"than {alert.factor:g} times as fast as the {definition.window} window allows, over both the "
+                   f"last {alert.windows} "
                    f"({alert.budget_share:.0%} of the budget at this pace).")
     properties = {"event.type": "CUSTOM_ALERT", "event.name": event_name(stack, definition, alert),
                   "event.description": description[:4000], "kong-slo.severity": alert.severity}

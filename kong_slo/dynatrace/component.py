@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from kong_slo.dynatrace.platform_settings import PlatformSloAlerting
 from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjective
 from kong_slo.dynatrace.settings import SloAlerting
 from kong_slo.dynatrace.slo import ServiceLevelObjective
@@ -17,7 +18,7 @@ def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: 
     """The SLO resource of the stack's flavour. Both flavours use the same resource name, so switching a stack
     from classic to platform declares new resources (their type differs) and Pulumi deletes the classic ones
     only after every create has succeeded."""
-    if dynatrace.flavour == "platform" and dynatrace.platform is not None:
+    if dynatrace.platform is not None:
         return PlatformServiceLevelObjective(name, payload=platform_slo_payload(definition, stack),
                                              platform_url=dynatrace.platform.url, opts=opts)
     return ServiceLevelObjective(name, payload=slo_payload(definition), environment_url=dynatrace.environment_url,
@@ -26,7 +27,8 @@ def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: 
 
 class DynatraceSlos(pulumi.ComponentResource):
     """One SLO per definition in the stack's flavour (``declare_slo``) and, when ``dynatrace.alerting`` is set, one
-    ``SloAlerting`` (alerting profile, e-mail notification, a burn-rate alert per SLO).
+    ``SloAlerting`` (alerting profile, e-mail notification, a burn-rate alert per SLO), or for platform SLOs a
+    ``PlatformSloAlerting`` (the same profile and notification, Davis burn-rate detectors per SLO).
 
     ``slo_ids`` maps each SLO name to its Dynatrace id. The token is not an input: providers read it
     from the ``kong-slo:dynatrace`` stack config.
@@ -40,8 +42,13 @@ class DynatraceSlos(pulumi.ComponentResource):
                                      opts=pulumi.ResourceOptions(parent=self)))
             for definition in definitions
         ]
-        self.alerting: SloAlerting | None = None
-        if dynatrace.alerting is not None and self.slos and dynatrace.flavour == "classic":
+        self.alerting: SloAlerting | PlatformSloAlerting | None = None
+        if dynatrace.alerting is not None and self.slos and dynatrace.platform is not None:
+            self.alerting = PlatformSloAlerting(
+                f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails, slos=self.slos,
+                environment_url=dynatrace.environment_url, platform_url=dynatrace.platform.url,
+                opts=pulumi.ResourceOptions(parent=self))
+        elif dynatrace.alerting is not None and self.slos:
             self.alerting = SloAlerting(
                 f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails,
                 slos=self.slos, environment_url=dynatrace.environment_url,

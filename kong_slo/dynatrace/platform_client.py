@@ -18,25 +18,29 @@ from kong_slo.dynatrace.client import DEFAULT_POLICY, DynatraceClient, Dynatrace
 from kong_slo.http import RetryPolicy
 
 SLO_API_PATH = "/platform/slo/v1"
+SETTINGS_API_PATH = "/platform/classic/environment-api/v2"
+"""Settings 2.0 through the platform (Bearer auth); its ``/settings/objects`` calls are the classic ones."""
 PAGE_SIZE = 500
 EVALUATION_POLLS = 10
 EVALUATION_POLL_MS = 3000
 
 
-def platform_base(platform_url: str) -> str:
-    """``<apps URL>/platform/slo/v1``; refuses the ``.live.`` host, which does not serve platform APIs."""
+def platform_base(platform_url: str, api_path: str = SLO_API_PATH) -> str:
+    """``<apps URL><api_path>``; refuses the ``.live.`` host, which does not serve platform APIs."""
     url, parts = checked_url(platform_url, "bearer token")
     if ".live." in (parts.hostname or ""):
         raise DynatraceError(f"{platform_url!r} is the classic (live) host; platform SLOs live on "
                              f"{url.replace('.live.', '.apps.', 1)!r}")
-    return url if url.endswith(SLO_API_PATH) else f"{url}{SLO_API_PATH}"
+    return url if url.endswith(api_path) else f"{url}{api_path}"
 
 
 class PlatformClient(DynatraceClient):
-    """One Latest Dynatrace environment's SLO API. Create one per operation (holds a ``requests.Session``)."""
+    """One platform API of a Latest Dynatrace environment: the SLO API, or with ``api_path=SETTINGS_API_PATH``
+    Settings 2.0 (the classic client's settings methods then apply). Create one per operation."""
 
-    def __init__(self, platform_url: str, bearer_token: str, *, policy: RetryPolicy | None = None) -> None:
-        self.base = platform_base(platform_url)
+    def __init__(self, platform_url: str, bearer_token: str, *, policy: RetryPolicy | None = None,
+                 api_path: str = SLO_API_PATH) -> None:
+        self.base = platform_base(platform_url, api_path)
         self.policy = policy or DEFAULT_POLICY
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {bearer_token}", "Accept": "application/json"})

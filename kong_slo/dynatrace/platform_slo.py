@@ -12,15 +12,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
-    CreateResult,
+        CreateResult,
     DiffResult,
     ReadResult,
     UpdateResult,
@@ -28,9 +26,9 @@ from pulumi.dynamic import (
 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.client import DynatraceError, OutcomeUnknown, error_message
-from kong_slo.dynatrace.platform_client import PlatformClient, platform_base
-from kong_slo.dynatrace.platform_credentials import credentials_from_config, resolve_credentials
-from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
+from kong_slo.dynatrace.platform_client import PlatformClient
+from kong_slo.dynatrace.platform_provider import PlatformProvider
+from kong_slo.dynatrace.provider import differing_keys, normalised
 
 STATE_KEYS = ("payload", "platform_url")
 LOCKED_WRITE_ATTEMPTS = 3
@@ -45,30 +43,14 @@ def _payload_check(payload: Any) -> list[str]:
     return problems
 
 
-class PlatformServiceLevelObjectiveProvider(DynatraceProvider):
+class PlatformServiceLevelObjectiveProvider(PlatformProvider):
     """CRUD for one platform SLO; credentials from ``configure()`` (never pickled), timing knobs on the class."""
 
     create_attempts: ClassVar[int] = 5
 
-    def configure(self, req: ConfigureRequest) -> None:
-        self._credentials = credentials_from_config(req.config)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if key not in ("_token", "_credentials")}
-
-    def platform_client(self, platform_url: str) -> PlatformClient:
-        policy = dataclasses.replace(self.retry_policy, sleep=self.sleep)
-        credentials = resolve_credentials(getattr(self, "_credentials", None))
-        self._credentials = credentials
-        return PlatformClient(platform_url, credentials.bearer(policy), policy=policy)
-
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure("payload", problem) for problem in _payload_check(news.get("payload"))]
-        try:
-            platform_base(str(news.get("platform_url") or ""))
-        except DynatraceError as error:
-            failures.append(CheckFailure("platform_url", str(error)))
-        return CheckResult(news, failures)
+        return CheckResult(news, failures + self.platform_url_failures(news, "platform_url"))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old_payload, new_payload = olds.get("payload") or {}, news.get("payload") or {}
@@ -82,7 +64,7 @@ class PlatformServiceLevelObjectiveProvider(DynatraceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         payload = props["payload"]
-        with self.platform_client(props["platform_url"]) as client:
+        with self.client(props["platform_url"]) as client:
             existing = client.find_by_external_id(payload["externalId"])
             if existing is not None:
                 stored = self._converge(client, existing, payload)
@@ -91,7 +73,7 @@ class PlatformServiceLevelObjectiveProvider(DynatraceProvider):
         return CreateResult(stored["id"], self._outs(props, stored, adopted=False))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with self.platform_client(props["platform_url"]) as client:
+        with self.client(props["platform_url"]) as client:
             remote = client.get_platform_slo(id_)
         if remote is None:
             return ReadResult("", {})
@@ -100,7 +82,7 @@ class PlatformServiceLevelObjectiveProvider(DynatraceProvider):
         return ReadResult(id_, {**props, **inputs, "slo_id": id_, "version": remote.get("version")}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        with self.platform_client(news["platform_url"]) as client:
+        with self.client(news["platform_url"]) as client:
             current = {"id": id_, "version": olds.get("version")}
             if not current["version"]:
                 current = self._read_existing(client, id_, news["payload"])
@@ -108,7 +90,7 @@ class PlatformServiceLevelObjectiveProvider(DynatraceProvider):
         return UpdateResult(self._outs(news, stored, adopted=bool(olds.get("adopted"))))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with self.platform_client(props["platform_url"]) as client:
+        with self.client(props["platform_url"]) as client:
             version = props.get("version")
             for _ in range(LOCKED_WRITE_ATTEMPTS):
                 if not version:

@@ -29,11 +29,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.dynatrace_metrics import MetricStore
-from tests.fakes.dynatrace_platform import PlatformSlos
+from tests.fakes.dynatrace_platform import PLATFORM_SETTINGS, PlatformSlos, detector_problems
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
-SCHEMAS = ("builtin:alerting.profile", "builtin:problem.notifications", "builtin:anomaly-detection.metric-events")
+SCHEMAS = ("builtin:alerting.profile", "builtin:problem.notifications", "builtin:anomaly-detection.metric-events",
+           "builtin:davis.anomaly-detectors")
 SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
     "builtin:alerting.profile": {"managementZone": None, "eventFilters": []},
     "builtin:problem.notifications": {"enabled": True},
@@ -229,6 +230,8 @@ class FakeDynatrace:
         taken = any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values())
         if ext_id and self.unique_external_ids and taken:
             return _item_error(400, f"An object with external ID {ext_id} already exists", "externalId")
+        if schema == "builtin:davis.anomaly-detectors" and detector_problems(value):
+            return _item_error(400, "; ".join(detector_problems(value)), "value")
         if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
             return _item_error(400, "Alerting profile does not exist", "alertingProfile")
         object_id = f"vu9U3hXa3q0AAAA{uuid.uuid4().hex}"
@@ -289,14 +292,19 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 message = "Too many requests." if fault.kind == "429" else "Internal error"
                 return self.reply(int(fault.kind), {"error": {"code": int(fault.kind), "message": message,
                                                               "constraintViolations": None}}, fault.headers)
-            if fake.platform.owns(path):
-                with fake.lock:
-                    reply = fake.platform.handle(method, path, parts.query, raw,
-                                                 self.headers.get("Authorization") or "")
-                return self.answer(fault, *reply)
-            if self.headers.get("Authorization") != f"Api-Token {fake.token}":
-                return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
+            authorization = self.headers.get("Authorization") or ""
             prefix = f"{fake.prefix}/api/v2"
+            if path.startswith(PLATFORM_SETTINGS):  # Settings 2.0 through the platform: Bearer auth, same objects
+                refused = fake.platform.settings_refusal(method, authorization)
+                if refused:
+                    return self.reply(*refused)
+                path = prefix + path.removeprefix(PLATFORM_SETTINGS)
+            elif fake.platform.owns(path):
+                with fake.lock:
+                    reply = fake.platform.handle(method, path, parts.query, raw, authorization)
+                return self.answer(fault, *reply)
+            elif authorization != f"Api-Token {fake.token}":
+                return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
             if not path.startswith(prefix):
                 return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
             body = json.loads(raw) if raw else None

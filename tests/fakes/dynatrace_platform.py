@@ -31,8 +31,13 @@ from tests.fakes.dynatrace_dql import DqlError, Parser, evaluate
 from tests.fakes.dynatrace_metrics import MetricStore
 
 BASE = "/platform/slo/v1"
+PLATFORM_SETTINGS = "/platform/classic/environment-api/v2"
 TOKEN_PATH = "/sso/oauth2/token"
 READ, WRITE = "slo:slos:read", "slo:slos:write"
+SETTINGS_READ, SETTINGS_WRITE = "settings:objects:read", "settings:objects:write"
+PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE})
+STATIC_THRESHOLD = "dt.statistics.ui.anomaly_detection.StaticThresholdAnomalyDetectionAnalyzer"
+DETECTOR_INPUTS = ("query", "threshold", "alertCondition")
 Reply = tuple[int, Any, dict[str, str]]
 
 
@@ -44,6 +49,27 @@ def _violations(problems: list[str]) -> list[dict[str, str]]:
     """``path: message`` lines as the platform error envelope's ``details.constraintViolations``."""
     return [dict(zip(("path", "message"), line.split(": ", 1), strict=True)) if ": " in line
             else {"path": "", "message": line} for line in problems]
+
+
+def detector_problems(value: dict[str, Any]) -> list[str]:
+    """Why a ``builtin:davis.anomaly-detectors`` value is refused: the schema's title length, a known analyzer
+    with its required inputs, a query the DQL evaluator understands, an event name."""
+    problems = []
+    if not 2 <= len(str(value.get("title") or "")) <= 500:
+        problems.append("title: size must be between 2 and 500")
+    analyzer = value.get("analyzer") or {}
+    inputs = {item.get("key"): item.get("value") for item in analyzer.get("input") or []}
+    if analyzer.get("name") != STATIC_THRESHOLD:
+        problems.append(f"analyzer.name: only {STATIC_THRESHOLD} is emulated")
+    problems += [f"analyzer.input: {key} is required" for key in DETECTOR_INPUTS if not inputs.get(key)]
+    try:
+        Parser(str(inputs.get("query") or "")).query(0)
+    except DqlError as error:
+        problems.append(f"analyzer.input.query: {error}")
+    properties = {item.get("key") for item in (value.get("eventTemplate") or {}).get("properties") or []}
+    if "event.name" not in properties:
+        problems.append("eventTemplate.properties: event.name is required")
+    return problems
 
 
 @dataclass
@@ -98,8 +124,18 @@ class PlatformSlos:
         if scheme != "Bearer" or not token:
             return None
         if token == self.platform_token:
-            return {READ, WRITE}
+            return set(PLATFORM_TOKEN_SCOPES)
         return self.access_tokens.get(token)
+
+    def settings_refusal(self, method: str, authorization: str) -> tuple[int, Any] | None:
+        """Why a Settings call through the platform is refused (401, 403 with the missing scope), or None."""
+        scopes = self.scopes_of(authorization)
+        if scopes is None:
+            return 401, {"error": {"code": 401, "message": "Authentication required"}}
+        needed = SETTINGS_READ if method == "GET" else SETTINGS_WRITE
+        if needed not in scopes:
+            return 403, {"error": {"code": 403, "message": f"Missing scope {needed}"}}
+        return None
 
     def issue_token(self, form_text: str) -> Reply:
         form = {key: values[0] for key, values in parse_qs(form_text).items()}

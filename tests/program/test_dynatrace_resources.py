@@ -31,7 +31,7 @@ class Recorder(pulumi_mocks.Mocks):
         outs = dict(args.inputs)
         if args.typ == SLO_TYPE:
             outs.update(slo_id=f"slo-{args.name}", adopted=False)
-        if args.typ == SETTINGS_TYPE:
+        if args.typ.endswith("SettingsObject"):
             outs.update(object_id=f"obj-{args.name}", adopted=False)
         return f"{args.name}-id", outs
 

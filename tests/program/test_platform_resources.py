@@ -10,7 +10,7 @@ from kong_slo.platform_slo import platform_slo_payload
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
 from kong_slo.slo import slo_definitions
-from tests.program.test_dynatrace_resources import SLO_TYPE, Recorder, declare
+from tests.program.test_dynatrace_resources import SETTINGS_TYPE, SLO_TYPE, Recorder, declare
 from tests.unit.settings_helpers import aws_config
 
 PLATFORM_TYPE = "pulumi-python:dynamic/dynatrace:PlatformServiceLevelObjective"
@@ -69,3 +69,44 @@ def test_switching_to_platform_declares_new_resources_beside_the_classic_ones():
     assert {name for _, name in classic} == {name for _, name in platform}
     assert classic.isdisjoint(platform)
     assert {typ for typ, _ in classic} == {SLO_TYPE} and {typ for typ, _ in platform} == {PLATFORM_TYPE}
+
+
+PLATFORM_SETTINGS_TYPE = "pulumi-python:dynamic/dynatrace:PlatformSettingsObject"
+
+
+def test_platform_alerting_reaches_the_stacks_emails_through_davis_detectors():
+    settings = stack("platform", alerting={"emails": ["sre@example.com"]})
+    recorder = declare(settings, PlatformRecorder())
+    classic_objects = recorder.of_type(SETTINGS_TYPE)
+    schemas = sorted(resource.inputs["schema_id"] for resource in classic_objects)
+    assert schemas == ["builtin:alerting.profile", "builtin:problem.notifications"]  # no classic metric events
+    notification = next(r for r in classic_objects if r.inputs["schema_id"] == "builtin:problem.notifications")
+    assert notification.inputs["value"]["emailNotification"]["recipients"] == ["sre@example.com"]
+    assert all(r.inputs["environment_url"] == "https://abc12345.live.dynatrace.com" for r in classic_objects)
+    detectors = recorder.of_type(PLATFORM_SETTINGS_TYPE)
+    assert len(detectors) == 4 * 3  # three burn-rate alerts per objective
+    assert {r.inputs["schema_id"] for r in detectors} == {"builtin:davis.anomaly-detectors"}
+    assert all(r.inputs["environment_url"] == "https://abc12345.apps.dynatrace.com" for r in detectors)
+    assert len({r.inputs["external_id"] for r in detectors}) == 12
+    profile_filter = next(r for r in classic_objects if r.inputs["schema_id"] == "builtin:alerting.profile").inputs[
+        "value"]["eventFilters"][0]["customFilter"]["titleFilter"]["value"]
+    for resource in detectors:
+        properties = {p["key"]: p["value"] for p in resource.inputs["value"]["eventTemplate"]["properties"]}
+        assert properties["event.name"].startswith(profile_filter)  # the profile passes these events on
+
+
+def test_each_detector_depends_on_its_slo(monkeypatch):
+    from kong_slo.dynatrace import platform_settings
+
+    depends_on: dict[str, list[Any]] = {}
+
+    class Recording(platform_settings.PlatformSettingsObject):
+        def __init__(self, name: str, **kwargs: Any) -> None:
+            depends_on[name] = list(kwargs["opts"].depends_on or [])
+            super().__init__(name, **kwargs)
+
+    monkeypatch.setattr(platform_settings, "PlatformSettingsObject", Recording)
+    recorder = declare(stack("platform", alerting={"emails": ["sre@example.com"]}), PlatformRecorder())
+    for definition, slo in recorder.component.slos:  # type: ignore[attr-defined]
+        mine = [name for name in depends_on if f"-{definition.metric_name}-" in name]
+        assert len(mine) == 3 and all(depends_on[name] == [slo] for name in mine)

@@ -13,7 +13,8 @@ def test_a_30_day_window_gives_the_reference_design():
     alerts = burn_rate_alerts(30 * 86_400)
     assert [(a.severity, a.long_seconds, a.short_seconds, a.factor) for a in alerts] == [
         ("page", 3_600, 300, 14.4), ("page", 21_600, 1_800, 6.0), ("ticket", 259_200, 21_600, 1.0)]
-    assert [a.name for a in alerts] == ["page-1h-5m", "page-6h-30m", "ticket-3d-6h"]
+    assert [a.name for a in alerts] == ["page-fast", "page-slow", "ticket"]
+    assert [a.windows for a in alerts] == ["1h and 5m", "6h and 30m", "3d and 6h"]
     assert [a.budget_share for a in alerts] == pytest.approx([0.02, 0.05, 0.10])
 
 

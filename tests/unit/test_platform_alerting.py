@@ -68,7 +68,7 @@ def test_a_short_spike_alone_stays_below_the_long_window_factor(page):
 
 def test_three_detectors_per_objective_with_the_scaled_thresholds():
     found = detectors(availability("7d"), "dev")
-    assert [alert.name for alert, _ in found] == ["page-14m-1m", "page-84m-7m", "ticket-1008m-84m"]
+    assert [alert.windows for alert, _ in found] == ["14m and 1m", "84m and 7m", "1008m and 84m"]
     for alert, value in found:
         inputs = {item["key"]: item["value"] for item in value["analyzer"]["input"]}
         assert value["analyzer"]["name"] == STATIC_THRESHOLD_ANALYZER

@@ -1,0 +1,72 @@
+"""Burn-rate alerting for platform SLOs: Davis anomaly detectors written through the platform's Settings 2.0
+API (Bearer auth, ``<apps URL>/platform/classic/environment-api/v2``), plus the stack's alerting profile and
+e-mail notification, the same objects classic stacks use.
+
+``PlatformSettingsObject`` is the classic ``SettingsObject`` lifecycle (identity by ``externalId``, adoption,
+never a duplicate on retry) with the platform's URL and credentials; ``PlatformSloAlerting`` wires a detector
+per objective and burn-rate alert (``kong_slo.platform_alerting``) next to the profile and notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CheckFailure
+
+from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH
+from kong_slo.dynatrace.platform_provider import PlatformProvider
+from kong_slo.dynatrace.settings import SettingsObjectProvider, SloAlerting, external_id
+from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.slo import SloDefinition
+
+SETTINGS_SCOPES = ("settings:objects:read", "settings:objects:write", "storage:metrics:read",
+                   "davis:analyzers:execute")
+"""Writing detectors, and letting them run their DQL without a service-user actor."""
+
+
+class PlatformSettingsObjectProvider(PlatformProvider, SettingsObjectProvider):
+    """CRUD for one Settings 2.0 object through the platform; ``environment_url`` is the ``apps`` URL."""
+
+    api_path: ClassVar[str] = SETTINGS_API_PATH
+    scopes: ClassVar[tuple[str, ...]] = SETTINGS_SCOPES
+
+    @staticmethod
+    def environment_url_failures(news: Mapping[str, Any]) -> list[CheckFailure]:
+        return PlatformProvider.platform_url_failures(news, "environment_url")
+
+
+class PlatformSettingsObject(DynamicResource, module="dynatrace", name="PlatformSettingsObject"):
+    """One Settings 2.0 object written with the platform token or OAuth client, found again by ``external_id``."""
+
+    object_id: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
+
+    def __init__(self, name: str, *, schema_id: str, external_id: str, value: pulumi.Input[dict[str, Any]],
+                 platform_url: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(PlatformSettingsObjectProvider(), name,
+                         {"schema_id": schema_id, "external_id": external_id, "value": value,
+                          "environment_url": platform_url, "object_id": None, "adopted": None}, opts)
+
+
+class PlatformSloAlerting(pulumi.ComponentResource):
+    """The stack's alerting profile and e-mail notification (API token, ``live`` host) and, per SLO, one Davis
+    anomaly detector per burn-rate alert (platform credentials, ``apps`` host), each created after its SLO."""
+
+    def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
+                 slos: Sequence[tuple[SloDefinition, pulumi.Resource]], environment_url: pulumi.Input[str],
+                 platform_url: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kongslo:dynatrace:PlatformSloAlerting", name, None, opts)
+        self.notification = SloAlerting(f"{name}-notify", project=project, stack=stack, emails=emails, slos=[],
+                                        environment_url=environment_url, opts=pulumi.ResourceOptions(parent=self))
+        self.detectors = [
+            PlatformSettingsObject(
+                f"{name}-{definition.metric_name}-{alert.name}", schema_id=DETECTOR_SCHEMA,
+                external_id=external_id(project, stack, "burn-rate", f"{definition.metric_name}:{alert.name}"),
+                value=value, platform_url=platform_url, opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
+            for definition, slo in slos
+            for alert, value in detectors(definition, stack)
+        ]
+        self.register_outputs({"detector_ids": [detector.object_id for detector in self.detectors]})
