@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from kong_slo.dynatrace.client import DynatraceError
@@ -17,10 +15,8 @@ OBJECTS = "/platform/classic/environment-api/v2/settings/objects"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeDynatrace]:
-    with FakeDynatrace() as server:
-        server.platform.platform_token = PLATFORM_TOKEN
-        yield server
+def fake(platform_fake: FakeDynatrace) -> FakeDynatrace:
+    return platform_fake
 
 
 @pytest.fixture

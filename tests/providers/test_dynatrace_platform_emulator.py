@@ -9,7 +9,6 @@ https://docs.dynatrace.com/docs/observe-and-explore/metrics/troubleshooting (no 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -26,11 +25,9 @@ NOW = 1_800_000_000_000
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeDynatrace]:
-    with FakeDynatrace() as server:
-        server.platform.platform_token = PLATFORM_TOKEN
-        server.platform.now_ms = NOW
-        yield server
+def fake(platform_fake: FakeDynatrace) -> FakeDynatrace:
+    platform_fake.platform.now_ms = NOW
+    return platform_fake
 
 
 def call(fake: FakeDynatrace, method: str, path: str, token: str = PLATFORM_TOKEN, **kwargs) -> requests.Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import Iterator
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
@@ -27,10 +26,8 @@ CLIENT_SECRET = "dt0s02.CLIENT.SENTINELCLIENTSECRET"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeDynatrace]:
-    with FakeDynatrace() as server:
-        server.platform.platform_token = PLATFORM_TOKEN
-        yield server
+def fake(platform_fake: FakeDynatrace) -> FakeDynatrace:
+    return platform_fake
 
 
 @pytest.fixture
