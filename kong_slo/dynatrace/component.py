@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from kong_slo.dynatrace.platform_settings import PlatformSloAlerting
+from kong_slo.dynatrace.platform_settings import BurnRateDetectors
 from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjective
 from kong_slo.dynatrace.settings import SloAlerting
 from kong_slo.dynatrace.slo import ServiceLevelObjective
@@ -27,8 +27,8 @@ def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: 
 
 class DynatraceSlos(pulumi.ComponentResource):
     """One SLO per definition in the stack's flavour (``declare_slo``) and, when ``dynatrace.alerting`` is set, one
-    ``SloAlerting`` (alerting profile, e-mail notification, a burn-rate alert per SLO), or for platform SLOs a
-    ``PlatformSloAlerting`` (the same profile and notification, Davis burn-rate detectors per SLO).
+    ``SloAlerting`` (alerting profile, e-mail notification and, for classic SLOs, a burn-rate alert per SLO); for
+    platform SLOs, ``BurnRateDetectors`` (Davis anomaly detectors) alert instead.
 
     ``slo_ids`` maps each SLO name to its Dynatrace id. The token is not an input: providers read it
     from the ``kong-slo:dynatrace`` stack config.
@@ -42,17 +42,18 @@ class DynatraceSlos(pulumi.ComponentResource):
                                      opts=pulumi.ResourceOptions(parent=self)))
             for definition in definitions
         ]
-        self.alerting: SloAlerting | PlatformSloAlerting | None = None
-        if dynatrace.alerting is not None and self.slos and dynatrace.platform is not None:
-            self.alerting = PlatformSloAlerting(
-                f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails, slos=self.slos,
-                environment_url=dynatrace.environment_url, platform_url=dynatrace.platform.url,
-                opts=pulumi.ResourceOptions(parent=self))
-        elif dynatrace.alerting is not None and self.slos:
+        self.alerting: SloAlerting | None = None
+        self.detectors: BurnRateDetectors | None = None
+        if dynatrace.alerting is not None and self.slos:
+            # Platform stacks keep the profile and notification (same resources) and alert through detectors.
             self.alerting = SloAlerting(
                 f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails,
-                slos=self.slos, environment_url=dynatrace.environment_url,
+                slos=[] if dynatrace.platform else self.slos, environment_url=dynatrace.environment_url,
                 opts=pulumi.ResourceOptions(parent=self))
+        if dynatrace.alerting is not None and self.slos and dynatrace.platform is not None:
+            self.detectors = BurnRateDetectors(f"{name}-detectors", project=project, stack=stack, slos=self.slos,
+                                               platform_url=dynatrace.platform.url,
+                                               opts=pulumi.ResourceOptions(parent=self))
         self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             *[slo.slo_id for _, slo in self.slos]).apply(
             lambda ids: {definition.name: slo_id for (definition, _), slo_id in zip(self.slos, ids, strict=True)})

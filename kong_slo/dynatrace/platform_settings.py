@@ -1,10 +1,9 @@
 """Burn-rate alerting for platform SLOs: Davis anomaly detectors written through the platform's Settings 2.0
-API (Bearer auth, ``<apps URL>/platform/classic/environment-api/v2``), plus the stack's alerting profile and
-e-mail notification, the same objects classic stacks use.
+API (Bearer auth, ``<apps URL>/platform/classic/environment-api/v2``).
 
 ``PlatformSettingsObject`` is the classic ``SettingsObject`` lifecycle (identity by ``externalId``, adoption,
-never a duplicate on retry) with the platform's URL and credentials; ``PlatformSloAlerting`` wires a detector
-per objective and burn-rate alert (``kong_slo.platform_alerting``) next to the profile and notification.
+never a duplicate on retry) with the platform's URL and credentials; ``BurnRateDetectors`` declares a detector
+per objective and burn-rate alert (``kong_slo.platform_alerting``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pulumi.dynamic import CheckFailure
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH
 from kong_slo.dynatrace.platform_provider import PlatformProvider
-from kong_slo.dynatrace.settings import SettingsObjectProvider, SloAlerting, external_id
+from kong_slo.dynatrace.settings import SettingsObjectProvider, external_id
 from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
 from kong_slo.slo import SloDefinition
 
@@ -51,16 +50,15 @@ class PlatformSettingsObject(DynamicResource, module="dynatrace", name="Platform
                           "environment_url": platform_url, "object_id": None, "adopted": None}, opts)
 
 
-class PlatformSloAlerting(pulumi.ComponentResource):
-    """The stack's alerting profile and e-mail notification (API token, ``live`` host) and, per SLO, one Davis
-    anomaly detector per burn-rate alert (platform credentials, ``apps`` host), each created after its SLO."""
+class BurnRateDetectors(pulumi.ComponentResource):
+    """Per SLO, one Davis anomaly detector per burn-rate alert (platform credentials, ``apps`` host), each created
+    after its SLO. The events reach the stack's e-mails through the alerting profile and notification of
+    ``SloAlerting``, which platform stacks declare exactly as classic ones (same resources, so switching a
+    stack's flavour keeps them)."""
 
-    def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
-                 slos: Sequence[tuple[SloDefinition, pulumi.Resource]], environment_url: pulumi.Input[str],
+    def __init__(self, name: str, *, project: str, stack: str, slos: Sequence[tuple[SloDefinition, pulumi.Resource]],
                  platform_url: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("kongslo:dynatrace:PlatformSloAlerting", name, None, opts)
-        self.notification = SloAlerting(f"{name}-notify", project=project, stack=stack, emails=emails, slos=[],
-                                        environment_url=environment_url, opts=pulumi.ResourceOptions(parent=self))
+        super().__init__("kongslo:dynatrace:BurnRateDetectors", name, None, opts)
         self.detectors = [
             PlatformSettingsObject(
                 f"{name}-{definition.metric_name}-{alert.name}", schema_id=DETECTOR_SCHEMA,

@@ -110,3 +110,17 @@ def test_each_detector_depends_on_its_slo(monkeypatch):
     for definition, slo in recorder.component.slos:  # type: ignore[attr-defined]
         mine = [name for name in depends_on if f"-{definition.metric_name}-" in name]
         assert len(mine) == 3 and all(depends_on[name] == [slo] for name in mine)
+
+
+def test_switching_flavour_keeps_the_alerting_profile_and_notification_resources():
+    """Same type, name and parent on both flavours: Pulumi updates them in place rather than creating new ones
+    that would adopt the same objects by externalId and then lose them when the old resources are deleted."""
+    alerting = {"emails": ["sre@example.com"]}
+
+    def shared(recorder: Recorder) -> set[tuple[str, str, str]]:
+        return {(r.typ, r.name, str(r.inputs["external_id"])) for r in recorder.of_type(SETTINGS_TYPE)}
+
+    classic = shared(declare(stack(None, alerting=alerting), PlatformRecorder()))
+    platform = shared(declare(stack("platform", alerting=alerting), PlatformRecorder()))
+    kept = {(typ, name, ext) for typ, name, ext in classic if "burn-rate" not in ext}
+    assert len(kept) == 2 and kept == platform
