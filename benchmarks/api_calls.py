@@ -1,6 +1,7 @@
 """API calls and seconds per lifecycle step for 10 and 100 APIs, against the Kong and Dynatrace emulators.
 
-For each size: one ``opentelemetry`` plugin per API (Kong) and two SLOs per API (Dynatrace), driven through
+For each size: one ``opentelemetry`` plugin per API (Kong) and two SLOs per API (Dynatrace, classic and
+platform), driven through
 the same dynamic providers ``pulumi up`` uses, step by step as the engine would call them:
 
 - create     every resource created from nothing
@@ -28,14 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.dynamic import Config, ConfigureRequest
 
+from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjectiveProvider
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.plugin import OpenTelemetryPluginProvider
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong
-from tests.providers.dynatrace_helpers import payloads
+from tests.providers.dynatrace_helpers import payloads, platform_payloads
 
 TOKEN = "dt0c01.BENCHMARK.TOKEN"
+PLATFORM_TOKEN = "dt0s16.BENCHMARK.TOKEN"
 COLLECTOR = "http://collector.internal:4318"
 SIZES = (10, 100)
 NO_WAIT = RetryPolicy(attempts=5, initial_delay=0.0, max_delay=0.0, timeout=5.0, sleep=lambda _: None)
@@ -123,36 +126,57 @@ def kong_lifecycle(size: int) -> None:
             report(size, "kong", operation, calls, seconds)
 
 
+def slo_lifecycle(size: int, system: str, fake: FakeDynatrace, provider: Any, news: list[dict[str, Any]],
+                  change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The four steps for one SLO provider; ``change`` edits one payload for the update step."""
+    state: list[tuple[str, dict]] = []
+
+    def create() -> None:
+        for props in news:
+            result = provider.create(props)
+            state.append((result.id, result.outs))
+
+    def unchanged() -> None:
+        for (id_, outs), props in zip(state, news, strict=True):
+            assert provider.diff(id_, outs, props).changes is False
+
+    def update_one() -> None:
+        id_, outs = state[0]
+        changed = {**news[0], "payload": change(news[0]["payload"])}
+        if provider.diff(id_, outs, changed).changes:
+            state[0] = (id_, {**outs, **provider.update(id_, outs, changed).outs})
+
+    def delete() -> None:
+        for id_, outs in state:
+            provider.delete(id_, outs)
+
+    for operation, step in (("create", create), ("unchanged", unchanged), ("update one", update_one),
+                            ("delete", delete)):
+        calls, seconds = measure(fake.per_method, fake.reset_calls, step)
+        report(size, system, operation, calls, seconds)
+
+
 def dynatrace_lifecycle(size: int) -> None:
     with FakeDynatrace(TOKEN, read_lag=2) as fake:
         provider = dynatrace_provider()
-        news = slo_inputs(provider, fake.url, size)
-        state: list[tuple[str, dict]] = []
-
-        def create() -> None:
-            for props in news:
-                result = provider.create(props)
-                state.append((result.id, result.outs))
-
-        def unchanged() -> None:
-            for (id_, outs), props in zip(state, news, strict=True):
-                assert provider.diff(id_, outs, props).changes is False
-
-        def update_one() -> None:
-            id_, outs = state[0]
-            changed = {**news[0], "payload": {**news[0]["payload"], "target": 98.5}}
-            if provider.diff(id_, outs, changed).changes:
-                provider.update(id_, outs, changed)
-
-        def delete() -> None:
-            for id_, outs in state:
-                provider.delete(id_, outs)
-
-        for operation, step in (("create", create), ("unchanged", unchanged), ("update one", update_one),
-                                ("delete", delete)):
-            calls, seconds = measure(fake.per_method, fake.reset_calls, step)
-            report(size, "dynatrace", operation, calls, seconds)
+        slo_lifecycle(size, "dynatrace", fake, provider, slo_inputs(provider, fake.url, size),
+                      lambda payload: {**payload, "target": 98.5})
         assert fake.slos == {}
+
+
+def platform_lifecycle(size: int) -> None:
+    with FakeDynatrace() as fake:
+        fake.platform.platform_token = PLATFORM_TOKEN
+        provider = PlatformServiceLevelObjectiveProvider()
+        provider.configure(ConfigureRequest(Config({"kong-slo:dynatrace": json.dumps(
+            {"platformToken": PLATFORM_TOKEN})}, "kong-slo")))
+        provider.sleep = lambda _: None  # type: ignore[method-assign]
+        provider.retry_policy = NO_WAIT  # type: ignore[misc]
+        news = [{"payload": payload, "platform_url": fake.url}
+                for payload in platform_payloads(apis=[{"name": name} for name in api_names(size)])]
+        slo_lifecycle(size, "platform", fake, provider, news,
+                      lambda payload: {**payload, "criteria": [{**payload["criteria"][0], "target": 98.5}]})
+        assert fake.platform.slos == {}
 
 
 def main() -> None:
@@ -160,7 +184,9 @@ def main() -> None:
     for size in SIZES:
         kong_lifecycle(size)
         dynatrace_lifecycle(size)
-    print("\nDynatrace objects per API: 2 SLOs (latency, availability). Kong: 1 plugin per API.")
+        platform_lifecycle(size)
+    print("\nDynatrace objects per API: 2 SLOs (latency, availability), classic (dynatrace) or platform.")
+    print("Kong: 1 plugin per API.")
 
 
 if __name__ == "__main__":
