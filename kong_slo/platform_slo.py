@@ -4,7 +4,9 @@ The SLI is a DQL ``customSli`` over the collector's spanmetrics counter as Grail
 counter under the name it was sent with: the ``.count`` suffix Metrics Classic appends is not applied in Grail
 (https://docs.dynatrace.com/docs/observe-and-explore/metrics/troubleshooting, "Renaming count metrics"), so
 ``kong.slo.calls`` here where the classic selector reads ``kong.slo.calls.count``. Dimension keys keep their
-dots (``service.name``, ``slo.outcome``), and resource attributes become dimensions next to the data point's.
+dots (``service.name``, ``slo.outcome``); for metrics in Grail "all attributes (resource, scope and metric) are
+accepted by default" (https://docs.dynatrace.com/docs/dynatrace-api/environment-api/settings/schemas/
+builtin-opentelemetry-metrics), so ``service.name`` is a dimension whether it arrives on the resource or the point.
 
 The indicator is request-based: per interval, good calls / all calls * 100, as the field ``sli`` the SLO app
 requires. Each SLO carries an ``externalId`` (the definition's ``metric_name``: unique per project, stack,
