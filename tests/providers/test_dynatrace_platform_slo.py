@@ -103,11 +103,36 @@ def test_another_external_id_is_a_replacement_created_first(fake, provider):
     assert diff.replaces == ["payload"] and diff.delete_before_replace is False
 
 
-@pytest.mark.parametrize("fault", ["drop-after", "500-after", "drop", "503", "429"])
+FAULTS = {
+    "429 Retry-After": lambda: Fault("429", "POST", f"{SLOS}$", {"Retry-After": "1"}),
+    "500": lambda: Fault("500", "POST", f"{SLOS}$"),
+    "503": lambda: Fault("503", "POST", f"{SLOS}$"),
+    "slow reply": lambda: Fault("slow", "POST", f"{SLOS}$", delay=1.0),
+    "dropped before the write": lambda: Fault("drop", "POST", f"{SLOS}$"),
+    "dropped after the write": lambda: Fault("drop-after", "POST", f"{SLOS}$"),
+    "500 after the write": lambda: Fault("500-after", "POST", f"{SLOS}$"),
+    "5xx on the lookup": lambda: Fault("503", "GET", f"{SLOS}$"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_no_duplicate_under_any_injected_fault_on_create(fake, provider, fault):
-    fake.inject(Fault(fault, "POST", f"{SLOS}$", {"Retry-After": "1"} if fault == "429" else {}))
+    fake.inject(FAULTS[fault]())
     result = provider.create(checked(provider, props(fake)))
     assert list(fake.platform.slos) == [result.id]
+    assert fake.count("POST", SLOS) <= 2  # at most the one whose answer was lost, then none blindly repeated
+
+
+def test_a_busy_token_endpoint_is_waited_for(fake):
+    fake.platform.add_client("dt0s02.CLIENT", CLIENT_SECRET, ACCOUNT)
+    provider = PlatformServiceLevelObjectiveProvider()
+    waits = configured_platform(provider, {"oauth": {"clientId": "dt0s02.CLIENT", "clientSecret": CLIENT_SECRET,
+                                                     "accountUrn": ACCOUNT, "tokenUrl": f"{fake.url}/sso/oauth2/token"}})
+    fake.inject(Fault("429", "POST", "/sso/oauth2/token$", {"Retry-After": "3"}), Fault("503", "POST", "/sso/"))
+    provider.create(checked(provider, props(fake)))
+    assert fake.count("POST", "/sso/oauth2/token") == 3
+    assert waits[0] == pytest.approx(min(3.0, FAST_POLICY.max_delay * 2))  # Retry-After, capped by the policy
+    assert len(fake.platform.slos) == 1
 
 
 def test_a_write_that_landed_but_whose_answer_was_lost_is_not_repeated(fake, provider):
