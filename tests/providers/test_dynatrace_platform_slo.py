@@ -41,6 +41,15 @@ def props(fake: FakeDynatrace, index: int = 0) -> dict:
     return {"payload": platform_payloads()[index], "platform_url": fake.url}
 
 
+def oauth_provider(fake: FakeDynatrace) -> tuple[PlatformServiceLevelObjectiveProvider, list[float]]:
+    """A provider configured with the OAuth client ``dt0s02.CLIENT`` and the emulator's token endpoint."""
+    provider = PlatformServiceLevelObjectiveProvider()
+    token_url = f"{fake.url}/sso/oauth2/token"
+    waits = configured_platform(provider, {"oauth": {"clientId": "dt0s02.CLIENT", "clientSecret": CLIENT_SECRET,
+                                                     "accountUrn": ACCOUNT, "tokenUrl": token_url}})
+    return provider, waits
+
+
 def writes(fake: FakeDynatrace) -> list[tuple[str, str]]:
     return [(method, path) for method, path in fake.calls if method in ("POST", "PUT", "DELETE")]
 
@@ -125,9 +134,7 @@ def test_no_duplicate_under_any_injected_fault_on_create(fake, provider, fault):
 
 def test_a_busy_token_endpoint_is_waited_for(fake):
     fake.platform.add_client("dt0s02.CLIENT", CLIENT_SECRET, ACCOUNT)
-    provider = PlatformServiceLevelObjectiveProvider()
-    waits = configured_platform(provider, {"oauth": {"clientId": "dt0s02.CLIENT", "clientSecret": CLIENT_SECRET,
-                                                     "accountUrn": ACCOUNT, "tokenUrl": f"{fake.url}/sso/oauth2/token"}})
+    provider, waits = oauth_provider(fake)
     fake.inject(Fault("429", "POST", "/sso/oauth2/token$", {"Retry-After": "3"}), Fault("503", "POST", "/sso/"))
     provider.create(checked(provider, props(fake)))
     assert fake.count("POST", "/sso/oauth2/token") == 3
@@ -181,9 +188,7 @@ def test_check_refuses_both_or_neither_sli_and_the_live_host(provider):
 
 def test_oauth_client_credentials_from_the_configured_token_url(fake):
     fake.platform.add_client("dt0s02.CLIENT", CLIENT_SECRET, ACCOUNT)
-    provider = PlatformServiceLevelObjectiveProvider()
-    configured_platform(provider, {"oauth": {"clientId": "dt0s02.CLIENT", "clientSecret": CLIENT_SECRET,
-                                             "accountUrn": ACCOUNT, "tokenUrl": f"{fake.url}/sso/oauth2/token"}})
+    provider, _ = oauth_provider(fake)
     created = provider.create(checked(provider, props(fake)))
     provider.read(created.id, created.outs)
     assert fake.count("POST", "/sso/oauth2/token") == 1  # the access token is reused until it expires
@@ -192,9 +197,7 @@ def test_oauth_client_credentials_from_the_configured_token_url(fake):
 
 def test_a_wrong_client_secret_fails_without_showing_it(fake):
     fake.platform.add_client("dt0s02.CLIENT", "dt0s02.CLIENT.OTHER", ACCOUNT)
-    provider = PlatformServiceLevelObjectiveProvider()
-    configured_platform(provider, {"oauth": {"clientId": "dt0s02.CLIENT", "clientSecret": CLIENT_SECRET,
-                                             "accountUrn": ACCOUNT, "tokenUrl": f"{fake.url}/sso/oauth2/token"}})
+    provider, _ = oauth_provider(fake)
     with pytest.raises(Exception) as raised:
         provider.create(checked(provider, props(fake)))
     assert "HTTP 401" in str(raised.value) and CLIENT_SECRET not in str(raised.value)
