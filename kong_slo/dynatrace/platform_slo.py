@@ -15,14 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-        CreateResult,
-    DiffResult,
-    ReadResult,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.client import DynatraceError, OutcomeUnknown, error_message

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kong_slo.platform_slo import dql_string, platform_slo_payload, sli_query, timeframe_from
 from kong_slo.slo import slo_definitions
@@ -45,3 +47,16 @@ def test_names_are_quoted_as_dql_strings():
                                                   ("4w", "now-28d")])
 def test_windows_become_dql_relative_times(window, expected):
     assert timeframe_from(window) == expected
+
+
+@given(api=st.from_regex(r"[A-Za-z0-9._~-]{1,30}", fullmatch=True), good=st.integers(0, 50), bad=st.integers(1, 50))
+def test_the_sli_counts_exactly_the_apis_calls_for_any_kong_service_name(api, good, bad):
+    from tests.fakes.dynatrace_dql import evaluate
+    from tests.fakes.dynatrace_metrics import MetricStore
+
+    store, now = MetricStore(), 1_800_000_000_000
+    for name, outcome, count in ((api, "success", good), (api, "failure", bad), (api + "x", "failure", 7)):
+        store.add("kong.slo.calls.count", {"service.name": name, "slo.outcome": outcome}, count, now - 30_000)
+    records = evaluate(sli_query(api, "availability"), store, now_ms=now, from_ms=now - 60_000)
+    assert len(records) == 1
+    assert records[0]["sli"] == [pytest.approx(100 * good / (good + bad))]
