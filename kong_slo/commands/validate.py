@@ -18,5 +18,6 @@ def run(args: argparse.Namespace) -> int:
     settings = load(args)
     path, _ = stack_file(args)
     objectives = sum((api.latency is not None) + (api.availability is not None) for api in settings.apis)
-    print(f"{path}: ok: target {settings.target}, {len(settings.apis)} API(s), {objectives} objective(s)")
+    flavour = f", {settings.dynatrace.flavour} SLOs" if settings.dynatrace is not None else ""
+    print(f"{path}: ok: target {settings.target}, {len(settings.apis)} API(s), {objectives} objective(s){flavour}")
     return EXIT_OK
