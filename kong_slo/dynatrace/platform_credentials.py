@@ -34,9 +34,9 @@ class PlatformCredentials:
     """A platform token, or an OAuth client whose access token is fetched on first use and reused until
     shortly before it expires."""
 
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     client_id: str | None = None
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     account_urn: str | None = None
     token_url: str = SSO_TOKEN_URL
     _access: tuple[str, float] | None = field(default=None, repr=False)

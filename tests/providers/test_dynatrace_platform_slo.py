@@ -229,3 +229,10 @@ def test_upgrade_order_leaves_every_objective_with_an_slo_at_each_step(fake, pro
         classic.delete(slo_id, {"environment_url": fake.url})
         assert {slo["name"] for slo in fake.platform.slos.values()} == objectives
     assert fake.slos == {}
+
+
+def test_credentials_never_show_their_secrets_in_a_repr():
+    from kong_slo.dynatrace.platform_credentials import PlatformCredentials
+
+    text = repr(PlatformCredentials(PLATFORM_TOKEN, "dt0s02.CLIENT", CLIENT_SECRET, ACCOUNT))
+    assert PLATFORM_TOKEN not in text and CLIENT_SECRET not in text and "dt0s02.CLIENT" in text
