@@ -9,7 +9,9 @@ token comes from Dynatrace SSO (``POST https://sso.dynatrace.com/sso/oauth2/toke
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,12 @@ SLO_SCOPES = ("slo:slos:read", "slo:slos:write", "storage:metrics:read")
 EXPIRY_MARGIN = 30.0
 
 
+_ACCESS_TOKENS: dict[tuple[str, ...], tuple[str, float]] = {}
+"""Access tokens by client and scopes, shared by every provider instance of the process (the engine unpickles a
+provider per resource operation), so a deployment asks SSO once per client and scope set, not once per object."""
+_ACCESS_LOCK = threading.Lock()
+
+
 @dataclass
 class PlatformCredentials:
     """A platform token, or an OAuth client whose access token is fetched on first use and reused until
@@ -39,16 +47,19 @@ class PlatformCredentials:
     client_secret: str | None = field(default=None, repr=False)
     account_urn: str | None = None
     token_url: str = SSO_TOKEN_URL
-    _access: tuple[str, float] | None = field(default=None, repr=False)
 
     def bearer(self, policy: RetryPolicy, scopes: tuple[str, ...] = SLO_SCOPES) -> str:
         if self.token:
             return self.token
-        if self._access is not None and self._access[1] > time.time():
-            return self._access[0]
-        token, lifetime = fetch_oauth_token(self, scopes, policy)
-        self._access = (token, time.time() + max(0.0, lifetime - EXPIRY_MARGIN))
-        return token
+        secret = hashlib.sha256((self.client_secret or "").encode()).hexdigest()
+        key = (self.token_url, self.client_id or "", self.account_urn or "", secret, *sorted(scopes))
+        with _ACCESS_LOCK:
+            cached = _ACCESS_TOKENS.get(key)
+            if cached is not None and cached[1] > time.time():
+                return cached[0]
+            token, lifetime = fetch_oauth_token(self, scopes, policy)
+            _ACCESS_TOKENS[key] = (token, time.time() + max(0.0, lifetime - EXPIRY_MARGIN))
+            return token
 
 
 def _text(value: Any) -> str | None:
