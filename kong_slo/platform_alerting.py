@@ -55,8 +55,10 @@ def event_name(stack: str, definition: SloDefinition, alert: BurnRateAlert) -> s
             f"({alert.severity}: {alert.windows})")
 
 
-def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert) -> dict[str, Any]:
-    """One ``builtin:davis.anomaly-detectors`` object: fire when both windows burn faster than the factor."""
+def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert,
+                   actor: str | None = None) -> dict[str, Any]:
+    """One ``builtin:davis.anomaly-detectors`` object: fire when both windows burn faster than the factor;
+    ``actor`` is the service user it runs as (Dynatrace's default, the writer's identity, when None)."""
     inputs = {"query": burn_rate_query(definition, alert), "threshold": f"{alert.factor:g}",
               "alertCondition": "ABOVE", "alertOnMissingData": "false", "violatingSamples": "1",
               "slidingWindow": str(SLIDING_WINDOW_SAMPLES), "dealertingSamples": str(SLIDING_WINDOW_SAMPLES)}
@@ -74,11 +76,12 @@ def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert) 
         "analyzer": {"name": STATIC_THRESHOLD_ANALYZER,
                      "input": [{"key": key, "value": value} for key, value in inputs.items()]},
         "eventTemplate": {"properties": [{"key": key, "value": value} for key, value in properties.items()]},
-        "executionSettings": {},
+        "executionSettings": {"actor": actor} if actor else {},
     }
 
 
-def detectors(definition: SloDefinition, stack: str) -> list[tuple[BurnRateAlert, dict[str, Any]]]:
+def detectors(definition: SloDefinition, stack: str,
+              actor: str | None = None) -> list[tuple[BurnRateAlert, dict[str, Any]]]:
     """Every burn-rate detector of one objective, scaled to its window."""
-    return [(alert, detector_value(definition, stack, alert))
+    return [(alert, detector_value(definition, stack, alert, actor))
             for alert in burn_rate_alerts(window_seconds(definition.window))]

@@ -57,7 +57,8 @@ class BurnRateDetectors(pulumi.ComponentResource):
     stack's flavour keeps them)."""
 
     def __init__(self, name: str, *, project: str, stack: str, slos: Sequence[tuple[SloDefinition, pulumi.Resource]],
-                 platform_url: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+                 platform_url: pulumi.Input[str], actor: str | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kongslo:dynatrace:BurnRateDetectors", name, None, opts)
         self.detectors = [
             PlatformSettingsObject(
@@ -65,6 +66,6 @@ class BurnRateDetectors(pulumi.ComponentResource):
                 external_id=external_id(project, stack, "burn-rate", f"{definition.metric_name}:{alert.name}"),
                 value=value, platform_url=platform_url, opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
             for definition, slo in slos
-            for alert, value in detectors(definition, stack)
+            for alert, value in detectors(definition, stack, actor)
         ]
         self.register_outputs({"detector_ids": [detector.object_id for detector in self.detectors]})

@@ -140,6 +140,8 @@ class PlatformSettings:
     """``https://<env-id>.apps.dynatrace.com``."""
     token: Secret | None
     oauth: OAuthClient | None
+    detector_actor: str | None = None
+    """The service user (UUID) burn-rate detectors run their queries as; by default the token's own identity."""
 
 
 @dataclass(frozen=True)

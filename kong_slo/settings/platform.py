@@ -15,12 +15,13 @@ from kong_slo.secrets import Secret
 from kong_slo.settings.model import FLAVOURS, SSO_TOKEN_URL, OAuthClient, PlatformSettings
 from kong_slo.settings.reader import Node, describe
 
-PLATFORM_KEYS = ("flavour", "platformToken", "oauth")
+PLATFORM_KEYS = ("flavour", "platformToken", "oauth", "detectorActor")
 OAUTH_KEYS = ("clientId", "clientSecret", "accountUrn", "tokenUrl")
 PLATFORM_TOKEN_PREFIX = "dt0s16."
 OAUTH_CLIENT_PREFIX = "dt0s02."
-ACCOUNT_URN = re.compile(r"^urn:dtaccount:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+ACCOUNT_URN = re.compile(r"^urn:dtaccount:[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def live_and_apps_urls(url: str) -> tuple[str, str | None]:
@@ -40,7 +41,7 @@ def read_platform(node: Node, url: str | None) -> tuple[str, str | None, Platfor
     flavour = node.choice("flavour", FLAVOURS, "platform" if is_apps else "classic")
     token, oauth = node.secret("platformToken"), _oauth(node.child("oauth"))
     if flavour == "classic":
-        for key in ("platformToken", "oauth"):
+        for key in ("platformToken", "oauth", "detectorActor"):
             if node.has(key):
                 node.problem(key, "is used only with flavour platform; remove it or set "
                                   f"{node.key('flavour')}: platform")
@@ -58,7 +59,12 @@ def read_platform(node: Node, url: str | None) -> tuple[str, str | None, Platfor
                                       f"config set --secret --path '{node.key('platformToken')}'`{classic}")
     if token is not None and token.known and not token.reveal().startswith(PLATFORM_TOKEN_PREFIX):
         node.problem("platformToken", f"is not a Dynatrace platform token (they start with {PLATFORM_TOKEN_PREFIX})")
-    return flavour, live, PlatformSettings(apps or "", token, oauth)
+    actor = node.string("detectorActor")
+    if actor is not None and not UUID.match(actor):
+        node.problem("detectorActor", f"{actor!r} is not a service user's id (a UUID)")
+    elif actor is not None and not node.has("alerting"):
+        node.problem("detectorActor", f"is used only for burn-rate detectors; set {node.key('alerting')} too")
+    return flavour, live, PlatformSettings(apps or "", token, oauth, actor)
 
 
 def _oauth(node: Node | None) -> OAuthClient | None:

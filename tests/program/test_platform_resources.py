@@ -124,3 +124,11 @@ def test_switching_flavour_keeps_the_alerting_profile_and_notification_resources
     platform = shared(declare(stack("platform", alerting=alerting), PlatformRecorder()))
     kept = {(typ, name, ext) for typ, name, ext in classic if "burn-rate" not in ext}
     assert len(kept) == 2 and kept == platform
+
+
+def test_the_detector_actor_reaches_every_detector():
+    actor = "12345678-abcd-4ef0-9abc-1234567890ab"
+    recorder = declare(stack("platform", alerting={"emails": ["sre@example.com"]}, detectorActor=actor),
+                       PlatformRecorder())
+    values = [r.inputs["value"] for r in recorder.of_type(PLATFORM_SETTINGS_TYPE)]
+    assert len(values) == 12 and all(value["executionSettings"] == {"actor": actor} for value in values)

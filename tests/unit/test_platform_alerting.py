@@ -79,3 +79,9 @@ def test_three_detectors_per_objective_with_the_scaled_thresholds():
         assert properties["event.name"].startswith("kong-slo dev: Orders availability burning its error budget")
         assert 2 <= len(value["title"]) <= 500
     assert DETECTOR_SCHEMA == "builtin:davis.anomaly-detectors"
+
+
+def test_a_service_user_runs_the_detectors_when_one_is_given():
+    actor = "12345678-abcd-4ef0-9abc-1234567890ab"
+    assert {value["executionSettings"].get("actor") for _, value in detectors(availability(), "dev", actor)} == {actor}
+    assert all(value["executionSettings"] == {} for _, value in detectors(availability(), "dev"))

@@ -86,6 +86,12 @@ def test_oauth_client_with_the_default_sso_token_url() -> None:
     ({"oauth": oauth(scope="x")}, "kong-slo:dynatrace.oauth.scope: unknown key"),
     ({"platformToken": Secret(PLATFORM_TOKEN), "sliSource": "service"},
      "kong-slo:dynatrace.sliSource: 'service' works with classic SLOs only"),
+    ({"platformToken": Secret(PLATFORM_TOKEN), "detectorActor": "me"},
+     "kong-slo:dynatrace.detectorActor: 'me' is not a service user's id"),
+    ({"platformToken": Secret(PLATFORM_TOKEN), "detectorActor": "12345678-abcd-4ef0-9abc-1234567890ab"},
+     "kong-slo:dynatrace.detectorActor: is used only for burn-rate detectors"),
+    ({"flavour": "classic", "detectorActor": "12345678-abcd-4ef0-9abc-1234567890ab"},
+     "kong-slo:dynatrace.detectorActor: is used only with flavour platform"),
     ({"environmentUrl": "https://dt.example.com/e/abc-123", "flavour": "platform",
       "platformToken": Secret(PLATFORM_TOKEN)}, "kong-slo:dynatrace.flavour: platform SLOs need a SaaS environment"),
 ])
@@ -114,3 +120,11 @@ def test_a_stack_file_keeps_platform_secrets_encrypted(tmp_path) -> None:
     assert settings.dynatrace is not None and settings.dynatrace.platform is not None
     assert settings.dynatrace.platform.oauth is not None
     assert settings.dynatrace.platform.oauth.client_secret.known is False
+
+
+def test_a_detector_actor_with_alerting():
+    actor = "12345678-abcd-4ef0-9abc-1234567890ab"
+    settings = parse(dynatrace(platformToken=Secret(PLATFORM_TOKEN), detectorActor=actor,
+                               alerting={"emails": ["sre@example.com"]}))
+    assert settings.dynatrace is not None and settings.dynatrace.platform is not None
+    assert settings.dynatrace.platform.detector_actor == actor
