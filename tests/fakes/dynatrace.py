@@ -10,6 +10,9 @@ client needs no server-side help to stay single). Faults can be queued: 429 with
 ``X-RateLimit-Reset`` (seconds or µs), 5xx before or after the write was applied, slow replies, connections
 dropped before or after the write was applied, and transient "Metric selector is invalid" answers.
 
+The platform SLO API, the SSO token endpoint and Settings 2.0 through the platform (Bearer auth) live in
+``dynatrace_platform.py`` (``fake.platform``); the data points both evaluators read in ``fake.metrics``.
+
 Binds to 127.0.0.1 on a free port; use it as a context manager so it always shuts down.
 """
 
