@@ -206,7 +206,9 @@ def _dynatrace(node: Node | None) -> DynatraceSettings | None:
     url = _environment_url(node)
     token = node.secret("apiToken")
     if token is None and "apiToken" not in node.data:
-        node.problem("apiToken", f"is required: `pulumi config set --secret --path '{node.key('apiToken')}'`")
+        why = " (the collector's OTLP ingest token; platform credentials cover only the platform APIs)" \
+            if (node.has("platformToken") or node.has("oauth")) else ""
+        node.problem("apiToken", f"is required: `pulumi config set --secret --path '{node.key('apiToken')}'`{why}")
     elif token is not None and token.known and not token.reveal().startswith("dt0"):
         node.problem("apiToken", "is not a Dynatrace API token (they start with dt0c01.)")
     alerting, threshold = _alerting(node.child("alerting"))

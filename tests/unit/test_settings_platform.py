@@ -128,3 +128,10 @@ def test_a_detector_actor_with_alerting():
                                alerting={"emails": ["sre@example.com"]}))
     assert settings.dynatrace is not None and settings.dynatrace.platform is not None
     assert settings.dynatrace.platform.detector_actor == actor
+
+
+def test_platform_credentials_do_not_replace_the_ingest_token() -> None:
+    config = dynatrace(platformToken=Secret(PLATFORM_TOKEN))
+    del config["dynatrace"]["apiToken"]
+    assert any(line.startswith("kong-slo:dynatrace.apiToken: is required") and "OTLP ingest" in line
+               for line in problems_of(config))
