@@ -1,7 +1,8 @@
 """API calls and seconds per lifecycle step for 10 and 100 APIs, against the Kong and Dynatrace emulators.
 
 For each size: one ``opentelemetry`` plugin per API (Kong); two SLOs per API, their burn-rate alerts and the
-stack's metric declaration, alerting profile and e-mail notification (Dynatrace), driven through
+stack's metric declaration, alerting profile and e-mail notification (Dynatrace, classic), and two platform SLOs
+per API (Dynatrace, platform), driven through
 the same dynamic providers ``pulumi up`` uses, step by step as the engine would call them:
 
 - create     every resource created from nothing
@@ -32,6 +33,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from kong_slo.dynatrace import listing
 from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.metric import MetricDeclarationProvider
+from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjectiveProvider
 from kong_slo.dynatrace.provider import DynatraceProvider
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
@@ -50,9 +52,10 @@ from kong_slo.slo import metric_declaration_lines, slo_definitions
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong
-from tests.providers.dynatrace_helpers import payloads, stack_settings
+from tests.providers.dynatrace_helpers import payloads, platform_payloads, stack_settings
 
 TOKEN = "dt0c01.BENCHMARK.TOKEN"
+PLATFORM_TOKEN = "dt0s16.BENCHMARK.TOKEN"
 COLLECTOR = "http://collector.internal:4318"
 SIZES = (10, 100)
 NO_WAIT = RetryPolicy(attempts=5, initial_delay=0.0, max_delay=0.0, timeout=5.0, sleep=lambda _: None)
@@ -153,6 +156,36 @@ def alerting_inputs(provider: SettingsObjectProvider, url: str, count: int, prof
     return [provider.check({}, {**props, "environment_url": url}).inputs for props in news]
 
 
+def slo_lifecycle(size: int, system: str, fake: FakeDynatrace, provider: Any, news: list[dict[str, Any]],
+                  change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The four steps for one SLO provider; ``change`` edits one payload for the update step."""
+    state: list[tuple[str, dict]] = []
+
+    def create() -> None:
+        for props in news:
+            result = provider.create(props)
+            state.append((result.id, result.outs))
+
+    def unchanged() -> None:
+        for (id_, outs), props in zip(state, news, strict=True):
+            assert provider.diff(id_, outs, props).changes is False
+
+    def update_one() -> None:
+        id_, outs = state[0]
+        changed = {**news[0], "payload": change(news[0]["payload"])}
+        if provider.diff(id_, outs, changed).changes:
+            state[0] = (id_, {**outs, **provider.update(id_, outs, changed).outs})
+
+    def delete() -> None:
+        for id_, outs in state:
+            provider.delete(id_, outs)
+
+    for operation, step in (("create", create), ("unchanged", unchanged), ("update one", update_one),
+                            ("delete", delete)):
+        calls, seconds = measure(fake.per_method, fake.reset_calls, step)
+        report(size, system, operation, calls, seconds)
+
+
 def dynatrace_lifecycle(size: int) -> None:
     with FakeDynatrace(TOKEN, read_lag=2) as fake:
         listing.SLOS.clear()
@@ -202,14 +235,30 @@ def dynatrace_lifecycle(size: int) -> None:
         assert fake.slos == {} and fake.settings == {}
 
 
+def platform_lifecycle(size: int) -> None:
+    with FakeDynatrace() as fake:
+        fake.platform.platform_token = PLATFORM_TOKEN
+        provider = PlatformServiceLevelObjectiveProvider()
+        provider.configure(ConfigureRequest(Config({"kong-slo:dynatrace": json.dumps(
+            {"platformToken": PLATFORM_TOKEN})}, "kong-slo")))
+        provider.sleep = lambda _: None  # type: ignore[method-assign]
+        provider.retry_policy = NO_WAIT  # type: ignore[misc]
+        news = [{"payload": payload, "platform_url": fake.url}
+                for payload in platform_payloads(apis=[{"name": name} for name in api_names(size)])]
+        slo_lifecycle(size, "platform", fake, provider, news,
+                      lambda payload: {**payload, "criteria": [{**payload["criteria"][0], "target": 98.5}]})
+        assert fake.platform.slos == {}
+
+
 def main() -> None:
     print(" APIs  system     operation    calls  writes   seconds  by method")
     for size in SIZES:
         kong_lifecycle(size)
         dynatrace_lifecycle(size)
+        platform_lifecycle(size)
     print("\nDynatrace objects per API: 2 SLOs (latency, availability) and their burn-rate alerts (1 each for the "
           "default 1 h objectives); per stack: the counter's declaration, an alerting profile and an e-mail "
-          "notification. Kong: 1 plugin per API.")
+          "notification; or, platform, 2 SLOs per API. Kong: 1 plugin per API.")
 
 
 if __name__ == "__main__":

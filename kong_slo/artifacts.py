@@ -18,6 +18,7 @@ from kong_slo.kong.admin import SCOPE_PATHS, workspace_prefix
 from kong_slo.kong.deck import deck_file
 from kong_slo.kong.payload import plugin_body, plugin_id, scope_of
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
+from kong_slo.platform_slo import platform_slo_payload
 from kong_slo.render import render_cloud_init, render_collector_config, render_compose
 from kong_slo.settings import Api, KongVersion, StackSettings
 from kong_slo.slo import slo_definitions, slo_payload
@@ -76,10 +77,29 @@ def kong_deck_file(settings: StackSettings) -> str:
     return DECK_HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
 
 
-def slo_requests(settings: StackSettings) -> list[dict[str, Any]]:
-    """The classic SLO API bodies, one per enabled objective."""
+def _platform(settings: StackSettings) -> bool:
+    return settings.dynatrace is not None and settings.dynatrace.flavour == "platform"
+
+
+def slo_requests(settings: StackSettings) -> list[dict[str, Any]] | None:
+    """The classic SLO API bodies, one per enabled objective; None for a platform stack."""
+    if _platform(settings):
+        return None
     return [{"api": definition.api, "objective": definition.objective, "method": "POST", "path": "/api/v2/slo",
              "body": slo_payload(definition)} for definition in slo_definitions(settings)]
+
+
+def platform_slo_requests(settings: StackSettings) -> list[dict[str, Any]] | None:
+    """The platform SLO API bodies (``POST /platform/slo/v1/slos`` on the apps host); None for a classic stack."""
+    if not _platform(settings):
+        return None
+    return [{"api": definition.api, "objective": definition.objective, "method": "POST",
+             "path": "/platform/slo/v1/slos", "body": platform_slo_payload(definition, settings.stack)}
+            for definition in slo_definitions(settings)]
+
+
+def _json_or_none(document: Any) -> str | None:
+    return None if document is None else _json(document)
 
 
 def kong_env(settings: StackSettings) -> str:
@@ -105,7 +125,8 @@ ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
     "cloud-init.yaml": _cloud_init,
     "kong-plugins.json": lambda settings: _json(kong_plugin_requests(settings)),
     "kong-slo-deck.yaml": kong_deck_file,
-    "slos.json": lambda settings: _json(slo_requests(settings)),
+    "slos.json": lambda settings: _json_or_none(slo_requests(settings)),
+    "platform-slos.json": lambda settings: _json_or_none(platform_slo_requests(settings)),
     "kong.env": kong_env,
 }
 """File name → how a stack renders it; ``None`` when that stack has no such file (cloud-init off AWS)."""

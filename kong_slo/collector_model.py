@@ -44,8 +44,9 @@ T = TypeVar("T")
 # OTTL paths carry their context prefix (`span.`, `resource.`), as the transform processor asks since 0.1xx.
 STATUS_CODE = f'span.attributes["{telemetry.STATUS_ATTRIBUTE}"]'
 NEWER_STATUS_CODE = f'span.attributes["{NEWER_STATUS_ATTRIBUTE}"]'
-STATUS_FALLBACK = f"set({STATUS_CODE}, {NEWER_STATUS_CODE}) where {STATUS_CODE} == nil"
-"""A span carrying its status under the current semantic-convention name is judged by it too."""
+STATUS_FALLBACK = f"set({STATUS_CODE}, {NEWER_STATUS_CODE}) where {STATUS_CODE} == nil and {NEWER_STATUS_CODE} != nil"
+"""A span carrying its status under the current semantic-convention name is judged by it too. (Setting nil is
+deprecated in OTTL: the collector warns on every span, and a future release will delete the attribute.)"""
 SPAN_DURATION_NS = "span.end_time_unix_nano - span.start_time_unix_nano"
 EXPORTER = "otlp_http/dynatrace"
 """The OTLP/HTTP exporter's type is ``otlp_http`` (``otlphttp`` is a deprecated alias since collector 0.144)."""

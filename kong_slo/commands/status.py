@@ -11,12 +11,13 @@ from typing import Any
 
 from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, EXIT_UNREACHABLE, add_stack_arguments, fail, load
 from kong_slo.dynatrace.client import DynatraceClient
-from kong_slo.dynatrace.credentials import TOKEN_ENV
+from kong_slo.dynatrace.credentials import TOKEN_ENV, MissingToken
 from kong_slo.http import RetryPolicy, Unreachable
 from kong_slo.slo import SloDefinition, selector_string, slo_definitions, slo_name_prefix
 
 NAME = "status"
-HELP = "show each SLO's current value, error budget and burn rate (token from DT_API_TOKEN); exit 1 if any fails"
+HELP = ("show each SLO's current value, error budget and burn rate (token from DT_API_TOKEN, or DT_PLATFORM_TOKEN "
+        "for platform SLOs); exit 1 if any fails")
 
 POLICY = RetryPolicy(attempts=3, timeout=10.0)
 """Someone is waiting at a terminal: give up within seconds when Dynatrace cannot be reached."""
@@ -51,10 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def objective_status(definition: SloDefinition, slo: dict[str, Any] | None) -> ObjectiveStatus:
     """One row, from the definition and the evaluated SLO (None when no SLO of that name exists)."""
     if slo is None:
-        return _without_value(definition, "missing")
+        return without_value(definition, "missing")
     current = slo.get("evaluatedPercentage")
     if not (isinstance(current, int | float) and current >= 0 and slo.get("error", "NONE") == "NONE"):
-        return _without_value(definition, "no data")
+        return without_value(definition, "no data")
     burn = slo.get("errorBudgetBurnRate") or {}
     budget = slo.get("errorBudget")
     return ObjectiveStatus(
@@ -65,7 +66,8 @@ def objective_status(definition: SloDefinition, slo: dict[str, Any] | None) -> O
         burn_rate=burn.get("burnRateValue"), burn=burn.get("burnRateType"))
 
 
-def _without_value(definition: SloDefinition, state: str) -> ObjectiveStatus:
+def without_value(definition: SloDefinition, state: str) -> ObjectiveStatus:
+    """A row without a value: ``missing`` (not deployed) or ``no data``."""
     return ObjectiveStatus(definition.api, definition.objective, definition.name, state, None,
                            definition.target, definition.warning, None, None, None)
 
@@ -89,22 +91,33 @@ def run(args: argparse.Namespace) -> int:
     settings = load(args)
     if settings.dynatrace is None:
         return fail(f"kong-slo status: stack {settings.stack!r} has no kong-slo:dynatrace block, so it has no SLOs")
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        return fail(f"kong-slo status: set {TOKEN_ENV} to a Dynatrace API token with the slo.read scope")
     definitions = slo_definitions(settings)
     if not definitions:
         print("The stack defines no objectives.")
         return EXIT_OK
-    url = args.environment_url or settings.dynatrace.environment_url
-    try:
-        with DynatraceClient(url, token, policy=POLICY) as client:
-            selector = f"text({selector_string(slo_name_prefix(settings.stack))})"
-            found = {slo.get("name"): slo for slo in client.list_slos(selector, evaluate=True)}
-    except Unreachable as error:
-        print(f"kong-slo status: cannot reach Dynatrace at {url}: {error}", file=sys.stderr)
-        return EXIT_UNREACHABLE
-    rows = [objective_status(definition, found.get(definition.name)) for definition in definitions]
+    if settings.dynatrace.flavour == "platform":
+        from kong_slo.commands.platform_status import platform_rows
+
+        try:
+            rows = platform_rows(settings, args.environment_url, definitions)
+        except MissingToken as error:
+            return fail(f"kong-slo status: {error}")
+        except Unreachable as error:
+            print(f"kong-slo status: cannot reach Dynatrace: {error}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            return fail(f"kong-slo status: set {TOKEN_ENV} to a Dynatrace API token with the slo.read scope")
+        url = args.environment_url or settings.dynatrace.environment_url
+        try:
+            with DynatraceClient(url, token, policy=POLICY) as client:
+                selector = f"text({selector_string(slo_name_prefix(settings.stack))})"
+                found = {slo.get("name"): slo for slo in client.list_slos(selector, evaluate=True)}
+        except Unreachable as error:
+            print(f"kong-slo status: cannot reach Dynatrace at {url}: {error}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        rows = [objective_status(definition, found.get(definition.name)) for definition in definitions]
     if args.json:
         print(json.dumps([asdict(row) for row in rows], indent=2))
     else:

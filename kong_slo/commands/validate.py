@@ -21,9 +21,11 @@ def run(args: argparse.Namespace) -> int:
     settings = load(args)
     path, _ = stack_file(args)
     objectives = sum((api.latency is not None) + (api.availability is not None) for api in settings.apis)
+    flavour = settings.dynatrace.flavour if settings.dynatrace is not None else None
     if args.json:
         print(json.dumps({"stack": settings.stack, "file": str(path), "target": settings.target,
-                          "apis": len(settings.apis), "objectives": objectives}))
+                          "apis": len(settings.apis), "objectives": objectives, "flavour": flavour}))
     else:
-        print(f"{path}: ok: target {settings.target}, {len(settings.apis)} API(s), {objectives} objective(s)")
+        shown = f", {flavour} SLOs" if flavour else ""
+        print(f"{path}: ok: target {settings.target}, {len(settings.apis)} API(s), {objectives} objective(s){shown}")
     return EXIT_OK

@@ -12,7 +12,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import requests
 
@@ -35,9 +35,8 @@ class OutcomeUnknown(DynatraceError):
     """A create got no usable answer (timeout, dropped connection, 5xx): the object may or may not exist now."""
 
 
-def api_base(environment_url: str) -> str:
-    """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
-    except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
+def checked_url(environment_url: str, credential: str) -> tuple[str, SplitResult]:
+    """The URL without trailing slashes, and its parts; refuses anything but https, or http to this machine."""
     url = environment_url.strip().rstrip("/")
     shape = environment_url_problem(url)
     if shape is not None:
@@ -46,9 +45,16 @@ def api_base(environment_url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DynatraceError(f"{environment_url!r} is not an http(s) URL of a Dynatrace environment")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise DynatraceError(f"{environment_url!r} uses plain http; the API token would cross the network "
+        raise DynatraceError(f"{environment_url!r} uses plain http; the {credential} would cross the network "
                              "unencrypted, so use https (http is accepted only for this machine)")
-    if ".apps." in parts.hostname:
+    return url, parts
+
+
+def api_base(environment_url: str) -> str:
+    """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
+    except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
+    url, parts = checked_url(environment_url, "API token")
+    if ".apps." in (parts.hostname or ""):
         raise DynatraceError(f"{environment_url!r} is the platform (apps) host; the SLO and settings APIs "
                              "live on the environment (.live.) host")
     if url.endswith("/api/v2"):
@@ -82,6 +88,8 @@ def error_message(response: requests.Response, what: str) -> str:
     error = body.get("error", body) if isinstance(body, dict) else {}
     message = str(error.get("message") or "").strip() if isinstance(error, dict) else ""
     violations = error.get("constraintViolations") if isinstance(error, dict) else None
+    if isinstance(error, dict) and not violations and isinstance(error.get("details"), dict):
+        violations = error["details"].get("constraintViolations")  # the platform APIs' error envelope
     details = [f"{item.get('path') or item.get('location') or '?'}: {item.get('message')}"
                for item in violations or [] if isinstance(item, dict)]
     line = f"{what}: HTTP {response.status_code}" + (f": {message}" if message else "")

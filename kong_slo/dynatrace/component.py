@@ -6,16 +6,32 @@ import pulumi
 
 from kong_slo import telemetry
 from kong_slo.dynatrace.metric import MetricDeclaration
+from kong_slo.dynatrace.platform_settings import BurnRateDetectors
+from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjective
 from kong_slo.dynatrace.settings import SloAlerting
 from kong_slo.dynatrace.slo import ServiceLevelObjective
+from kong_slo.platform_slo import platform_slo_payload
 from kong_slo.settings.model import DynatraceSettings
 from kong_slo.slo import SloDefinition, metric_declaration_lines, slo_payload
 
 
+def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: DynatraceSettings,
+                opts: pulumi.ResourceOptions) -> ServiceLevelObjective | PlatformServiceLevelObjective:
+    """The SLO resource of the stack's flavour. Both flavours use the same resource name, so switching a stack
+    from classic to platform declares new resources (their type differs) and Pulumi deletes the classic ones
+    only after every create has succeeded."""
+    if dynatrace.platform is not None:
+        return PlatformServiceLevelObjective(name, payload=platform_slo_payload(definition, stack),
+                                             platform_url=dynatrace.platform.url, opts=opts)
+    return ServiceLevelObjective(name, payload=slo_payload(definition), environment_url=dynatrace.environment_url,
+                                 opts=opts)
+
+
 class DynatraceSlos(pulumi.ComponentResource):
     """A ``MetricDeclaration`` of the SLO counter first (collector SLIs, so a new environment accepts the
-    SLOs), one ``ServiceLevelObjective`` per definition and, when ``dynatrace.alerting`` is set, one
-    ``SloAlerting`` (alerting profile, e-mail notification, a burn-rate alert per SLO).
+    SLOs), one SLO per definition in the stack's flavour (``declare_slo``) and, when ``dynatrace.alerting`` is set,
+    one ``SloAlerting`` (alerting profile, e-mail notification and, for classic SLOs, the burn-rate alerts of every
+    SLO); for platform SLOs, ``BurnRateDetectors`` (Davis anomaly detectors) alert instead.
 
     ``slo_ids`` maps each SLO name to its Dynatrace id. The token is not an input: providers read it
     from the ``kong-slo:dynatrace`` stack config.
@@ -32,17 +48,24 @@ class DynatraceSlos(pulumi.ComponentResource):
                 environment_url=dynatrace.environment_url, opts=pulumi.ResourceOptions(parent=self))
         slo_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.metric] if self.metric else [])
         self.slos = [
-            (definition, ServiceLevelObjective(
-                f"{name}-{definition.metric_name}", payload=slo_payload(definition),
-                environment_url=dynatrace.environment_url, opts=slo_opts))
+            (definition, declare_slo(f"{name}-{definition.metric_name}", definition, stack=stack, dynatrace=dynatrace,
+                                     opts=slo_opts))
             for definition in definitions
         ]
         self.alerting: SloAlerting | None = None
+        self.detectors: BurnRateDetectors | None = None
         if dynatrace.alerting is not None and self.slos:
+            # Platform stacks keep the profile and notification (same resources) and alert through detectors.
             self.alerting = SloAlerting(
                 f"{name}-alerting", project=project, stack=stack, emails=dynatrace.alerting.emails,
-                slos=self.slos, environment_url=dynatrace.environment_url, policy=dynatrace.alerting.burn_rate,
+                slos=[] if dynatrace.platform else self.slos, environment_url=dynatrace.environment_url,
+                policy=dynatrace.alerting.burn_rate,
                 opts=pulumi.ResourceOptions(parent=self))
+        if dynatrace.alerting is not None and self.slos and dynatrace.platform is not None:
+            self.detectors = BurnRateDetectors(f"{name}-detectors", project=project, stack=stack, slos=self.slos,
+                                               platform_url=dynatrace.platform.url,
+                                               actor=dynatrace.platform.detector_actor,
+                                               opts=pulumi.ResourceOptions(parent=self))
         self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             *[slo.slo_id for _, slo in self.slos]).apply(
             lambda ids: {definition.name: slo_id for (definition, _), slo_id in zip(self.slos, ids, strict=True)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kong_slo.settings import objectives, parse
+from kong_slo.settings import objectives, parse, platform
 
 
 def _under(prefix: str, keys: tuple[str, ...]) -> list[str]:
@@ -16,7 +16,8 @@ def all_key_paths() -> list[str]:
     paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key not in ("ssh", "otherPlugins")))
     paths += _under("kong.ssh", parse.SSH_KEYS)
     paths += _under("kong.otherPlugins", parse.OTHER_PLUGIN_KEYS)
-    paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key != "alerting"))
+    paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key not in ("alerting", "oauth")))
+    paths += _under("dynatrace.oauth", platform.OAUTH_KEYS)
     paths += ["dynatrace.alerting.emails"]
     paths += _under("dynatrace.alerting.burnRate", parse.BURN_RATE_KEYS)
     paths += _under("sloDefaults.latency", objectives.LATENCY_KEYS)

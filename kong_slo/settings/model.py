@@ -9,6 +9,10 @@ from kong_slo.secrets import Secret
 TARGETS = ("aws", "local", "external")
 DISTRIBUTIONS = ("dynatrace", "contrib")
 SLI_SOURCES = ("collector", "service")
+FLAVOURS = ("classic", "platform")
+"""Which Dynatrace SLO API a stack uses: ``/api/v2/slo`` (classic) or ``/platform/slo/v1`` (Latest Dynatrace)."""
+SSO_TOKEN_URL = "https://sso.dynatrace.com/sso/oauth2/token"
+"""Where Dynatrace SSO issues OAuth client-credentials tokens for the platform APIs."""
 
 DEFAULT_IMAGES = {
     "dynatrace": "ghcr.io/dynatrace/dynatrace-otel-collector/dynatrace-otel-collector:0.54.0",
@@ -160,6 +164,30 @@ class AlertingSettings:
 
 
 @dataclass(frozen=True)
+class OAuthClient:
+    """An OAuth client (Account Management → Identity & access management → OAuth clients)."""
+
+    client_id: str
+    client_secret: Secret
+    account_urn: str
+    """``urn:dtaccount:<account uuid>``, sent as the token request's ``resource``."""
+    token_url: str
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """How kong-slo reaches the platform APIs of a Latest Dynatrace environment: a platform token or an OAuth
+    client, exactly one of them."""
+
+    url: str
+    """``https://<env-id>.apps.dynatrace.com``."""
+    token: Secret | None
+    oauth: OAuthClient | None
+    detector_actor: str | None = None
+    """The service user (UUID) burn-rate detectors run their queries as; by default the token's own identity."""
+
+
+@dataclass(frozen=True)
 class DynatraceSettings:
     environment_url: str
     api_token: Secret
@@ -167,6 +195,10 @@ class DynatraceSettings:
     fast_burn_threshold: float
     """Burn rate from which Dynatrace shows an SLO as burning fast (colour only; alerts follow ``BurnRatePolicy``)."""
     alerting: AlertingSettings | None
+    flavour: str = "classic"
+    """``classic`` or ``platform`` (see ``FLAVOURS``)."""
+    platform: PlatformSettings | None = None
+    """Set when ``flavour`` is ``platform``; ``environment_url`` is then the matching ``.live.`` host (OTLP)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from kong_slo.settings.model import (
     SshSettings,
     StackSettings,
 )
+from kong_slo.settings.platform import PLATFORM_KEYS, read_platform
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
 from kong_slo.settings.rules import (
     check_sli_source,
@@ -48,7 +49,7 @@ KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "
              "caBundle", "ssh", "incomingTraceContext", "otherPlugins")
 OTHER_PLUGIN_KEYS = ("broader", "narrower")
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
-DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting")
+DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting", *PLATFORM_KEYS)
 ALERTING_KEYS = ("emails", "burnRate")
 BURN_RATE_KEYS = ("fastBurnThreshold", "pageFactor", "slowPageFactor", "ticketFactor", "minRequests")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
@@ -243,14 +244,12 @@ def _environment_url(node: Node) -> str | None:
         node.problem("environmentUrl", shape)
     elif parts.scheme != "https":
         node.problem("environmentUrl", f"{url!r} must use https")
-    elif ".apps." in host:
-        node.problem("environmentUrl", f"{url!r} is the platform (apps) host; the SLO and OTLP APIs live "
-                                       f"on the live host: {url.replace('.apps.', '.live.', 1)!r}")
-    elif "/api" in parts.path:
+    elif "/api" in parts.path or "/platform" in parts.path:
         node.problem("environmentUrl", f"{url!r} should be the environment URL without the /api path")
-    elif not (".live." in host or re.match(r"^/e/[A-Za-z0-9-]+$", parts.path)):
+    elif not (".live." in host or ".apps." in host or re.match(r"^/e/[A-Za-z0-9-]+$", parts.path)):
         node.problem("environmentUrl", f"{url!r} is neither a SaaS environment (https://<id>.live.dynatrace"
-                                       ".com) nor a Managed one (https://<host>/e/<environment-id>)")
+                                       ".com or https://<id>.apps.dynatrace.com) nor a Managed one "
+                                       "(https://<host>/e/<environment-id>)")
     return url
 
 
@@ -261,12 +260,18 @@ def _dynatrace(node: Node | None) -> DynatraceSettings | None:
     url = _environment_url(node)
     token = node.secret("apiToken")
     if token is None and "apiToken" not in node.data:
-        node.problem("apiToken", f"is required: {node.problems.config_set(node.key('apiToken'), 'dt0c01....')}")
+        why = " (the collector's OTLP ingest token; platform credentials cover only the platform APIs)" \
+            if (node.has("platformToken") or node.has("oauth")) else ""
+        node.problem("apiToken", f"is required: {node.problems.config_set(node.key('apiToken'), 'dt0c01....')}{why}")
     elif token is not None and token.known and not token.reveal().startswith("dt0"):
         node.problem("apiToken", "is not a Dynatrace API token (they start with dt0c01.)")
     alerting, threshold = _alerting(node.child("alerting"))
     sli_source = node.choice("sliSource", SLI_SOURCES, "collector")
-    return DynatraceSettings(url or "", token or Secret(None), sli_source, threshold, alerting)
+    flavour, live_url, platform = read_platform(node, url)
+    if flavour == "platform" and sli_source != "collector":
+        node.problem("sliSource", f"{sli_source!r} works with classic SLOs only; platform SLOs read the "
+                                  "collector's counters with DQL (sliSource: collector)")
+    return DynatraceSettings(live_url or "", token or Secret(None), sli_source, threshold, alerting, flavour, platform)
 
 
 def _alerting(node: Node | None) -> tuple[AlertingSettings | None, float]:

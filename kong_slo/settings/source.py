@@ -22,6 +22,8 @@ SECRET_PATHS: tuple[tuple[str, ...], ...] = (
     ("kong", "adminToken"),
     ("kong", "ssh", "privateKey"),
     ("dynatrace", "apiToken"),
+    ("dynatrace", "platformToken"),
+    ("dynatrace", "oauth", "clientSecret"),
 )
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 """What Pulumi accepts as a stack name."""

@@ -29,8 +29,9 @@ from pulumi_policy.secret import Secret
 from kong_slo_policies.instances import INSTANCE, LAUNCH_TEMPLATE
 from kong_slo_policies.props import get, items
 
-TOKEN_PATTERN = re.compile(rb"(?<![A-Za-z0-9])(dt0c01|dt0s16)\.[A-Za-z0-9]{8,}")
-"""Dynatrace access tokens (``dt0c01.``) and platform tokens (``dt0s16.``) followed by token characters."""
+TOKEN_PATTERN = re.compile(rb"(?<![A-Za-z0-9])(dt0c01|dt0s16|dt0s02)\.[A-Za-z0-9]{8,}")
+"""Dynatrace access tokens (``dt0c01.``), platform tokens (``dt0s16.``) and OAuth client ids and secrets
+(``dt0s02.``) followed by token characters."""
 
 STACK = "pulumi:pulumi:Stack"
 USER_DATA_KEYS = {INSTANCE: ("userData", "userDataBase64"), LAUNCH_TEMPLATE: ("userData",)}
@@ -83,8 +84,8 @@ def layers(data: bytes, depth: int = 0) -> Iterator[tuple[bytes, bool]]:
 
 
 def token_kinds(value: str | bytes) -> tuple[set[str], bool]:
-    """The kinds of Dynatrace token (``dt0c01``, ``dt0s16``) inside ``value`` after decoding, and whether one
-    was only visible after decoding."""
+    """The kinds of Dynatrace token (``dt0c01``, ``dt0s16``, ``dt0s02``) inside ``value`` after decoding, and
+    whether one was only visible after decoding."""
     raw = value.encode("utf-8", errors="surrogatepass") if isinstance(value, str) else value
     kinds: set[str] = set()
     hidden = False

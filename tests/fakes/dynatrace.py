@@ -10,6 +10,9 @@ client needs no server-side help to stay single). Faults can be queued: 429 with
 ``X-RateLimit-Reset`` (seconds or µs), 5xx before or after the write was applied, slow replies, connections
 dropped before or after the write was applied, and transient "Metric selector is invalid" answers.
 
+The platform SLO API, the SSO token endpoint and Settings 2.0 through the platform (Bearer auth) live in
+``dynatrace_platform.py`` (``fake.platform``); the data points both evaluators read in ``fake.metrics``.
+
 Binds to 127.0.0.1 on a free port; use it as a context manager so it always shuts down.
 """
 
@@ -31,11 +34,13 @@ from urllib.parse import parse_qs, urlsplit
 from tests.fakes import dynatrace_ingest
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
+from tests.fakes.dynatrace_platform import PLATFORM_SETTINGS, PlatformSlos, detector_problems
 from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, token_route
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
-SCHEMAS = ("builtin:alerting.profile", "builtin:problem.notifications", "builtin:anomaly-detection.metric-events")
+SCHEMAS = ("builtin:alerting.profile", "builtin:problem.notifications", "builtin:anomaly-detection.metric-events",
+           "builtin:davis.anomaly-detectors")
 SETTINGS_DEFAULTS: dict[str, dict[str, Any]] = {
     "builtin:alerting.profile": {"managementZone": None, "eventFilters": []},
     "builtin:problem.notifications": {"enabled": True},
@@ -84,6 +89,8 @@ class FakeDynatrace:
         self.require_known_metrics = require_known_metrics
         """Refuse an SLO on a custom metric key never ingested nor declared, as Dynatrace does."""
         self.clock = dynatrace_ingest.default_clock
+        self.platform = PlatformSlos(self.metrics)
+        """The platform SLO API (``/platform/slo/v1``, Bearer auth) and the SSO token endpoint."""
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -250,6 +257,8 @@ class FakeDynatrace:
         refused = dynatrace_ingest.metric_event_refusal(self, schema, value)
         if refused:
             return _item_error(400, refused, "queryDefinition/metricSelector")
+        if schema == "builtin:davis.anomaly-detectors" and detector_problems(value):
+            return _item_error(400, "; ".join(detector_problems(value)), "value")
         if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
             return _item_error(400, "Alerting profile does not exist", "alertingProfile")
         object_id = f"vu9U3hXa3q0AAAA{uuid.uuid4().hex}"
@@ -310,9 +319,19 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 message = "Too many requests." if fault.kind == "429" else "Internal error"
                 return self.reply(int(fault.kind), {"error": {"code": int(fault.kind), "message": message,
                                                               "constraintViolations": None}}, fault.headers)
-            if self.headers.get("Authorization") != f"Api-Token {fake.token}":
-                return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
+            authorization = self.headers.get("Authorization") or ""
             prefix = f"{fake.prefix}/api/v2"
+            if path.startswith(PLATFORM_SETTINGS):  # Settings 2.0 through the platform: Bearer auth, same objects
+                refused = fake.platform.settings_refusal(method, authorization)
+                if refused:
+                    return self.reply(*refused)
+                path = prefix + path.removeprefix(PLATFORM_SETTINGS)
+            elif fake.platform.owns(path):
+                with fake.lock:
+                    reply = fake.platform.handle(method, path, parts.query, raw, authorization)
+                return self.answer(fault, *reply)
+            elif authorization != f"Api-Token {fake.token}":
+                return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
             if path.startswith(f"{prefix}/otlp/v1/"):
                 return self.reply_raw(*fake.otlp.handle(path.rsplit("/", 1)[1], self.headers, raw))
             if not path.startswith(prefix):
@@ -321,6 +340,10 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
             with fake.lock:
                 status, payload, headers = self.route(method, path[len(prefix):], query, body, fault, raw)
+            self.answer(fault, status, payload, headers)
+
+        def answer(self, fault: Fault | None, status: int, payload: Any, headers: dict[str, str]) -> None:
+            """Reply, unless a fault drops the connection or turns the reply into a 500 after the write."""
             if fault and fault.kind == "drop-after":
                 return self.drop()
             if fault and fault.kind == "500-after":

@@ -39,9 +39,11 @@ SENTINEL_PREFIX = "dt0c01.SENTINEL"
 
 
 def sentinel(path: str) -> str:
-    """The stand-in value of the secret at ``path`` (``kong-slo:dynatrace.apiToken``): unique, greppable."""
+    """The stand-in value of the secret at ``path`` (``kong-slo:dynatrace.apiToken``): unique, greppable, and
+    shaped like the token the key takes (a platform token starts ``dt0s16.``)."""
     digest = hashlib.sha256(path.encode()).hexdigest().upper()
-    return f"{SENTINEL_PREFIX}{digest[:24]}.{digest[24:64]}"
+    prefix = SENTINEL_PREFIX.replace("dt0c01", "dt0s16") if path.endswith("platformToken") else SENTINEL_PREFIX
+    return f"{prefix}{digest[:24]}.{digest[24:64]}"
 
 
 @dataclass(frozen=True)

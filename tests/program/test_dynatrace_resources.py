@@ -31,7 +31,7 @@ class Recorder(pulumi_mocks.Mocks):
         outs = dict(args.inputs)
         if args.typ == SLO_TYPE:
             outs.update(slo_id=f"slo-{args.name}", adopted=False)
-        if args.typ == SETTINGS_TYPE:
+        if args.typ.endswith("SettingsObject"):
             outs.update(object_id=f"obj-{args.name}", adopted=False)
         return f"{args.name}-id", outs
 
@@ -50,8 +50,8 @@ def stack(apis: list[dict[str, Any]], alerting: dict[str, Any] | None = None) ->
     return parse_settings(config, project="kong-slo", stack="dev", aws_region="eu-west-1")
 
 
-def declare(settings) -> Recorder:
-    recorder = Recorder()
+def declare(settings, recorder: Recorder | None = None) -> Recorder:
+    recorder = recorder or Recorder()
     pulumi.runtime.set_mocks(recorder, project="kong-slo", stack="dev", preview=False)
     holder: dict[str, DynatraceSlos] = {}
 

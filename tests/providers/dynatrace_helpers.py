@@ -44,3 +44,22 @@ def stack_settings(stack: str = "test", apis: list[dict[str, Any]] | None = None
 
 def payloads(stack: str = "test", apis: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     return [slo_payload(definition) for definition in slo_definitions(stack_settings(stack, apis))]
+
+
+PLATFORM_TOKEN = "dt0s16.SENTINELPUBLIC.SENTINELPLATFORMNEVERSHOWN"
+
+
+def configured_platform(provider: DynatraceProvider, section: dict[str, Any] | None = None) -> list[float]:
+    """Configure a platform provider with ``section`` as ``kong-slo:dynatrace`` (default: a platform token)."""
+    waits: list[float] = []
+    config = section if section is not None else {"platformToken": PLATFORM_TOKEN}
+    provider.configure(ConfigureRequest(Config({"kong-slo:dynatrace": json.dumps(config)}, "kong-slo")))
+    provider.sleep = waits.append  # type: ignore[method-assign]
+    provider.retry_policy = FAST_POLICY  # type: ignore[misc]
+    return waits
+
+
+def platform_payloads(stack: str = "test", apis: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    from kong_slo.platform_slo import platform_slo_payload
+
+    return [platform_slo_payload(definition, stack) for definition in slo_definitions(stack_settings(stack, apis))]

@@ -15,7 +15,7 @@ from kong_slo.secrets import Secret
 from tests.unit.settings_helpers import TOKEN, aws_config, parse
 from tests.unit.test_render_compose import compose
 
-SIX = {"docker-compose.yml", "otel-collector-config.yaml", "cloud-init.yaml", "kong-plugins.json", "slos.json",
+FILES = {"docker-compose.yml", "otel-collector-config.yaml", "cloud-init.yaml", "kong-plugins.json", "slos.json",
        "kong.env", "kong-slo-deck.yaml"}
 
 
@@ -24,8 +24,8 @@ def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path,
     monkeypatch.chdir(root)
     out = tmp_path / "out"
     assert main(["render", "--stack", "dev", "--out", str(out)]) == 0
-    assert {path.name for path in out.iterdir()} == SIX
-    assert f"wrote {len(SIX)} files for stack dev" in capsys.readouterr().out
+    assert {path.name for path in out.iterdir()} == FILES
+    assert f"wrote {len(FILES)} files for stack dev" in capsys.readouterr().out
     (out / TOKEN_ENV_FILE).write_text("DT_API_TOKEN=dt0c01.EXAMPLE.EXAMPLE\n")  # what the host's unit writes
     result = compose(out, "config", "-q")
     assert result.returncode == 0, result.stderr
@@ -34,7 +34,7 @@ def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path,
 def test_render_local_has_no_cloud_init(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(root)
     assert main(["render", "--stack", "local", "--out", str(tmp_path)]) == 0
-    assert {path.name for path in tmp_path.iterdir()} == SIX - {"cloud-init.yaml"}
+    assert {path.name for path in tmp_path.iterdir()} == FILES - {"cloud-init.yaml"}
     plugins = json.loads((tmp_path / "kong-plugins.json").read_text())
     assert plugins["collectorUrl"] == "http://otel-collector:4318"
 
@@ -43,7 +43,7 @@ def test_no_secret_value_in_any_file() -> None:
     admin_token = "SENTINEL-KONG-ADMIN-TOKEN-3c1d"
     settings = parse(aws_config(kong={"adminUrl": "http://k:8001", "adminToken": Secret(admin_token)}))
     files = render_all(settings)
-    assert set(files) == SIX
+    assert set(files) == FILES
     for name, text in files.items():
         assert TOKEN not in text and admin_token not in text, name
         assert TOKEN.split(".")[2] not in text, name
@@ -143,3 +143,20 @@ def test_a_folder_in_place_of_a_file_is_refused_before_writing(
     assert main(["render", "--stack", "local", "--out", str(tmp_path)]) == 2
     assert "slos.json exists and is not a regular file; nothing written" in capsys.readouterr().err
     assert {path.name for path in tmp_path.iterdir()} == {"slos.json"}
+
+
+def test_a_platform_stack_renders_platform_payloads_instead_of_classic_ones() -> None:
+    platform_token = "dt0s16.SENTINELPUBLIC.SENTINELPLATFORMSECRET"
+    settings = parse(aws_config(dynatrace={"environmentUrl": "https://abc12345.apps.dynatrace.com",
+                                           "apiToken": Secret(TOKEN), "platformToken": Secret(platform_token)}))
+    files = render_all(settings)
+    assert set(files) == FILES - {"slos.json"} | {"platform-slos.json"}
+    slos = json.loads(files["platform-slos.json"])
+    assert [(slo["api"], slo["objective"]) for slo in slos] == [
+        ("HealthService", "latency"), ("HealthService", "availability"),
+        ("Orders", "latency"), ("Orders", "availability")]
+    assert {slo["path"] for slo in slos} == {"/platform/slo/v1/slos"}
+    assert all("customSli" in slo["body"] and slo["body"]["externalId"] for slo in slos)
+    assert all(platform_token not in text and platform_token.split(".")[2] not in text for text in files.values())
+    # the collector still exports to the live host
+    assert "https://abc12345.live.dynatrace.com/api/v2/otlp" in files["otel-collector-config.yaml"]

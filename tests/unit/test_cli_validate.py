@@ -16,7 +16,14 @@ def test_validate_accepts_the_dev_stack(root: Path, monkeypatch: pytest.MonkeyPa
                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
     assert main(["validate", "--stack", "dev"]) == 0
-    assert "stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s)" in capsys.readouterr().out
+    assert "stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s), classic SLOs" in capsys.readouterr().out
+
+
+def test_validate_names_the_platform_flavour_of_an_apps_url(root: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+    assert main(["validate", "--stack", "platform"]) == 0
+    assert "ok: target aws, 2 API(s), 4 objective(s), platform SLOs" in capsys.readouterr().out
 
 
 def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

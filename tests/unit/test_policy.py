@@ -265,6 +265,8 @@ def test_token_detection_ignores_documentation_placeholders() -> None:
     assert token_kinds("pulumi config set --secret dt0c01.... # your token") == (set(), False)
     assert token_kinds(f"x{TOKEN}") == (set(), False)  # part of a longer word, not a token
     assert token_kinds(f"a={TOKEN} b={PLATFORM_TOKEN}") == ({"dt0c01", "dt0s16"}, False)
+    oauth_secret = "dt0s02" + ".SAMPLEID." + "S" * 64
+    assert token_kinds(f"secret={oauth_secret}") == ({"dt0s02"}, False)
 
 
 # -- no-dynatrace-token-in-outputs ----------------------------------------------------------------------------
