@@ -6,17 +6,11 @@ Credentials: ``DT_PLATFORM_TOKEN``, or the stack's ``dynatrace.oauth`` client wi
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from kong_slo.commands.status import ObjectiveStatus, without_value
 from kong_slo.dynatrace.platform_client import PlatformClient
-from kong_slo.dynatrace.platform_credentials import (
-    CLIENT_SECRET_ENV,
-    PLATFORM_TOKEN_ENV,
-    PlatformCredentials,
-    resolve_credentials,
-)
+from kong_slo.dynatrace.platform_credentials import credentials_from_environment
 from kong_slo.http import RetryPolicy
 from kong_slo.platform_slo import platform_external_id
 from kong_slo.settings import StackSettings
@@ -24,17 +18,6 @@ from kong_slo.slo import SloDefinition
 
 STATES = {"SUCCESS": "ok", "WARNING": "warning", "FAILURE": "failing"}
 POLICY = RetryPolicy(attempts=4, initial_delay=1.0, max_delay=10.0, timeout=30.0)
-
-
-def credentials_for(settings: StackSettings) -> PlatformCredentials:
-    """The platform token from the environment, else the stack's OAuth client with its secret from there."""
-    platform = settings.dynatrace.platform if settings.dynatrace else None
-    token = os.environ.get(PLATFORM_TOKEN_ENV, "").strip()
-    if not token and platform is not None and platform.oauth is not None:
-        oauth = platform.oauth
-        return PlatformCredentials(None, oauth.client_id, os.environ.get(CLIENT_SECRET_ENV, "").strip() or None,
-                                   oauth.account_urn, oauth.token_url)
-    return resolve_credentials(None)
 
 
 def burn_kind(burn_rate: float, fast_threshold: float) -> str:
@@ -63,7 +46,7 @@ def platform_status(definition: SloDefinition, results: list[dict[str, Any]] | N
 
 def platform_rows(settings: StackSettings, url: str | None, definitions: list[SloDefinition]) -> list[ObjectiveStatus]:
     platform = settings.dynatrace.platform if settings.dynatrace else None
-    credentials = credentials_for(settings)
+    credentials = credentials_from_environment(settings)
     with PlatformClient(url or (platform.url if platform else ""), credentials.bearer(POLICY), policy=POLICY) as client:
         found = {slo.get("externalId"): slo for slo in client.list_platform_slos()}
         rows = []

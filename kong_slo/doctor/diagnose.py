@@ -63,6 +63,10 @@ def _dynatrace(settings: StackSettings, access: Access) -> list[Check]:
     if settings.dynatrace is None:
         return [skipped("dynatrace", "dynatrace", "the stack has no kong-slo:dynatrace block (telemetry goes to "
                         "the collector's debug exporter)")]
+    if settings.dynatrace.platform is not None:
+        from kong_slo.doctor.dynatrace_platform import check_platform
+
+        return check_platform(settings, access.environment_url, access.policy)
     if not access.dynatrace_token:
         return [skipped("dynatrace", "dynatrace", "no token given")]
     url = access.environment_url or settings.dynatrace.environment_url

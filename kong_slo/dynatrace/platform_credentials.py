@@ -21,6 +21,7 @@ import requests
 from kong_slo.dynatrace.client import error_message
 from kong_slo.dynatrace.credentials import CONFIG_KEY, MissingToken
 from kong_slo.http import ApiError, RetryPolicy, send
+from kong_slo.settings import StackSettings
 from kong_slo.settings.model import SSO_TOKEN_URL
 from kong_slo.settings.source import provider_section
 
@@ -111,3 +112,15 @@ def fetch_oauth_token(credentials: PlatformCredentials, scopes: tuple[str, ...],
     if not isinstance(token, str) or not token:
         raise ApiError(f"{what}: the answer carried no access_token")
     return token, float(body.get("expires_in") or 300)
+
+
+def credentials_from_environment(settings: StackSettings) -> PlatformCredentials:
+    """For commands run outside Pulumi (status, doctor): the platform token from ``DT_PLATFORM_TOKEN``, else the
+    stack's OAuth client with its secret from ``DT_CLIENT_SECRET``; raises ``MissingToken`` naming every place."""
+    platform = settings.dynatrace.platform if settings.dynatrace else None
+    token = os.environ.get(PLATFORM_TOKEN_ENV, "").strip()
+    if not token and platform is not None and platform.oauth is not None:
+        oauth = platform.oauth
+        return PlatformCredentials(None, oauth.client_id, os.environ.get(CLIENT_SECRET_ENV, "").strip() or None,
+                                   oauth.account_urn, oauth.token_url)
+    return resolve_credentials(None)

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.fakes import dynatrace_ingest
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
-from tests.fakes.dynatrace_platform import PLATFORM_SETTINGS, PlatformSlos, detector_problems
+from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos, detector_problems
 from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, token_route
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -131,8 +131,9 @@ class FakeDynatrace:
         return sum(1 for m, p in self.calls if (method is None or m == method) and (path is None or p.startswith(path)))
 
     def writes(self) -> int:
+        """Calls that change something: token lookups and SLO evaluations are POSTs that only read."""
         return sum(1 for method, path in self.calls if method in ("POST", "PUT", "DELETE")
-                   and path not in READ_ONLY_POSTS)
+                   and path not in READ_ONLY_POSTS and path != EVALUATION_START)
 
     def per_method(self) -> Counter[str]:
         return Counter(method for method, _ in self.calls)

@@ -31,6 +31,7 @@ from tests.fakes.dynatrace_dql import DqlError, Parser, evaluate
 from tests.fakes.dynatrace_metrics import MetricStore
 
 BASE = "/platform/slo/v1"
+EVALUATION_START = f"{BASE}/slos/evaluation:start"
 PLATFORM_SETTINGS = "/platform/classic/environment-api/v2"
 TOKEN_PATH = "/sso/oauth2/token"
 READ, WRITE = "slo:slos:read", "slo:slos:write"
