@@ -12,7 +12,7 @@ PULUMI_RUN = $(BIN)/python -m kong_slo.pulumi_cli --stack $(STACK) --
 # Installs stay quiet: setuptools' build warnings go to the terminal even under --quiet.
 PIP = PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: help setup runtime preflight up preview destroy pulumi teardown render validate test test-live e2e tools golden lint bench
+.PHONY: help setup runtime preflight up preview destroy pulumi teardown render validate test test-lowest test-live e2e tools golden lint bench
 
 help:
 	@echo "make help                  this list"
@@ -26,6 +26,7 @@ help:
 	@echo "make test                  lint and run the whole test suite"
 	@echo "make lint                  ruff only"
 	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
+	@echo "make test-lowest           the suite on the lowest dependency versions pyproject.toml allows"
 	@echo "make tools                 build the real collector and Pulumi CLI into .tools/bin (needs Go)"
 	@echo "make e2e                   end-to-end tests on the real collector and Pulumi engine (runs make tools)"
 	@echo "make teardown STACK=pr-N   destroy and remove a test stack (refuses: $(PROTECTED_STACKS))"
@@ -109,6 +110,14 @@ tools:
 
 e2e: setup tools
 	$(BIN)/python -m pytest tests/e2e -q -rs
+
+# The lowest version of every direct dependency that pyproject.toml allows (uv's lowest-direct resolution), in a
+# virtualenv of its own: keeps the lower bounds honest.
+test-lowest:
+	@test -x .venv-lowest/bin/python || $(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet uv
+	.venv-lowest/bin/uv pip install --quiet --python .venv-lowest/bin/python --resolution lowest-direct -e '.[test]'
+	.venv-lowest/bin/python -m pytest tests/unit tests/program tests/providers -q
 
 test-live: setup
 	$(BIN)/python -m pytest tests/live -m live -rs

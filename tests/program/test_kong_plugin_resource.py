@@ -119,7 +119,8 @@ def test_preview_with_an_unknown_collector_url_declares_every_plugin(previewing:
     def check(urns: list[str]) -> None:
         declared = [r for r in previewing.resources if r.typ == TOKEN_TYPE]
         assert len(urns) == len(declared) == 2
-        assert all(isinstance(r.inputs["collector_url"], Unknown) for r in declared)
+        # unknown during preview: the SDK passes it as Unknown (3.272) or leaves it out of the inputs (3.231)
+        assert all(isinstance(r.inputs.get("collector_url", Unknown()), Unknown) for r in declared)
 
     return pulumi.Output.all(*(plugin.urn for plugin in plugins.values())).apply(check)
 

@@ -24,7 +24,7 @@ def fake_pulumi(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def teardown(fake: Path, *variables: str) -> subprocess.CompletedProcess[str]:
+def make_teardown(fake: Path, *variables: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{fake / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     # A parent `make test STACK=…` passes its variables down through MAKEFLAGS; this make must not inherit them.
     for name in ("STACK", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
@@ -40,7 +40,7 @@ def calls(fake: Path) -> list[str]:
 
 
 def test_teardown_destroys_and_removes_the_named_stack(fake_pulumi: Path) -> None:
-    result = teardown(fake_pulumi, "STACK=pr-12")
+    result = make_teardown(fake_pulumi, "STACK=pr-12")
     assert result.returncode == 0, result.stderr
     assert calls(fake_pulumi) == ["destroy --stack pr-12 --yes --remove"]
 
@@ -55,7 +55,7 @@ def test_teardown_destroys_and_removes_the_named_stack(fake_pulumi: Path) -> Non
     (("STACK=org/kong-slo/pr-1",), "is not a stack name"),
 ])
 def test_teardown_refuses_before_calling_pulumi(fake_pulumi: Path, variables: tuple[str, ...], message: str) -> None:
-    result = teardown(fake_pulumi, *variables)
+    result = make_teardown(fake_pulumi, *variables)
     assert result.returncode != 0
     assert message in result.stderr
     assert calls(fake_pulumi) == []
