@@ -1,7 +1,8 @@
 """Burn-rate alerting for platform SLOs as Davis anomaly detectors (``builtin:davis.anomaly-detectors``). Pure.
 
 Platform SLOs carry no burn-rate fields; Dynatrace's SLO documentation points to Davis anomaly detection over
-the SLI's DQL instead. Each objective gets one detector per alert of ``kong_slo.burn_rate.burn_rate_alerts``:
+the SLI's DQL instead. Each objective gets one detector per rule of ``kong_slo.dynatrace.burn_rate.rules_for``
+(the same windows, factors and stack keys as the classic metric events):
 its query computes, per minute, the burn rate over the long and over the short window
 (``(100 - good/total * 100) / (100 - target)``, moving sums over the counter) and yields their minimum as
 ``burnRate``, so a static threshold at the alert's factor fires only when both windows burn too fast. The event
@@ -19,9 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kong_slo.burn_rate import BurnRateAlert, burn_rate_alerts
+from kong_slo.dynatrace.burn_rate import BurnRateRule, objective_minutes, rules_for
 from kong_slo.platform_slo import calls_timeseries
-from kong_slo.settings.objectives import window_seconds
+from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.slo import SloDefinition, slo_name_prefix
 
 DETECTOR_SCHEMA = "builtin:davis.anomaly-detectors"
@@ -35,9 +36,9 @@ def _burn(window: str, budget: float) -> str:
     return f"(100 - 100 * good{window}[] / total{window}[]) / {budget:g}"
 
 
-def burn_rate_query(definition: SloDefinition, alert: BurnRateAlert) -> str:
+def burn_rate_query(definition: SloDefinition, alert: BurnRateRule) -> str:
     """Per minute, the lower of the long- and short-window burn rates of one objective, as ``burnRate``."""
-    long_minutes, short_minutes = alert.long_seconds // 60, alert.short_seconds // 60
+    long_minutes, short_minutes = alert.long_minutes, alert.short_minutes
     budget = 100.0 - definition.target
     head = calls_timeseries(definition.api, definition.objective, total_default=True,
                             options=f", interval: 1m, from: now-{long_minutes + SLIDING_WINDOW_SAMPLES}m")
@@ -50,12 +51,12 @@ def burn_rate_query(definition: SloDefinition, alert: BurnRateAlert) -> str:
             f"| fields timeframe, interval, {BURN_RATE_FIELD}")
 
 
-def event_name(stack: str, definition: SloDefinition, alert: BurnRateAlert) -> str:
+def event_name(stack: str, definition: SloDefinition, alert: BurnRateRule) -> str:
     return (f"{slo_name_prefix(stack)} {definition.api} {definition.objective} burning its error budget "
             f"({alert.severity}: {alert.windows})")
 
 
-def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert,
+def detector_value(definition: SloDefinition, stack: str, alert: BurnRateRule,
                    actor: str | None = None) -> dict[str, Any]:
     """One ``builtin:davis.anomaly-detectors`` object: fire when both windows burn faster than the factor;
     ``actor`` is the service user it runs as (Dynatrace's default, the writer's identity, when None)."""
@@ -65,12 +66,12 @@ def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert,
     description = (f"{definition.description}: the error budget of {100 - definition.target:g} % is burning more "
                    f"than {alert.factor:g} times as fast as the {definition.window} window allows, over both the "
                    f"last {alert.windows} "
-                   f"({alert.budget_share:.0%} of the budget at this pace).")
+                   f"({alert.budget_share(objective_minutes(definition.window)):.0%} of the budget at this pace).")
     properties = {"event.type": "CUSTOM_ALERT", "event.name": event_name(stack, definition, alert),
                   "event.description": description[:4000], "kong-slo.severity": alert.severity}
     return {
         "enabled": True,
-        "title": f"{definition.name} burn rate {alert.name}"[:500],
+        "title": f"{definition.name} burn rate {alert.severity} {alert.key}"[:500],
         "description": description[:5000],
         "source": SOURCE,
         "analyzer": {"name": STATIC_THRESHOLD_ANALYZER,
@@ -80,8 +81,8 @@ def detector_value(definition: SloDefinition, stack: str, alert: BurnRateAlert,
     }
 
 
-def detectors(definition: SloDefinition, stack: str,
-              actor: str | None = None) -> list[tuple[BurnRateAlert, dict[str, Any]]]:
-    """Every burn-rate detector of one objective, scaled to its window."""
-    return [(alert, detector_value(definition, stack, alert, actor))
-            for alert in burn_rate_alerts(window_seconds(definition.window))]
+def detectors(definition: SloDefinition, stack: str, policy: BurnRatePolicy | None = None,
+              actor: str | None = None) -> list[tuple[BurnRateRule, dict[str, Any]]]:
+    """Every burn-rate detector of one objective: one per rule, scaled to its window."""
+    return [(rule, detector_value(definition, stack, rule, actor))
+            for rule in rules_for(definition, policy or BurnRatePolicy())]

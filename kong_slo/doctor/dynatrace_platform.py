@@ -74,8 +74,9 @@ def _detector_checks(settings: StackSettings, url: str, bearer: str, policy: Ret
         except DynatraceError as error:
             return [problem(LINK, "dynatrace.detectors", f"the burn-rate detectors cannot be read: {error}",
                             CREDENTIALS_FIX)]
+        policy = settings.dynatrace.alerting.burn_rate
         for definition in slo_definitions(settings):
-            wanted = [alert.name for alert, _ in detectors(definition, settings.stack)]
+            wanted = [rule.key for rule, _ in detectors(definition, settings.stack, policy)]
             missing = [name for name in wanted if external_id(settings.project, settings.stack, "burn-rate",
                                                                  f"{definition.metric_name}:{name}") not in present]
             name = f"dynatrace.alert.{definition.api}.{definition.objective}"

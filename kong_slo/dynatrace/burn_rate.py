@@ -72,6 +72,11 @@ class BurnRateRule:
         """Share of the objective's budget spent in the long window at exactly this burn rate."""
         return self.factor * self.long_minutes / objective_minutes_
 
+    @property
+    def windows(self) -> str:
+        """``1 hour and 5 minutes``: the two windows, for people."""
+        return f"{_duration(self.long_minutes)} and {_duration(self.short_minutes)}"
+
 
 def objective_minutes(window: str) -> int:
     return window_seconds(window) // 60

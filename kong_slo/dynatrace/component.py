@@ -65,6 +65,7 @@ class DynatraceSlos(pulumi.ComponentResource):
             self.detectors = BurnRateDetectors(f"{name}-detectors", project=project, stack=stack, slos=self.slos,
                                                platform_url=dynatrace.platform.url,
                                                actor=dynatrace.platform.detector_actor,
+                                               policy=dynatrace.alerting.burn_rate,
                                                opts=pulumi.ResourceOptions(parent=self))
         self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             *[slo.slo_id for _, slo in self.slos]).apply(

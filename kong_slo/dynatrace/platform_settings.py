@@ -19,6 +19,7 @@ from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH
 from kong_slo.dynatrace.platform_provider import PlatformProvider
 from kong_slo.dynatrace.settings import SettingsObjectProvider, external_id
 from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.slo import SloDefinition
 
 SETTINGS_SCOPES = ("settings:objects:read", "settings:objects:write", "storage:metrics:read",
@@ -57,15 +58,15 @@ class BurnRateDetectors(pulumi.ComponentResource):
     stack's flavour keeps them)."""
 
     def __init__(self, name: str, *, project: str, stack: str, slos: Sequence[tuple[SloDefinition, pulumi.Resource]],
-                 platform_url: pulumi.Input[str], actor: str | None = None,
+                 platform_url: pulumi.Input[str], actor: str | None = None, policy: BurnRatePolicy | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kongslo:dynatrace:BurnRateDetectors", name, None, opts)
         self.detectors = [
             PlatformSettingsObject(
-                f"{name}-{definition.metric_name}-{alert.name}", schema_id=DETECTOR_SCHEMA,
-                external_id=external_id(project, stack, "burn-rate", f"{definition.metric_name}:{alert.name}"),
+                f"{name}-{definition.metric_name}-{alert.key}", schema_id=DETECTOR_SCHEMA,
+                external_id=external_id(project, stack, "burn-rate", f"{definition.metric_name}:{alert.key}"),
                 value=value, platform_url=platform_url, opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
             for definition, slo in slos
-            for alert, value in detectors(definition, stack, actor)
+            for alert, value in detectors(definition, stack, policy, actor)
         ]
         self.register_outputs({"detector_ids": [detector.object_id for detector in self.detectors]})

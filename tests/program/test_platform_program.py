@@ -40,10 +40,10 @@ def test_platform_slos_replace_the_classic_ones(platform_run: ProgramRun) -> Non
     assert set(platform_run.output("slo_ids")) == set(expected)
 
 
-def test_alerting_is_the_stacks_profile_and_notification_plus_three_detectors_per_slo(platform_run) -> None:
+def test_alerting_is_the_stacks_profile_and_notification_plus_a_detector_per_rule(platform_run) -> None:
     assert sorted(r.inputs["schema_id"] for r in platform_run.of_type(SETTINGS_OBJECT)) == [
         "builtin:alerting.profile", "builtin:problem.notifications"]
-    assert len(platform_run.of_type(DETECTOR)) == 4 * 3
+    assert len(platform_run.of_type(DETECTOR)) == 4 * 1  # one page rule for each default one-hour objective
 
 
 def test_the_collector_still_exports_to_the_live_host(platform_run: ProgramRun) -> None:

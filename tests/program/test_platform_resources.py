@@ -84,10 +84,10 @@ def test_platform_alerting_reaches_the_stacks_emails_through_davis_detectors():
     assert notification.inputs["value"]["emailNotification"]["recipients"] == ["sre@example.com"]
     assert all(r.inputs["environment_url"] == "https://abc12345.live.dynatrace.com" for r in classic_objects)
     detectors = recorder.of_type(PLATFORM_SETTINGS_TYPE)
-    assert len(detectors) == 4 * 3  # three burn-rate alerts per objective
+    assert len(detectors) == 4 * 1  # one burn-rate rule per one-hour objective (three from 2.5 days on)
     assert {r.inputs["schema_id"] for r in detectors} == {"builtin:davis.anomaly-detectors"}
     assert all(r.inputs["environment_url"] == "https://abc12345.apps.dynatrace.com" for r in detectors)
-    assert len({r.inputs["external_id"] for r in detectors}) == 12
+    assert len({r.inputs["external_id"] for r in detectors}) == 4
     profile_filter = next(r for r in classic_objects if r.inputs["schema_id"] == "builtin:alerting.profile").inputs[
         "value"]["eventFilters"][0]["customFilter"]["titleFilter"]["value"]
     for resource in detectors:
@@ -109,7 +109,7 @@ def test_each_detector_depends_on_its_slo(monkeypatch):
     recorder = declare(stack("platform", alerting={"emails": ["sre@example.com"]}), PlatformRecorder())
     for definition, slo in recorder.component.slos:  # type: ignore[attr-defined]
         mine = [name for name in depends_on if f"-{definition.metric_name}-" in name]
-        assert len(mine) == 3 and all(depends_on[name] == [slo] for name in mine)
+        assert len(mine) == 1 and all(depends_on[name] == [slo] for name in mine)
 
 
 def test_switching_flavour_keeps_the_alerting_profile_and_notification_resources():
@@ -131,4 +131,4 @@ def test_the_detector_actor_reaches_every_detector():
     recorder = declare(stack("platform", alerting={"emails": ["sre@example.com"]}, detectorActor=actor),
                        PlatformRecorder())
     values = [r.inputs["value"] for r in recorder.of_type(PLATFORM_SETTINGS_TYPE)]
-    assert len(values) == 12 and all(value["executionSettings"] == {"actor": actor} for value in values)
+    assert len(values) == 4 and all(value["executionSettings"] == {"actor": actor} for value in values)

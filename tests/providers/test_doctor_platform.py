@@ -55,9 +55,9 @@ def deploy(fake: FakeDynatrace, settings: StackSettings, *, skip_detector: str |
                               headers=bearer, timeout=5)
         assert reply.status_code in (200, 201), reply.text
         for alert, value in detectors(definition, "ci"):
-            if alert.name != skip_detector:
+            if alert.key != skip_detector:
                 item = fake.settings_item({"schemaId": DETECTOR_SCHEMA, "value": value, "externalId": external_id(
-                    settings.project, "ci", "burn-rate", f"{definition.metric_name}:{alert.name}")})
+                    settings.project, "ci", "burn-rate", f"{definition.metric_name}:{alert.key}")})
                 assert item["code"] == 200, item
 
 
@@ -78,7 +78,7 @@ def test_a_healthy_platform_stack_is_all_ok_and_nothing_is_written(fake: FakeDyn
 
 def test_a_missing_slo_and_a_missing_detector_are_named_with_the_fix(fake: FakeDynatrace, tmp_path: Path) -> None:
     settings = platform_stack(tmp_path)
-    alert = detectors(slo_definitions(settings)[0], "ci")[0][0].name
+    alert = detectors(slo_definitions(settings)[0], "ci")[0][0].key
     deploy(fake, settings, skip_detector=alert)
     latency = next(slo_id for slo_id, slo in fake.platform.slos.items() if "latency" in slo["name"])
     del fake.platform.slos[latency]

@@ -29,7 +29,7 @@ def provider() -> PlatformSettingsObjectProvider:
 def props(fake: FakeDynatrace, index: int = 0) -> dict:
     definition = slo_definitions(stack_settings())[0]
     alert, value = detectors(definition, "test")[index]
-    return {"schema_id": DETECTOR_SCHEMA, "external_id": f"kong-slo:test:burn-rate:{alert.name}", "value": value,
+    return {"schema_id": DETECTOR_SCHEMA, "external_id": f"kong-slo:test:burn-rate:{alert.key}", "value": value,
             "environment_url": fake.url}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kong_slo.burn_rate import burn_rate_alerts
+from kong_slo.dynatrace.burn_rate import rules_for
 from kong_slo.platform_alerting import (
     BURN_RATE_FIELD,
     DETECTOR_SCHEMA,
@@ -12,6 +12,7 @@ from kong_slo.platform_alerting import (
     burn_rate_query,
     detectors,
 )
+from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.slo import slo_definitions
 from tests.fakes.dynatrace_dql import evaluate
 from tests.fakes.dynatrace_metrics import MetricStore
@@ -41,7 +42,7 @@ def last_burn_rate(store: MetricStore, query: str) -> float | None:
 
 @pytest.fixture
 def page() -> str:
-    return burn_rate_query(availability(), burn_rate_alerts(30 * 86_400)[0])  # 1 h and 5 min above 14.4
+    return burn_rate_query(availability(), rules_for(availability(), BurnRatePolicy())[0])  # 1 h, 5 min, above 14.4
 
 
 def test_both_windows_burning_gives_the_burn_rate(page):
@@ -63,17 +64,19 @@ def test_a_short_spike_alone_stays_below_the_long_window_factor(page):
     traffic(store, range(5, 60), failures=0)
     burn = last_burn_rate(store, page)
     assert burn == pytest.approx(100 * 100 / 6000 / 1.0)  # the 1 h window: 100 failures of 6000 calls
-    assert burn < burn_rate_alerts(30 * 86_400)[0].factor
+    assert burn < rules_for(availability(), BurnRatePolicy())[0].factor
 
 
 def test_three_detectors_per_objective_with_the_scaled_thresholds():
     found = detectors(availability("7d"), "dev")
-    assert [alert.windows for alert, _ in found] == ["14m and 1m", "84m and 7m", "1008m and 84m"]
+    # the classic rules, scaled from 30 days to 7: 1 h and 5 min → 14 and 1 min, 6 h and 30 min → 84 and 7 min, …
+    assert [(rule.key, rule.long_minutes, rule.short_minutes, rule.factor) for rule, _ in found] == [
+        ("fast", 14, 1, 14.4), ("slow", 84, 7, 6.0), ("ticket", 1008, 84, 1.0)]
     for alert, value in found:
         inputs = {item["key"]: item["value"] for item in value["analyzer"]["input"]}
         assert value["analyzer"]["name"] == STATIC_THRESHOLD_ANALYZER
         assert inputs["threshold"] == f"{alert.factor:g}" and inputs["alertCondition"] == "ABOVE"
-        assert f"arrayMovingSum(good, {alert.long_seconds // 60})" in inputs["query"]
+        assert f"arrayMovingSum(good, {alert.long_minutes})" in inputs["query"]
         properties = {item["key"]: item["value"] for item in value["eventTemplate"]["properties"]}
         assert properties["event.type"] == "CUSTOM_ALERT"
         assert properties["event.name"].startswith("kong-slo dev: Orders availability burning its error budget")
@@ -83,5 +86,6 @@ def test_three_detectors_per_objective_with_the_scaled_thresholds():
 
 def test_a_service_user_runs_the_detectors_when_one_is_given():
     actor = "12345678-abcd-4ef0-9abc-1234567890ab"
-    assert {value["executionSettings"].get("actor") for _, value in detectors(availability(), "dev", actor)} == {actor}
+    assert {value["executionSettings"].get("actor") for _, value in detectors(availability(), "dev", actor=actor)} == \
+        {actor}
     assert all(value["executionSettings"] == {} for _, value in detectors(availability(), "dev"))
