@@ -1,8 +1,9 @@
 """The real Pulumi CLI (from .tools/bin) running the project's program in a throwaway project folder.
 
-The folder holds a copy of ``__main__.py`` (or of another program file) and a ``Pulumi.yaml`` like the project's (the stack virtualenv is the
-project's ``.venv``, where ``kong_slo`` is installed), a local file backend, the passphrase secrets provider and its
-own ``PULUMI_HOME``. Nothing is downloaded: the language host and the dynamic-provider shim come from .tools/bin.
+The folder holds a copy of ``__main__.py`` (or of another program file) and a ``Pulumi.yaml`` like the project's
+(the stack virtualenv is the project's ``.venv``, where ``kong_slo`` is installed), a local file backend, the
+passphrase secrets provider and its own ``PULUMI_HOME``. Nothing is downloaded: the language host and the
+dynamic-provider shim come from .tools/bin.
 """
 
 from __future__ import annotations
