@@ -213,11 +213,18 @@ def test_preview_of_an_update_shows_only_what_changes(project: PulumiProject, ko
     assert dynatrace.settings[profile_id]["value"]["name"] == name
     project.up("--expect-no-changes")
 
+    # one objective and one plugin changed: only they (and the objective's alerts) are updated, and the stack's
+    # outputs (plugin and SLO ids, adoption) stay as they are
     changed = copy.deepcopy(APIS)
     changed[2]["availability"] = {"failOn": ["4xx", "5xx"], "target": 99.2}
+    changed[0]["samplingRate"] = 0.5
     project.configure(stack_config(kong, dynatrace, changed))
     updates = _previewed_changes(project)
-    assert updates and all(op == "update" and "payments_availability" in name for op, name in updates), updates
+    assert ("update", "kong-otel-Orders") in updates
+    assert all(op == "update" and ("payments_availability" in name or name == "kong-otel-Orders")
+               for op, name in updates), updates
+    preview = project.run("preview", "--diff").stdout
+    assert "outputs:" not in preview, preview[preview.find("outputs:"):]
     project.run("destroy", "--yes")
 
 
