@@ -94,7 +94,7 @@ class SettingsObjectProvider(DynatraceProvider):
         replaces = [key for key in ("schema_id", "external_id", "environment_url")
                     if normalised(olds.get(key)) != normalised(news.get(key))]
         old_value, new_value = olds.get("value") or {}, news.get("value") or {}
-        # A value computed from a resource being created (``pulumi preview``) is not known yet: it changes.
+        # In ``pulumi preview`` a value computed from a resource being created or updated is not known: a change.
         value_changed = (not is_known(new_value)
                          or bool(differing_keys(new_value, old_value) or set(old_value) - set(new_value)))
         return DiffResult(changes=value_changed or bool(replaces), replaces=replaces, delete_before_replace=True)
