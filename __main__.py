@@ -33,8 +33,8 @@ pulumi.export("target", settings.target)
 pulumi.export("apis", [api.name for api in settings.apis])
 for key, value in collector.exports.items():
     pulumi.export(key, value)
-pulumi.export("kong_plugins", {name: plugin.plugin_id for name, plugin in plugins.items()})
-pulumi.export("kong_plugins_adopted", {name: plugin.adopted for name, plugin in plugins.items()})
+pulumi.export("kong_plugins", {name: plugin.id for name, plugin in plugins.items()})
+pulumi.export("kong_plugins_adopted", {name: plugin.taken_over for name, plugin in plugins.items()})
 
 if settings.dynatrace is not None:
     from kong_slo.dynatrace.component import DynatraceSlos

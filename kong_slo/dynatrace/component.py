@@ -33,7 +33,8 @@ class DynatraceSlos(pulumi.ComponentResource):
     one ``SloAlerting`` (alerting profile, e-mail notification and, for classic SLOs, the burn-rate alerts of every
     SLO); for platform SLOs, ``BurnRateDetectors`` (Davis anomaly detectors) alert instead.
 
-    ``slo_ids`` maps each SLO name to its Dynatrace id. The token is not an input: providers read it
+    ``slo_ids`` maps each SLO name to its Dynatrace id (the resources' ids: an updated SLO's stays known in
+    ``pulumi preview``, where its outputs do not). The token is not an input: providers read it
     from the ``kong-slo:dynatrace`` stack config.
     """
 
@@ -68,6 +69,6 @@ class DynatraceSlos(pulumi.ComponentResource):
                                                policy=dynatrace.alerting.burn_rate,
                                                opts=pulumi.ResourceOptions(parent=self))
         self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
-            *[slo.slo_id for _, slo in self.slos]).apply(
+            *[slo.id for _, slo in self.slos]).apply(
             lambda ids: {definition.name: slo_id for (definition, _), slo_id in zip(self.slos, ids, strict=True)})
         self.register_outputs({"slo_ids": self.slo_ids})

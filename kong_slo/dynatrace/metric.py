@@ -44,8 +44,7 @@ class MetricDeclarationProvider(DynatraceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in STATE_KEYS if normalised(olds.get(key)) != normalised(news.get(key))]
         replaces = [key for key in ("metric_key", "environment_url") if key in changed]
-        return DiffResult(changes=bool(changed), replaces=replaces,
-                          stables=[] if changed else list(STATE_KEYS), delete_before_replace=False)
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         with self.client(props["environment_url"]) as client:

@@ -23,7 +23,6 @@ from kong_slo.dynatrace.platform_client import PlatformClient
 from kong_slo.dynatrace.platform_provider import PlatformProvider
 from kong_slo.dynatrace.provider import differing_keys, normalised
 
-STATE_KEYS = ("payload", "platform_url")
 LOCKED_WRITE_ATTEMPTS = 3
 
 
@@ -51,9 +50,7 @@ class PlatformServiceLevelObjectiveProvider(PlatformProvider):
         replaces = ["payload"] if "externalId" in changed else []
         if normalised(olds.get("platform_url")) != normalised(news.get("platform_url")):
             replaces.append("platform_url")
-        changes = bool(changed) or bool(replaces)
-        return DiffResult(changes=changes, replaces=replaces, stables=[] if changes else list(STATE_KEYS),
-                          delete_before_replace=False)
+        return DiffResult(changes=bool(changed) or bool(replaces), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         payload = props["payload"]

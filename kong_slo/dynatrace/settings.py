@@ -33,7 +33,6 @@ NOTIFICATION_SCHEMA = "builtin:problem.notifications"
 METRIC_EVENT_SCHEMA = "builtin:anomaly-detection.metric-events"
 EXTERNAL_ID_MAX = 500
 TRANSIENT_ERRORS = re.compile(r"metric selector|func:slo|does not exist yet", re.IGNORECASE)
-STATE_KEYS = ("schema_id", "external_id", "value", "environment_url")
 
 
 def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
@@ -95,10 +94,10 @@ class SettingsObjectProvider(DynatraceProvider):
         replaces = [key for key in ("schema_id", "external_id", "environment_url")
                     if normalised(olds.get(key)) != normalised(news.get(key))]
         old_value, new_value = olds.get("value") or {}, news.get("value") or {}
-        value_changed = bool(differing_keys(new_value, old_value) or set(old_value) - set(new_value))
-        changes = value_changed or bool(replaces)
-        return DiffResult(changes=changes, replaces=replaces, stables=[] if changes else list(STATE_KEYS),
-                          delete_before_replace=True)
+        # In ``pulumi preview`` a value computed from a resource being created or updated is not known: a change.
+        value_changed = (not is_known(new_value)
+                         or bool(differing_keys(new_value, old_value) or set(old_value) - set(new_value)))
+        return DiffResult(changes=value_changed or bool(replaces), replaces=replaces, delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         schema_id, ext_id, value, key = props["schema_id"], props["external_id"], props["value"], _listing_key(props)
@@ -243,7 +242,8 @@ class SloAlerting(pulumi.ComponentResource):
         self.notification = SettingsObject(
             f"{name}-email", schema_id=NOTIFICATION_SCHEMA,
             external_id=external_id(project, stack, "email-notification"),
-            value=self.profile.object_id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
+            # The id, not the ``object_id`` output: an update of the profile leaves it known in ``pulumi preview``.
+            value=self.profile.id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
             environment_url=environment_url, opts=child)
         policy = policy or BurnRatePolicy()
         self.window_slos: list[ServiceLevelObjective] = []

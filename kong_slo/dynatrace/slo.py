@@ -30,7 +30,6 @@ DUPLICATE_ERRORS = re.compile(r"identical|unique|already exists|duplicate", re.I
 """How Dynatrace words a clash on ``name``/``metricName``, e.g. "There is another SLO with an identical name
 defined. Please make your SLO name unique…" (a 400, from the settings schema behind the classic API)."""
 REQUIRED_KEYS = ("name", "metricName", "metricExpression", "evaluationType", "target", "warning", "timeframe")
-STATE_KEYS = ("payload", "environment_url")
 
 
 def _payload_check(payload: Any) -> list[str]:
@@ -71,9 +70,7 @@ class ServiceLevelObjectiveProvider(DynatraceProvider):
             replaces.append("payload")
         if normalised(olds.get("environment_url")) != normalised(news.get("environment_url")):
             replaces.append("environment_url")
-        changes = bool(changed) or bool(replaces)
-        return DiffResult(changes=changes, replaces=replaces, stables=[] if changes else list(STATE_KEYS),
-                          delete_before_replace=True)
+        return DiffResult(changes=bool(changed) or bool(replaces), replaces=replaces, delete_before_replace=True)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         payload, key = props["payload"], _listing_key(props)

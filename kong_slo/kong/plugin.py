@@ -237,6 +237,9 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
                  **dict.fromkeys(OUTPUT_KEYS)}
         secret = pulumi.ResourceOptions(additional_secret_outputs=["adopted_from"])
         super().__init__(OpenTelemetryPluginProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
+        own_id = plugin_id(stack, *scope_of_inputs(props), workspace)
+        self.taken_over: pulumi.Output[bool] = self.id.apply(lambda found: found != own_id)
+        """``adopted``, read from the id: a preview of an update keeps the id known, not the outputs."""
 
 
 def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],

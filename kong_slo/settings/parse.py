@@ -34,6 +34,7 @@ from kong_slo.settings.model import (
 from kong_slo.settings.platform import PLATFORM_KEYS, read_platform
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
 from kong_slo.settings.rules import (
+    admin_url_problem,
     check_sli_source,
     check_target,
     check_tier,
@@ -169,6 +170,8 @@ def _kong(node: Node, target: str) -> KongSettings:
     if workspace is not None:
         _check_kong_name(node, "workspace", workspace, "a Kong workspace name")
     admin_url = _url(node, "adminUrl")
+    if admin_url is not None and (credentials := admin_url_problem(admin_url)) is not None:
+        node.problem("adminUrl", credentials)
     if admin_url is None and target == "local":
         admin_url = LOCAL_ADMIN_URL
     rate = _rate(node, "samplingRate", 1.0)

@@ -39,6 +39,17 @@ def environment_url_problem(url: str) -> str | None:
     return None
 
 
+def admin_url_problem(url: str) -> str | None:
+    """Why ``kong.adminUrl`` cannot carry ``user:password@``, or None. It is a plain value: in the stack file and
+    in the state of every plugin resource (an input of each), so credentials there would sit in clear text."""
+    parts = urlsplit(url.strip())
+    if parts.username is None and parts.password is None:
+        return None
+    return (f"{_redacted(parts)} must not carry credentials: the URL is stored in clear text in the stack file and "
+            "in the state of every plugin; give the Admin API token as the secret kong.adminToken "
+            "(pulumi config set --secret --path 'kong-slo:kong.adminToken')")
+
+
 def _redacted(parts: SplitResult) -> str:
     return f"{parts.scheme}://***@{parts.hostname or ''}{parts.path}"
 

@@ -1,8 +1,9 @@
 """The real Pulumi CLI (from .tools/bin) running the project's program in a throwaway project folder.
 
-The folder holds a copy of ``__main__.py`` and a ``Pulumi.yaml`` like the project's (the stack virtualenv is the
-project's ``.venv``, where ``kong_slo`` is installed), a local file backend, the passphrase secrets provider and its
-own ``PULUMI_HOME``. Nothing is downloaded: the language host and the dynamic-provider shim come from .tools/bin.
+The folder holds a copy of ``__main__.py`` (or of another program file) and a ``Pulumi.yaml`` like the project's
+(the stack virtualenv is the project's ``.venv``, where ``kong_slo`` is installed), a local file backend, the
+passphrase secrets provider and its own ``PULUMI_HOME``. Nothing is downloaded: the language host and the
+dynamic-provider shim come from .tools/bin.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ COMMAND_TIMEOUT = 300
 
 
 class PulumiProject:
-    def __init__(self, workdir: Path, stack: str = "e2e") -> None:
+    def __init__(self, workdir: Path, stack: str = "e2e", program: Path = ROOT / "__main__.py") -> None:
         self.dir = workdir / "project"
         self.dir.mkdir(parents=True)
-        shutil.copy(ROOT / "__main__.py", self.dir / "__main__.py")
+        shutil.copy(program, self.dir / "__main__.py")
         project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
         project["runtime"]["options"] = {"virtualenv": str(ROOT / ".venv")}
         (self.dir / "Pulumi.yaml").write_text(yaml.safe_dump(project))
@@ -78,6 +79,10 @@ class PulumiProject:
     def state_text(self) -> str:
         """Everything the backend stores for the stack, as it lies on disk."""
         return "\n".join(path.read_text(errors="replace") for path in self.state.rglob("*") if path.is_file())
+
+    def export(self) -> dict[str, Any]:
+        """``pulumi stack export``: the checkpoint as the CLI hands it out (secrets stay ciphertext)."""
+        return json.loads(self.run("stack", "export").stdout)
 
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.run("stack", "output", "--json").stdout)

@@ -28,6 +28,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from kong_slo.kong.adoption import scope_of_inputs
+from kong_slo.kong.payload import plugin_id
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
 
@@ -170,6 +172,9 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
         physical = inputs.get("name") or f"{name}-{token[:7]}"
         kind = "role" if type_.endswith("Role") else "instance-profile"
         return physical, {"name": physical, "arn": f"arn:aws:iam::{ACCOUNT}:{kind}/{physical}"}
+    if type_ == "pulumi-python:dynamic/kong:OpenTelemetryPlugin":  # the id the provider writes the plugin under
+        own_id = plugin_id(inputs["stack"], *scope_of_inputs(inputs), inputs.get("workspace"))
+        return own_id, {"plugin_id": own_id, "adopted": False}
     return f"{name}-{token[:8]}", {}
 
 

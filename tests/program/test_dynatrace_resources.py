@@ -28,12 +28,15 @@ class Recorder(pulumi_mocks.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(args)
-        outs = dict(args.inputs)
+        # As the providers do: the resource's id is the Dynatrace id, also output as slo_id / object_id.
+        outs, resource_id = dict(args.inputs), f"{args.name}-id"
         if args.typ == SLO_TYPE:
-            outs.update(slo_id=f"slo-{args.name}", adopted=False)
+            resource_id = f"slo-{args.name}"
+            outs.update(slo_id=resource_id, adopted=False)
         if args.typ.endswith("SettingsObject"):
-            outs.update(object_id=f"obj-{args.name}", adopted=False)
-        return f"{args.name}-id", outs
+            resource_id = f"obj-{args.name}"
+            outs.update(object_id=resource_id, adopted=False)
+        return resource_id, outs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None

@@ -21,7 +21,8 @@ class PlatformRecorder(Recorder):
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         resource_id, outs = super().new_resource(args)
         if args.typ == PLATFORM_TYPE:
-            outs.update(slo_id=f"platform-{args.name}", version="v1", adopted=False)
+            resource_id = f"platform-{args.name}"
+            outs.update(slo_id=resource_id, version="v1", adopted=False)
         return resource_id, outs
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from kong_slo.kong.adoption import scope_of_inputs
+from kong_slo.kong.payload import plugin_id
 from kong_slo.slo import slo_definitions, slo_payload
 from tests.program.mocks import ProgramFailure, ProgramRun, run_program, settings_of, stack_config
 
@@ -30,6 +32,14 @@ def test_one_plugin_per_api_pointing_at_the_collector_host(dev_run: ProgramRun) 
         assert inputs["admin_url"] == "http://kong.internal:8001"
         assert inputs["stack"] == "dev" and inputs["version"] == "3.9"
     assert set(dev_run.output("kong_plugins")) == {"HealthService", "Orders"}
+
+
+def test_plugin_outputs_come_from_the_ids(dev_run: ProgramRun) -> None:
+    """Ids, which a preview of an update keeps known, where the resources' outputs would be unknown."""
+    ids = {resource.inputs["api_name"]: plugin_id("dev", *scope_of_inputs(resource.inputs), None)
+           for resource in dev_run.of_type(PLUGIN)}
+    assert dev_run.output("kong_plugins") == ids
+    assert dev_run.output("kong_plugins_adopted") == {"HealthService": False, "Orders": False}
 
 
 def test_two_slos_per_api_with_the_built_payloads(dev_run: ProgramRun) -> None:

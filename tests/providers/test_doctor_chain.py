@@ -126,11 +126,13 @@ def test_a_collector_only_kongs_network_reaches_is_skipped_and_the_stack_still_p
         assert "not reachable from here (the name otel.internal does not resolve here)" in checks[name]["detail"]
 
 
-def test_credentials_in_the_admin_url_are_never_shown(healthy, capsys):
+def test_credentials_in_the_admin_url_are_refused_and_never_shown(healthy, capsys):
     healthy.kong_overrides = {"adminUrl": healthy.kong.url.replace("http://", "http://admin:pa55word-SECRET@")}
-    assert healthy.doctor() == 0
-    out = capsys.readouterr().out
-    assert f"Admin API at {healthy.kong.url}" in out and "pa55word-SECRET" not in out
+    assert healthy.doctor() == 2
+    captured = capsys.readouterr()
+    assert "kong-slo:kong.adminUrl" in captured.err + captured.out and "kong.adminToken" in captured.err + captured.out
+    assert "pa55word-SECRET" not in captured.err + captured.out
+    assert healthy.kong.calls == {}, "nothing is asked of Kong"
 
 
 def test_a_route_scoped_api_is_checked_on_its_route(tmp_path, monkeypatch, capsys):

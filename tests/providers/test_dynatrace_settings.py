@@ -6,6 +6,7 @@ import copy
 from collections.abc import Iterator
 
 import pytest
+from pulumi.output import Unknown
 
 from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.client import DynatraceError
@@ -132,6 +133,17 @@ def test_notification_on_the_profile_and_its_rejection_message(fake, provider):
                   value=email_notification_value("test", ["sre@example.com"], "no-such-profile"))
     with pytest.raises(DynatraceError, match="alertingProfile: Alerting profile does not exist"):
         create(provider, broken)
+
+
+def test_a_value_not_known_yet_is_a_change_not_a_crash(fake, provider):
+    """``pulumi preview`` of an update whose value is computed from another resource: the engine sends the value
+    unknown (seen with the CLI 3.274.1: an e-mail notification after its profile changed)."""
+    created = create(provider, profile_props(fake))
+    news = {**profile_props(fake), "value": Unknown()}
+    diff = provider.diff(created.id, created.outs, news)
+    assert diff.changes is True and diff.replaces == []
+    partly = {**profile_props(fake), "value": {**profile_props(fake)["value"], "name": Unknown()}}
+    assert provider.diff(created.id, created.outs, partly).changes is True
 
 
 def test_external_id_change_is_a_replacement(fake, provider):

@@ -98,6 +98,8 @@ def test_secrets_never_show_in_repr() -> None:
      "kong-slo:collector.distribution: 'otel' is not one of dynatrace, contrib"),
     ({"target": "gcp"}, "kong-slo:target: 'gcp' is not one of aws, local"),
     ({"kong": {"adminUrl": "kong:8001"}}, "kong-slo:kong.adminUrl: 'kong:8001' is not an http(s) URL"),
+    ({"kong": {"adminUrl": "http://admin:s3cret@kong:8001"}},
+     "kong-slo:kong.adminUrl: http://***@kong must not carry credentials: the URL is stored in clear text"),
     ({"kong": {"adminUrl": "http://k:8001", "samplingRate": 2}},
      "kong-slo:kong.samplingRate: 2 is not a sampling rate between 0 and 1"),
     ({"kong": {"adminUrl": "http://k:8001", "adminToken": "plain"}},
@@ -159,6 +161,12 @@ def test_the_token_never_appears_in_problems() -> None:
     config = aws_config(dynatrace={"environmentUrl": "https://x.apps.dynatrace.com", "apiToken": TOKEN})
     problems = problems_of(config)
     assert all(TOKEN not in line for line in problems)
+
+
+def test_admin_url_credentials_are_refused_without_being_repeated() -> None:
+    problems = problems_of(aws_config(kong={"adminUrl": "https://ops:s3cret-pw@kong.internal:8444"}))
+    assert any(line.startswith("kong-slo:kong.adminUrl:") and "kong.adminToken" in line for line in problems)
+    assert all("s3cret-pw" not in line and "ops:" not in line for line in problems), problems
 
 
 def test_public_ingress_needs_explicit_consent() -> None:

@@ -1,0 +1,125 @@
+"""The real ``pulumi up`` of a target-external stack with 10 and 100 APIs, against the Kong and Dynatrace emulators.
+
+The Pulumi CLI and language host from ``.tools/bin`` (``make tools``; or ``KONG_SLO_TOOLS_BIN``) run the project's
+``__main__.py`` in a throwaway project (``tests/e2e/pulumi_project.py``: file backend, passphrase secrets, the
+project's ``.venv``). For each size, three steps:
+
+- up         every plugin, SLO and alerting object created
+- unchanged  ``pulumi up --expect-no-changes`` on the same stack (must make no write call)
+- destroy    ``pulumi destroy``
+
+Beside it, the engine's floor: ``benchmarks/pulumi_floor`` declares as many no-op dynamic resources as the kong-slo
+stack holds and runs the same steps the same way; the difference is kong-slo's own work (payloads, HTTP calls,
+emulator replies, Dynatrace's read-after-write lag of two reads). Wall seconds and the calls each emulator
+received are printed, not asserted.
+
+    KONG_SLO_TOOLS_BIN=.tools/bin .venv/bin/python benchmarks/pulumi_up.py [SIZE ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.pulumi_project import PulumiProject
+from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.kong_admin import FakeKong
+
+SIZES = (10, 100)
+FLOOR_PROGRAM = Path(__file__).resolve().parent / "pulumi_floor" / "__main__.py"
+COLLECTOR_URL = "http://127.0.0.1:4318"
+KONG_TOKEN = "benchmark-kong-admin-token"
+STEPS = (("up", ("up", "--yes", "--skip-preview")),
+         ("unchanged", ("up", "--yes", "--skip-preview", "--expect-no-changes")),
+         ("destroy", ("destroy", "--yes")))
+
+
+@dataclass(frozen=True)
+class Row:
+    program: str
+    apis: int
+    resources: int
+    step: str
+    seconds: float
+    kong: tuple[int, int] | None = None
+    dynatrace: tuple[int, int] | None = None
+
+
+def api_names(count: int) -> list[str]:
+    return [f"api-{index:03d}" for index in range(count)]
+
+
+def kong_slo_config(kong: FakeKong, dynatrace: FakeDynatrace, count: int) -> dict[str, Any]:
+    return {
+        "target": "external",
+        "kong": {"adminUrl": kong.url, "collectorUrl": COLLECTOR_URL, "version": "3.9"},
+        "dynatrace": {"environmentUrl": dynatrace.url, "alerting": {"emails": ["sre@example.com"]}},
+        "apis": [{"name": name} for name in api_names(count)],
+    }
+
+
+def dynamic_resources(project: PulumiProject) -> int:
+    """How many dynamic resources the stack's state holds."""
+    resources = project.export()["deployment"].get("resources") or []
+    return sum(1 for resource in resources if resource["type"].startswith("pulumi-python:dynamic/"))
+
+
+def kong_slo_rows(workdir: Path, count: int) -> tuple[list[Row], int]:
+    rows: list[Row] = []
+    with FakeKong("3.9", token=KONG_TOKEN) as kong, FakeDynatrace() as dynatrace:
+        for name in api_names(count):
+            kong.add_service(name)
+        project = PulumiProject(workdir, stack=f"bench-{count}")
+        project.configure(kong_slo_config(kong, dynatrace, count))
+        project.set_secret("dynatrace.apiToken", dynatrace.token)
+        project.set_secret("kong.adminToken", KONG_TOKEN)
+        resources = 0
+        for step, args in STEPS:
+            kong.reset_counts()
+            dynatrace.reset_calls()
+            seconds = timed(project, args)
+            if step == "up":
+                resources = dynamic_resources(project)
+            rows.append(Row("kong-slo", count, resources, step, seconds,
+                            (sum(kong.calls.values()), kong.writes), (len(dynatrace.calls), dynatrace.writes())))
+    return rows, resources
+
+
+def floor_rows(workdir: Path, count: int, resources: int) -> list[Row]:
+    project = PulumiProject(workdir, stack=f"floor-{count}", program=FLOOR_PROGRAM)
+    project.configure({"resources": resources})
+    return [Row("no-op floor", count, resources, step, timed(project, args)) for step, args in STEPS]
+
+
+def timed(project: PulumiProject, args: tuple[str, ...]) -> float:
+    started = time.perf_counter()
+    project.run(*args)
+    return time.perf_counter() - started
+
+
+def calls(pair: tuple[int, int] | None) -> str:
+    return "-" if pair is None else f"{pair[0]} ({pair[1]} w)"
+
+
+def main(sizes: tuple[int, ...]) -> None:
+    print("Real `pulumi up` (CLI and language host from .tools/bin) of a target-external stack against the emulators;")
+    print("calls are requests the emulator received, (N w) of them writes. The floor runs no-op dynamic resources.\n")
+    print(f"{'program':<12} {'APIs':>4} {'resources':>9}  {'step':<9} {'seconds':>8}  {'Kong calls':>13}  "
+          f"{'Dynatrace calls':>15}")
+    for count in sizes:
+        with tempfile.TemporaryDirectory(prefix="kong-slo-bench-") as folder:
+            rows, resources = kong_slo_rows(Path(folder) / "kong-slo", count)
+            rows += floor_rows(Path(folder) / "floor", count, resources)
+        for row in rows:
+            print(f"{row.program:<12} {row.apis:>4} {row.resources:>9}  {row.step:<9} {row.seconds:>8.1f}  "
+                  f"{calls(row.kong):>13}  {calls(row.dynatrace):>15}")
+
+
+if __name__ == "__main__":
+    main(tuple(int(size) for size in sys.argv[1:]) or SIZES)
