@@ -10,6 +10,7 @@ backend each connection went to.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import threading
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ class RoundRobinForwarder:
 
     def __exit__(self, *_: object) -> None:
         self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone would not
         self._listener.close()
         with self._lock:
             for open_socket in self._sockets:
@@ -98,8 +101,9 @@ class RoundRobinForwarder:
             with self._lock:
                 self.routes.append(name)
                 self._sockets.update((client, upstream))
-            self._spawn(self._pipe, client, upstream)
-            self._spawn(self._pipe, upstream, client)
+            finished = threading.Barrier(2, action=functools.partial(self._close, client, upstream))
+            self._spawn(self._pipe, client, upstream, finished)
+            self._spawn(self._pipe, upstream, client, finished)
 
     def _connect(self) -> tuple[socket.socket | None, str]:
         """A connection to the next healthy backend in turn, trying each at most once."""
@@ -116,12 +120,20 @@ class RoundRobinForwarder:
                     self._healthy[backend.name] = False
         return None, ""
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, finished: threading.Barrier) -> None:
+        """Copy one direction until it ends, then half-close the other side; the second direction to end closes
+        the pair."""
         source.settimeout(None)
-        try:
+        with contextlib.suppress(OSError):
             while chunk := source.recv(CHUNK):
                 sink.sendall(chunk)
-        except OSError:
-            pass
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            finished.wait(timeout=30)
+
+    def _close(self, *pair: socket.socket) -> None:
+        with self._lock:
+            for open_socket in pair:
+                self._sockets.discard(open_socket)
+                open_socket.close()
