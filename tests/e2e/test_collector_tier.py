@@ -2,9 +2,10 @@
 
 Each collector counts its own share of Kong's requests; the span metrics connector (0.160) marks every point with
 ``collector.instance.id``, a random id the collector draws at each start, so the collectors' delta points are
-separate series that the SLO expressions add up. One collector restarted mid-traffic: the other's counts are all
-delivered, and what the restarted one had aggregated but not yet flushed is lost, because the connector's
-``Shutdown`` stops its flush ticker without a last flush.
+separate series that the SLO expressions add up. One collector restarted mid-traffic, Dynatrace unreachable
+meanwhile: the other's counts, queued until Dynatrace is back, are all delivered, and what the restarted one had
+aggregated but not yet flushed is lost, because the connector's ``Shutdown`` stops its flush ticker without a last
+flush.
 """
 
 from __future__ import annotations
@@ -116,11 +117,14 @@ def test_two_collectors_count_their_shares_and_a_restart_loses_only_what_was_not
         first.stop()
         assert time.time() < next_flush, "the machine was too slow to stop the collector between two flushes"
         wait_for(lambda: not forwarder.healthy("a"), 10, "the balancer's health check to take `a` out")
+        fake.otlp.available = False  # Dynatrace unreachable as well: what "b" flushes meanwhile waits in its queue
         while_down = kong_sends(forwarder, 1, seed=4)
         assert {route for route, _ in while_down} == {"b"}, "the balancer sends only to the healthy collector"
+        wait_for(lambda: fake.otlp.refused["metrics"] > 0, FLUSH_WAIT, "counts queued on `b`")
 
         first.start()  # the same host and queue directory, a new process
         wait_for(lambda: forwarder.healthy("a"), 10, "the balancer's health check to take `a` back")
+        fake.otlp.available = True
         after_restart = kong_sends(forwarder, 1, seed=5)
         assert {route for route, _ in after_restart} == {"a", "b"}
 
