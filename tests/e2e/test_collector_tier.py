@@ -3,7 +3,8 @@
 Each collector counts its own share of Kong's requests; the span metrics connector (0.160) marks every point with
 ``collector.instance.id``, a random id the collector draws at each start, so the collectors' delta points are
 separate series that the SLO expressions add up. One collector restarted mid-traffic, Dynatrace unreachable
-meanwhile: the other's counts, queued until Dynatrace is back, are all delivered, and what the restarted one had
+meanwhile: the other's counts, queued until Dynatrace is back, are all delivered; what the restarted one had
+flushed is counted once (sent before it stopped, or from the queue on its disk after the restart); what it had
 aggregated but not yet flushed is lost, because the connector's ``Shutdown`` stops its flush ticker without a last
 flush.
 """
@@ -108,28 +109,32 @@ def test_two_collectors_count_their_shares_and_a_restart_loses_only_what_was_not
         assert {point.dimension("service.instance.id") for point in fake.metrics.points(CALLS)} == {KONG_NODE}
         (first_id,) = (instance for instance, marks in by_instance.items() if marks == marks_of(steady, "a"))
 
-        # Kong keeps sending; "a" stops right after one of its flushes, holding what it has counted since.
+        # Kong keeps sending: what reaches "a" before one of its flushes is flushed (and then delivered, or queued on
+        # its disk when it stops); what reaches it after that flush is still in the connector when "a" stops.
         last_flush = max(point.timestamp_ms for point in fake.metrics.points(CALLS)
                          if point.dimension("collector.instance.id") == first_id)
         next_flush = wait_until_just_after_flush(last_flush)
-        before_stop = kong_sends(forwarder, 1, seed=3)
-        assert {route for route, _ in before_stop} == {"a", "b"}
+        before_flush = kong_sends(forwarder, 1, seed=3)
+        time.sleep(max(0.0, next_flush - time.time()) + 1)
+        after_flush = kong_sends(forwarder, 1, seed=4)
+        assert {route for route, _ in before_flush + after_flush} == {"a", "b"}
         first.stop()
-        assert time.time() < next_flush, "the machine was too slow to stop the collector between two flushes"
+        assert time.time() < next_flush + FLUSH_INTERVAL_MS / 1000, \
+            "the machine was too slow to stop the collector before its next flush"
         wait_for(lambda: not forwarder.healthy("a"), 10, "the balancer's health check to take `a` out")
         fake.otlp.available = False  # Dynatrace unreachable as well: what "b" flushes meanwhile waits in its queue
-        while_down = kong_sends(forwarder, 1, seed=4)
+        while_down = kong_sends(forwarder, 1, seed=5)
         assert {route for route, _ in while_down} == {"b"}, "the balancer sends only to the healthy collector"
         wait_for(lambda: fake.otlp.refused["metrics"] > 0, FLUSH_WAIT, "counts queued on `b`")
 
         first.start()  # the same host and queue directory, a new process
         wait_for(lambda: forwarder.healthy("a"), 10, "the balancer's health check to take `a` back")
         fake.otlp.available = True
-        after_restart = kong_sends(forwarder, 1, seed=5)
+        after_restart = kong_sends(forwarder, 1, seed=6)
         assert {route for route, _ in after_restart} == {"a", "b"}
 
-        delivered = steady + before_stop + while_down + after_restart
-        unflushed = marks_of(before_stop, "a")
+        delivered = steady + before_flush + after_flush + while_down + after_restart
+        unflushed = marks_of(after_flush, "a")
         expected = marks_of(delivered) - unflushed
         wait_for(lambda: fake.metrics.total(CALLS) >= expected.total(), FLUSH_WAIT, "every flushed count")
         time.sleep(SETTLE)  # a duplicate would come from a retry of something already delivered
@@ -138,7 +143,7 @@ def test_two_collectors_count_their_shares_and_a_restart_loses_only_what_was_not
     assert counted(fake) == expected
     by_instance = counted_by_instance(fake)
     assert as_multiset(list(by_instance.values())) == as_multiset([
-        marks_of(steady, "a"),                      # "a" before the restart: what it flushed, nothing after
+        marks_of(steady + before_flush, "a"),       # "a" before the restart: what it flushed, nothing after
         marks_of(delivered, "b"),                   # "b": everything sent to it, before, during and after
         marks_of(after_restart, "a"),               # "a" after the restart, under a new collector.instance.id
     ])
