@@ -104,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if choice.source != "path":  # its language hosts and plugins sit next to it
         env["PATH"] = os.pathsep.join([str(executable.parent), env.get("PATH", "")])
+    if choice.source == "tools":
+        # The language host `make tools` builds (3.68) runs the first `python3` on PATH rather than reading the
+        # project's `virtualenv` option: put the project's virtualenv first.
+        env["PATH"] = os.pathsep.join([str(executable.parent), str(root / ".venv" / "bin"), env.get("PATH", "")])
     os.execve(executable, [str(executable), *args], env)
     return 0  # not reached: execve replaces this process
 

@@ -334,3 +334,17 @@ def test_a_failed_install_says_what_to_do_instead(tmp_path: Path, monkeypatch: p
 def test_make_pulumi_refuses_what_is_no_stack_name(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert pulumi_cli.main(["--stack", stack, "--", "stack", "ls"]) == 2
     assert "is not a stack name" in capsys.readouterr().err
+
+
+def test_the_cli_make_tools_built_runs_the_program_with_the_projects_virtualenv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its language host (3.68) runs the first `python3` on PATH instead of reading the `virtualenv` option."""
+    executable = tmp_path / ".tools" / "bin" / "pulumi"
+    monkeypatch.setattr(pulumi_cli, "pulumi_choice", lambda root: PulumiChoice(executable, "tools"))
+    ran: list[dict[str, str]] = []
+    monkeypatch.setattr(pulumi_cli.os, "execve", lambda path, argv, env: ran.append(env))
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    assert pulumi_cli.main(["--stack", "local", "--", "stack", "ls"]) == 0
+    (env,) = ran
+    first, second = env["PATH"].split(os.pathsep)[:2]
+    assert first == str(executable.parent) and Path(second).parts[-2:] == (".venv", "bin")
