@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kong_slo.settings import objectives, parse, platform
+from kong_slo.settings import dynatrace_section, objectives, parse, platform
 
 
 def _under(prefix: str, keys: tuple[str, ...]) -> list[str]:
@@ -16,10 +16,11 @@ def all_key_paths() -> list[str]:
     paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key not in ("ssh", "otherPlugins")))
     paths += _under("kong.ssh", parse.SSH_KEYS)
     paths += _under("kong.otherPlugins", parse.OTHER_PLUGIN_KEYS)
-    paths += _under("dynatrace", tuple(key for key in parse.DYNATRACE_KEYS if key not in ("alerting", "oauth")))
+    sections = ("alerting", "oauth")
+    paths += _under("dynatrace", tuple(key for key in dynatrace_section.DYNATRACE_KEYS if key not in sections))
     paths += _under("dynatrace.oauth", platform.OAUTH_KEYS)
     paths += ["dynatrace.alerting.emails"]
-    paths += _under("dynatrace.alerting.burnRate", parse.BURN_RATE_KEYS)
+    paths += _under("dynatrace.alerting.burnRate", dynatrace_section.BURN_RATE_KEYS)
     paths += _under("sloDefaults.latency", objectives.LATENCY_KEYS)
     paths += _under("sloDefaults.availability", objectives.AVAILABILITY_KEYS)
     paths += _under("apis[]", tuple(key for key in parse.API_KEYS if key not in ("latency", "availability")))

@@ -7,39 +7,33 @@ import re
 import shlex
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from kong_slo.errors import SettingsError
 from kong_slo.secrets import Secret
 from kong_slo.settings import objectives
+from kong_slo.settings.dynatrace_section import read_dynatrace
 from kong_slo.settings.model import (
     BROADER_PLUGIN_CHOICES,
     DEFAULT_IMAGES,
     DISTRIBUTIONS,
     LOCAL_ADMIN_URL,
     NARROWER_PLUGIN_CHOICES,
-    SLI_SOURCES,
     TARGETS,
     TRACE_CONTEXT_CHOICES,
-    AlertingSettings,
     Api,
-    BurnRatePolicy,
     CollectorSettings,
-    DynatraceSettings,
     KongSettings,
     KongVersion,
     SshSettings,
     StackSettings,
 )
-from kong_slo.settings.platform import PLATFORM_KEYS, read_platform
-from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe
+from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe, http_url
 from kong_slo.settings.rules import (
     admin_url_problem,
     check_sli_source,
     check_target,
     check_tier,
     check_version_wishes,
-    environment_url_problem,
 )
 from kong_slo.settings.scaling import SCALING_KEYS, read_scaling
 
@@ -50,9 +44,6 @@ KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "
              "caBundle", "ssh", "incomingTraceContext", "otherPlugins")
 OTHER_PLUGIN_KEYS = ("broader", "narrower")
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
-DYNATRACE_KEYS = ("environmentUrl", "apiToken", "sliSource", "alerting", *PLATFORM_KEYS)
-ALERTING_KEYS = ("emails", "burnRate")
-BURN_RATE_KEYS = ("fastBurnThreshold", "pageFactor", "slowPageFactor", "ticketFactor", "minRequests")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
 KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
@@ -61,7 +52,6 @@ KONG_NAME_MAX = 128
 (``kong-slo <stack>: <API> availability``) must stay within Dynatrace's 200 characters."""
 MAX_APIS = 5000
 """Two objectives each stay within Dynatrace's 10,000 SLOs per environment."""
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PUBLIC_NETWORKS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
@@ -79,7 +69,7 @@ def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
     target = root.choice("target", TARGETS, "local")
     collector = _collector(root.child("collector") or Node({}, root.key("collector"), problems))
     kong = _kong(root.child("kong") or Node({}, root.key("kong"), problems), target)
-    dynatrace = _dynatrace(root.child("dynatrace"))
+    dynatrace = read_dynatrace(root.child("dynatrace"))
     apis = _apis(root, problems)
     settings = StackSettings(project, stack, target, aws_region, collector, kong, dynatrace, apis)
     check_target(settings, problems)
@@ -89,17 +79,6 @@ def parse_settings(config: Mapping[str, Any], *, project: str, stack: str,
     if problems.lines:
         raise SettingsError(dict.fromkeys(problems.lines))
     return settings
-
-
-def _url(node: Node, name: str, *, required: bool = False) -> str | None:
-    value = node.string(name, required=required)
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        node.problem(name, f"{value!r} is not an http(s) URL with a host")
-        return None
-    return value.rstrip("/")
 
 
 def _collector(node: Node) -> CollectorSettings:
@@ -169,7 +148,7 @@ def _kong(node: Node, target: str) -> KongSettings:
     workspace = node.string("workspace")
     if workspace is not None:
         _check_kong_name(node, "workspace", workspace, "a Kong workspace name")
-    admin_url = _url(node, "adminUrl")
+    admin_url = http_url(node, "adminUrl")
     if admin_url is not None and (credentials := admin_url_problem(admin_url)) is not None:
         node.problem("adminUrl", credentials)
     if admin_url is None and target == "local":
@@ -185,7 +164,7 @@ def _kong(node: Node, target: str) -> KongSettings:
         version=version,
         sampling_rate=rate,
         export_logs=node.boolean("exportLogs", True) if node.has("exportLogs") else None,
-        collector_url=_url(node, "collectorUrl"),
+        collector_url=http_url(node, "collectorUrl"),
         ca_bundle=node.string("caBundle"),
         ssh=_ssh(node.child("ssh")),
         incoming_trace_context=node.choice("incomingTraceContext", TRACE_CONTEXT_CHOICES, "ignore"),
@@ -222,100 +201,6 @@ def _ssh(node: Node | None) -> SshSettings | None:
         node.problem("acceptAnyHostKey", "contradicts kong.ssh.hostKey: pin the key or accept any, not both")
     restart = node.string("restartCommand") or f"kong restart -c {shlex.quote(conf_path)}"
     return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path, restart, host_key)
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` or an address in 127.0.0.0/8 or ::1."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _environment_url(node: Node) -> str | None:
-    url = _url(node, "environmentUrl", required=True)
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if is_loopback(host):
-        return url  # an SSH tunnel or a test's emulator on this machine: plain http stays on the host
-    shape = environment_url_problem(url)
-    if shape is not None:
-        node.problem("environmentUrl", shape)
-    elif parts.scheme != "https":
-        node.problem("environmentUrl", f"{url!r} must use https")
-    elif "/api" in parts.path or "/platform" in parts.path:
-        node.problem("environmentUrl", f"{url!r} should be the environment URL without the /api path")
-    elif not (".live." in host or ".apps." in host or re.match(r"^/e/[A-Za-z0-9-]+$", parts.path)):
-        node.problem("environmentUrl", f"{url!r} is neither a SaaS environment (https://<id>.live.dynatrace"
-                                       ".com or https://<id>.apps.dynatrace.com) nor a Managed one "
-                                       "(https://<host>/e/<environment-id>)")
-    return url
-
-
-def _dynatrace(node: Node | None) -> DynatraceSettings | None:
-    if node is None:
-        return None
-    node.reject_unknown(DYNATRACE_KEYS)
-    url = _environment_url(node)
-    token = node.secret("apiToken")
-    if token is None and "apiToken" not in node.data:
-        why = " (the collector's OTLP ingest token; platform credentials cover only the platform APIs)" \
-            if (node.has("platformToken") or node.has("oauth")) else ""
-        node.problem("apiToken", f"is required: {node.problems.config_set(node.key('apiToken'), 'dt0c01....')}{why}")
-    elif token is not None and token.known and not token.reveal().startswith("dt0"):
-        node.problem("apiToken", "is not a Dynatrace API token (they start with dt0c01.)")
-    alerting, threshold = _alerting(node.child("alerting"))
-    sli_source = node.choice("sliSource", SLI_SOURCES, "collector")
-    flavour, live_url, platform = read_platform(node, url)
-    if flavour == "platform" and sli_source != "collector":
-        node.problem("sliSource", f"{sli_source!r} works with classic SLOs only; platform SLOs read the "
-                                  "collector's counters with DQL (sliSource: collector)")
-    return DynatraceSettings(live_url or "", token or Secret(None), sli_source, threshold, alerting, flavour, platform)
-
-
-def _alerting(node: Node | None) -> tuple[AlertingSettings | None, float]:
-    if node is None:
-        return None, 10.0
-    node.reject_unknown(ALERTING_KEYS)
-    threshold = 10.0
-    burn = node.child("burnRate")
-    policy = BurnRatePolicy()
-    if burn is not None:
-        burn.reject_unknown(BURN_RATE_KEYS)
-        threshold = burn.number("fastBurnThreshold", 10.0) or 10.0
-        if threshold < 1.01:
-            burn.problem("fastBurnThreshold", f"{describe(burn.raw('fastBurnThreshold'))} must be at least "
-                                              "1.01 (a burn rate of 1 uses the budget exactly)")
-            threshold = 10.0
-        policy = _burn_rate_policy(burn)
-    emails = node.string_list("emails") or ()
-    for index, email in enumerate(emails):
-        if not EMAIL.match(email):
-            node.problems.add(f"{node.key('emails')}[{index}]", f"{email!r} is not an e-mail address")
-    if not emails:
-        node.problem("emails", "must list at least one address to notify")
-    return AlertingSettings(tuple(dict.fromkeys(emails)), policy), threshold
-
-
-def _burn_rate_policy(node: Node) -> BurnRatePolicy:
-    defaults = BurnRatePolicy()
-    factors = {}
-    for key, default in (("pageFactor", defaults.page_factor), ("slowPageFactor", defaults.slow_page_factor),
-                         ("ticketFactor", defaults.ticket_factor)):
-        value = node.number(key, default)
-        if value is None or value <= 0:
-            node.problem(key, f"{describe(node.raw(key))} must be a burn rate above 0")
-            value = default
-        factors[key] = value
-    minimum = node.integer("minRequests", defaults.min_requests)
-    if minimum is None or minimum < 0:
-        node.problem("minRequests", f"{describe(node.raw('minRequests'))} must be a whole number, 0 or more")
-        minimum = defaults.min_requests
-    return BurnRatePolicy(factors["pageFactor"], factors["slowPageFactor"], factors["ticketFactor"], minimum)
 
 
 def _check_kong_name(node: Node, key: str, name: str, what: str) -> None:

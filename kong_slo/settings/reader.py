@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -206,3 +207,15 @@ def yaml_reading(text: str) -> str:
     kind = "the boolean" if isinstance(value, bool) else "the number"
     shown = ("true" if value else "false") if isinstance(value, bool) else f"{value}"
     return f"YAML 1.1 reads the unquoted {text} as {kind} {shown}; write it in quotes ('{text}') to keep it as written"
+
+
+def http_url(node: Node, name: str, *, required: bool = False) -> str | None:
+    """``name`` as an http(s) URL with a host, without a trailing slash; None (and a problem) otherwise."""
+    value = node.string(name, required=required)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        node.problem(name, f"{value!r} is not an http(s) URL with a host")
+        return None
+    return value.rstrip("/")
