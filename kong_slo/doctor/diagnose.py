@@ -55,18 +55,24 @@ def diagnose(settings: StackSettings, access: Access) -> Report:
             checks += findings.checks
             endpoints = findings.traces_endpoints
     checks += check_collector(with_plugin_fallback(address, endpoints), logs_hint(settings))
-    checks += _dynatrace(settings, access)
+    checks += check_dynatrace(settings, access)
     return Report.of(checks)
 
 
-def _dynatrace(settings: StackSettings, access: Access) -> list[Check]:
+def check_dynatrace(settings: StackSettings, access: Access) -> list[Check]:
+    """Link 4: the API token and the SLO objects (classic), or the ingest token and the platform (platform)."""
     if settings.dynatrace is None:
         return [skipped("dynatrace", "dynatrace", "the stack has no kong-slo:dynatrace block (telemetry goes to "
                         "the collector's debug exporter)")]
     if settings.dynatrace.platform is not None:
         from kong_slo.doctor.dynatrace_platform import check_platform
 
-        return check_platform(settings, access.environment_url, access.policy)
+        ingest: list[Check] = []
+        if access.dynatrace_token:  # the collector's token, on the live host
+            live = (access.environment_url or settings.dynatrace.environment_url).replace(".apps.", ".live.", 1)
+            with DynatraceClient(live, access.dynatrace_token, policy=access.policy) as client:
+                ingest = check_token(client, access.dynatrace_token, settings)[0]
+        return [*ingest, *check_platform(settings, access.environment_url, access.policy)]
     if not access.dynatrace_token:
         return [skipped("dynatrace", "dynatrace", "no token given")]
     url = access.environment_url or settings.dynatrace.environment_url

@@ -29,6 +29,9 @@ def required_scopes(settings: StackSettings) -> list[ScopeNeed]:
     ingest = ("openTelemetryTrace.ingest", "metrics.ingest")
     if settings.kong.export_logs is not False:
         ingest += ("logs.ingest",)
+    if settings.dynatrace is not None and settings.dynatrace.platform is not None:
+        # platform SLOs, detectors and status use the platform credentials; this token only feeds the collector
+        return [ScopeNeed("export", "the collector's export", ingest)]
     alerting = settings.dynatrace is not None and settings.dynatrace.alerting is not None
     needs = [ScopeNeed("export", "the collector's export", ingest),
              ScopeNeed("slos", "SLOs (`pulumi up`)", ("slo.read", "slo.write"))]

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from kong_slo.doctor.diagnose import Access, check_dynatrace
 from kong_slo.doctor.dynatrace_platform import check_platform
+from kong_slo.doctor.dynatrace_token import required_scopes
 from kong_slo.dynatrace.platform_credentials import PLATFORM_TOKEN_ENV
 from kong_slo.dynatrace.settings import external_id
 from kong_slo.http import RetryPolicy
@@ -99,3 +101,20 @@ def test_refused_credentials_are_a_problem_not_a_traceback(fake: FakeDynatrace, 
     (check,) = check_platform(settings, fake.url, QUICK)
     assert (check.name, check.state) == ("dynatrace.platform.credentials", "problem")
     assert "WRONGSECRET" not in check.detail and "slo:slos:read" in check.fix
+
+
+def test_on_a_platform_stack_the_api_token_needs_only_the_ingest_scopes(tmp_path: Path) -> None:
+    """Platform SLOs, detectors and status use the platform credentials; the API token only feeds the collector."""
+    needs = required_scopes(platform_stack(tmp_path))
+    assert [need.key for need in needs] == ["export"]
+    assert "slo.read" not in needs[0].scopes and "openTelemetryTrace.ingest" in needs[0].scopes
+
+
+def test_doctor_on_a_platform_stack_checks_the_ingest_token_and_the_platform(fake: FakeDynatrace, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = platform_stack(tmp_path)
+    deploy(fake, settings)
+    checks = check_dynatrace(settings, Access(dynatrace_token=fake.token, environment_url=fake.url, policy=QUICK))
+    found = states(checks)
+    assert found["dynatrace.token"] == "ok" and found["dynatrace.platform.credentials"] == "ok"
+    assert "dynatrace.scopes.slos" not in found
