@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pulumi.dynamic import Config, ConfigureRequest
 
 from kong_slo.dynatrace import listing
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.metric import MetricDeclarationProvider
 from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjectiveProvider
 from kong_slo.dynatrace.provider import DynatraceProvider
@@ -41,8 +40,10 @@ from kong_slo.dynatrace.settings import (
     NOTIFICATION_SCHEMA,
     SettingsObjectProvider,
     alerting_profile_value,
+    burn_rate_alerts,
     email_notification_value,
-    external_id,
+    notification_external_id,
+    profile_external_id,
 )
 from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
@@ -147,12 +148,11 @@ def alerting_inputs(provider: SettingsObjectProvider, url: str, count: int, prof
     settings = stack_settings("bench", [{"name": name} for name in api_names(count)],
                               alerting={"emails": ["sre@example.com"]})
     policy = BurnRatePolicy()
-    news = [{"schema_id": NOTIFICATION_SCHEMA, "external_id": external_id("kong-slo", "bench", "email-notification"),
+    news = [{"schema_id": NOTIFICATION_SCHEMA, "external_id": notification_external_id("kong-slo", "bench"),
              "value": email_notification_value("bench", ["sre@example.com"], profile_id)}]
-    news += [{"schema_id": METRIC_EVENT_SCHEMA,
-              "external_id": external_id("kong-slo", "bench", f"burn-rate-{rule.key}", definition.metric_name),
-              "value": metric_event_value(definition, "bench", rule, policy)}
-             for definition in slo_definitions(settings) for rule in rules_for(definition, policy)]
+    news += [{"schema_id": METRIC_EVENT_SCHEMA, "external_id": ext_id, "value": value}
+             for definition in slo_definitions(settings)
+             for _, ext_id, value in burn_rate_alerts("kong-slo", "bench", definition, policy)]
     return [provider.check({}, {**props, "environment_url": url}).inputs for props in news]
 
 
@@ -198,7 +198,7 @@ def dynatrace_lifecycle(size: int) -> None:
                                                                                   for name in api_names(size)])))
         declaration = {"metric_key": CALLS_METRIC_KEY, "lines": lines, "environment_url": fake.url}
         profile = objects.check({}, {"schema_id": ALERTING_PROFILE_SCHEMA, "environment_url": fake.url,
-                                     "external_id": external_id("kong-slo", "bench", "alerting-profile"),
+                                     "external_id": profile_external_id("kong-slo", "bench"),
                                      "value": alerting_profile_value("bench")}).inputs
         state: list[tuple[Any, str, dict]] = []
 

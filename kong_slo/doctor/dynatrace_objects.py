@@ -8,14 +8,15 @@ from typing import Any
 
 from kong_slo import telemetry
 from kong_slo.doctor.report import Check, ok, problem, skipped
-from kong_slo.dynatrace.burn_rate import rules_for
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.reads import list_settings, metric_descriptor, query_series
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
-    external_id,
+    burn_rate_alerts,
+    notification_external_id,
+    profile_external_id,
 )
 from kong_slo.settings import StackSettings
 from kong_slo.slo import SloDefinition, selector_string, slo_definitions, slo_name_prefix
@@ -106,9 +107,8 @@ def check_alerting(client: DynatraceClient, settings: StackSettings) -> list[Che
     by_external_id = {str(item.get("externalId")): item for item in events}
     for definition in slo_definitions(settings):
         name = f"dynatrace.alert.{definition.api}.{definition.objective}"
-        wanted = {rule.key: by_external_id.get(external_id(project, stack, f"burn-rate-{rule.key}",
-                                                          definition.metric_name))
-                  for rule in rules_for(definition, policy)}
+        wanted = {rule.key: by_external_id.get(ext_id)
+                  for rule, ext_id, _ in burn_rate_alerts(project, stack, definition, policy)}
         missing = sorted(key for key, item in wanted.items() if item is None)
         disabled = sorted(key for key, item in wanted.items()
                           if item is not None and (item.get("value") or {}).get("enabled") is False)
@@ -121,8 +121,8 @@ def check_alerting(client: DynatraceClient, settings: StackSettings) -> list[Che
                                   f"{UP_FIX} (it enables the alerts again)"))
         else:
             checks.append(ok(LINK, name, f"burn-rate alerts {', '.join(wanted)} for SLO {definition.name!r} exist"))
-    profile = client.find_settings(ALERTING_PROFILE_SCHEMA, external_id(project, stack, "alerting-profile"))
-    notification = client.find_settings(NOTIFICATION_SCHEMA, external_id(project, stack, "email-notification"))
+    profile = client.find_settings(ALERTING_PROFILE_SCHEMA, profile_external_id(project, stack))
+    notification = client.find_settings(NOTIFICATION_SCHEMA, notification_external_id(project, stack))
     if profile is None:
         checks.append(problem(LINK, "dynatrace.alerting_profile", "the stack's alerting profile does not exist",
                               UP_FIX))

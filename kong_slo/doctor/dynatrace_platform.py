@@ -11,9 +11,9 @@ from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.credentials import MissingToken
 from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH, PlatformClient
 from kong_slo.dynatrace.platform_credentials import credentials_from_environment
-from kong_slo.dynatrace.settings import external_id
+from kong_slo.dynatrace.platform_settings import burn_rate_detectors
 from kong_slo.http import RetryPolicy
-from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.platform_alerting import DETECTOR_SCHEMA
 from kong_slo.platform_slo import platform_external_id
 from kong_slo.settings import StackSettings
 from kong_slo.slo import SloDefinition, slo_definitions
@@ -76,9 +76,9 @@ def _detector_checks(settings: StackSettings, url: str, bearer: str, policy: Ret
                             CREDENTIALS_FIX)]
         policy = settings.dynatrace.alerting.burn_rate
         for definition in slo_definitions(settings):
-            wanted = [rule.key for rule, _ in detectors(definition, settings.stack, policy)]
-            missing = [name for name in wanted if external_id(settings.project, settings.stack, "burn-rate",
-                                                                 f"{definition.metric_name}:{name}") not in present]
+            wanted = {rule.key: ext_id for rule, ext_id, _ in burn_rate_detectors(settings.project, settings.stack,
+                                                                                   definition, policy)}
+            missing = [key for key, ext_id in wanted.items() if ext_id not in present]
             name = f"dynatrace.alert.{definition.api}.{definition.objective}"
             if missing:
                 checks.append(problem(LINK, name, f"SLO {definition.name!r} lacks its burn-rate detector(s) "

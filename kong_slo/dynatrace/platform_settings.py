@@ -15,6 +15,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure
 
 from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynatrace.burn_rate import BurnRateRule
 from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH
 from kong_slo.dynatrace.platform_provider import PlatformProvider
 from kong_slo.dynatrace.settings import SettingsObjectProvider, external_id
@@ -51,6 +52,13 @@ class PlatformSettingsObject(DynamicResource, module="dynatrace", name="Platform
                           "environment_url": platform_url, "object_id": None, "adopted": None}, opts)
 
 
+def burn_rate_detectors(project: str, stack: str, definition: SloDefinition, policy: BurnRatePolicy | None = None,
+                       actor: str | None = None) -> list[tuple[BurnRateRule, str, dict[str, Any]]]:
+    """Every burn-rate detector of one SLO as ``BurnRateDetectors`` declares it: its rule, ``externalId`` and value."""
+    return [(rule, external_id(project, stack, "burn-rate", f"{definition.metric_name}:{rule.key}"), value)
+            for rule, value in detectors(definition, stack, policy, actor)]
+
+
 class BurnRateDetectors(pulumi.ComponentResource):
     """Per SLO, one Davis anomaly detector per burn-rate alert (platform credentials, ``apps`` host), each created
     after its SLO. The events reach the stack's e-mails through the alerting profile and notification of
@@ -63,10 +71,9 @@ class BurnRateDetectors(pulumi.ComponentResource):
         super().__init__("kongslo:dynatrace:BurnRateDetectors", name, None, opts)
         self.detectors = [
             PlatformSettingsObject(
-                f"{name}-{definition.metric_name}-{alert.key}", schema_id=DETECTOR_SCHEMA,
-                external_id=external_id(project, stack, "burn-rate", f"{definition.metric_name}:{alert.key}"),
+                f"{name}-{definition.metric_name}-{rule.key}", schema_id=DETECTOR_SCHEMA, external_id=ext_id,
                 value=value, platform_url=platform_url, opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
             for definition, slo in slos
-            for alert, value in detectors(definition, stack, policy, actor)
+            for rule, ext_id, value in burn_rate_detectors(project, stack, definition, policy, actor)
         ]
         self.register_outputs({"detector_ids": [detector.object_id for detector in self.detectors]})

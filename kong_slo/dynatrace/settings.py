@@ -21,7 +21,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from kong_slo.dynamic_resource import DynamicResource, is_known
 from kong_slo.dynatrace import listing
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for, window_definitions
+from kong_slo.dynatrace.burn_rate import BurnRateRule, metric_event_value, rules_for, window_definitions
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 from kong_slo.dynatrace.slo import ServiceLevelObjective
@@ -38,6 +38,23 @@ TRANSIENT_ERRORS = re.compile(r"metric selector|func:slo|does not exist yet", re
 def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
     text = ":".join(part for part in (project, stack, kind, name) if part)
     return text[:EXTERNAL_ID_MAX]
+
+
+def profile_external_id(project: str, stack: str) -> str:
+    """The stack's alerting profile."""
+    return external_id(project, stack, "alerting-profile")
+
+
+def notification_external_id(project: str, stack: str) -> str:
+    """The stack's e-mail notification."""
+    return external_id(project, stack, "email-notification")
+
+
+def burn_rate_alerts(project: str, stack: str, definition: SloDefinition,
+                     policy: BurnRatePolicy) -> list[tuple[BurnRateRule, str, dict[str, Any]]]:
+    """Every burn-rate metric event of one SLO as ``SloAlerting`` declares it: its rule, ``externalId`` and value."""
+    return [(rule, external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
+             metric_event_value(definition, stack, rule, policy)) for rule in rules_for(definition, policy)]
 
 
 def alerting_profile_value(stack: str) -> dict[str, Any]:
@@ -237,11 +254,11 @@ class SloAlerting(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.profile = SettingsObject(
             f"{name}-profile", schema_id=ALERTING_PROFILE_SCHEMA,
-            external_id=external_id(project, stack, "alerting-profile"),
+            external_id=profile_external_id(project, stack),
             value=alerting_profile_value(stack), environment_url=environment_url, opts=child)
         self.notification = SettingsObject(
             f"{name}-email", schema_id=NOTIFICATION_SCHEMA,
-            external_id=external_id(project, stack, "email-notification"),
+            external_id=notification_external_id(project, stack),
             # The id, not the ``object_id`` output: an update of the profile leaves it known in ``pulumi preview``.
             value=self.profile.id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
             environment_url=environment_url, opts=child)
@@ -256,11 +273,10 @@ class SloAlerting(pulumi.ComponentResource):
             self.window_slos += windows
             self.alerts += [
                 SettingsObject(
-                    f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA,
-                    external_id=external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
-                    value=metric_event_value(definition, stack, rule, policy), environment_url=environment_url,
+                    f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA, external_id=ext_id,
+                    value=value, environment_url=environment_url,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[slo, *windows]))
-                for rule in rules_for(definition, policy)]
+                for rule, ext_id, value in burn_rate_alerts(project, stack, definition, policy)]
         self.register_outputs({
             "profile_id": self.profile.object_id,
             "notification_id": self.notification.object_id,

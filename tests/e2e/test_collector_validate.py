@@ -46,7 +46,10 @@ def test_every_stack_renders_a_config_the_collector_accepts(stack_file: Path, tm
     _check(render_collector_config(load_stack_file(stack_file)), tmp_path)
 
 
-@pytest.mark.parametrize(("name", "config"), _variants(), ids=[name for name, _ in _variants()])
+VARIANTS = _variants()
+
+
+@pytest.mark.parametrize(("name", "config"), VARIANTS, ids=[name for name, _ in VARIANTS])
 def test_every_option_renders_a_config_the_collector_accepts(name: str, config: dict, tmp_path: Path) -> None:
     _check(render_collector_config(parse(config)), tmp_path)
 

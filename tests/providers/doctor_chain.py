@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from kong_slo.cli import main
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
 from kong_slo.dynatrace.settings import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
     alerting_profile_value,
+    burn_rate_alerts,
     email_notification_value,
-    external_id,
+    notification_external_id,
+    profile_external_id,
 )
 from kong_slo.kong.payload import plugin_body
 from kong_slo.secrets import Secret
@@ -142,14 +143,12 @@ class Chain:
                 self.add_slo(slo_payload(definition))
                 self.dynatrace.evaluate(definition.name, 99.9, 0.1)
             if definition.name != skip_alert:
-                policy = settings.dynatrace.alerting.burn_rate
-                for rule in rules_for(definition, policy):
-                    self.add_setting(METRIC_EVENT_SCHEMA, external_id(settings.project, STACK,
-                                                                      f"burn-rate-{rule.key}", definition.metric_name),
-                                     metric_event_value(definition, STACK, rule, policy))
-        profile = self.add_setting(ALERTING_PROFILE_SCHEMA, external_id(settings.project, STACK, "alerting-profile"),
+                for _, ext_id, value in burn_rate_alerts(settings.project, STACK, definition,
+                                                         settings.dynatrace.alerting.burn_rate):
+                    self.add_setting(METRIC_EVENT_SCHEMA, ext_id, value)
+        profile = self.add_setting(ALERTING_PROFILE_SCHEMA, profile_external_id(settings.project, STACK),
                                    alerting_profile_value(STACK))
-        self.add_setting(NOTIFICATION_SCHEMA, external_id(settings.project, STACK, "email-notification"),
+        self.add_setting(NOTIFICATION_SCHEMA, notification_external_id(settings.project, STACK),
                          email_notification_value(STACK, EMAILS, profile))
         if data:
             for api in settings.apis:

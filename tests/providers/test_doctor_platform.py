@@ -14,7 +14,7 @@ from kong_slo.doctor.diagnose import Access, check_dynatrace
 from kong_slo.doctor.dynatrace_platform import check_platform
 from kong_slo.doctor.dynatrace_token import required_scopes
 from kong_slo.dynatrace.platform_credentials import PLATFORM_TOKEN_ENV
-from kong_slo.dynatrace.settings import external_id
+from kong_slo.dynatrace.platform_settings import burn_rate_detectors
 from kong_slo.http import RetryPolicy
 from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
 from kong_slo.platform_slo import platform_slo_payload
@@ -56,10 +56,9 @@ def deploy(fake: FakeDynatrace, settings: StackSettings, *, skip_detector: str |
         reply = requests.post(f"{fake.url}/platform/slo/v1/slos", json=platform_slo_payload(definition, "ci"),
                               headers=bearer, timeout=5)
         assert reply.status_code in (200, 201), reply.text
-        for alert, value in detectors(definition, "ci"):
-            if alert.key != skip_detector:
-                item = fake.settings_item({"schemaId": DETECTOR_SCHEMA, "value": value, "externalId": external_id(
-                    settings.project, "ci", "burn-rate", f"{definition.metric_name}:{alert.key}")})
+        for rule, ext_id, value in burn_rate_detectors(settings.project, "ci", definition):
+            if rule.key != skip_detector:
+                item = fake.settings_item({"schemaId": DETECTOR_SCHEMA, "value": value, "externalId": ext_id})
                 assert item["code"] == 200, item
 
 
