@@ -84,9 +84,6 @@ class PulumiProject:
         """``pulumi stack export``: the checkpoint as the CLI hands it out (secrets stay ciphertext)."""
         return json.loads(self.run("stack", "export").stdout)
 
-    def outputs(self) -> dict[str, Any]:
-        return json.loads(self.run("stack", "output", "--json").stdout)
-
 
 def _keep_secrets(old: Any, new: Any) -> Any:
     """``new``, plus every encrypted value of ``old`` at a place ``new`` leaves unset."""

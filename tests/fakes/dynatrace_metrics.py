@@ -8,7 +8,7 @@ timestamp, which is what Dynatrace stores for a delta counter (a counter ``x`` a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -48,9 +48,6 @@ class MetricStore:
     def points(self, key: str | None = None) -> list[DataPoint]:
         with self._lock:
             return [point for point in self._points if key is None or point.key == key]
-
-    def __iter__(self) -> Iterator[DataPoint]:
-        return iter(self.points())
 
     def total(self, key: str, **dimensions: str) -> float:
         """Sum of every point of ``key`` whose dimensions include all of ``dimensions``."""

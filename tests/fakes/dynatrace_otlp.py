@@ -48,7 +48,6 @@ class OtlpIngest:
     histograms: list[tuple[str, int]] = field(default_factory=list)
     log_records: int = 0
     rejected_points: int = 0
-    requests: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     """Requests answered 503 while unavailable, by signal (``traces``, ``metrics``, ``logs``)."""
     available: bool = True
@@ -70,7 +69,6 @@ class OtlpIngest:
         if handler is None:
             return 404, b"", {}
         with self.lock:
-            self.requests += 1
             body = handler(raw)
         return 200, body, {"Content-Type": PROTOBUF}
 
