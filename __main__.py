@@ -15,7 +15,7 @@ from kong_slo.infra.collector import deploy_collector
 from kong_slo.kong.conf_patch import KongConfPatch
 from kong_slo.kong.plugin import declare_plugins
 from kong_slo.kong.tracing import tracing_for_stack
-from kong_slo.slo import slo_definitions
+from kong_slo.objectives.sli import slo_definitions
 
 try:
     collector = deploy_collector(settings)

@@ -31,25 +31,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pulumi.dynamic import Config, ConfigureRequest
 
 from kong_slo.dynatrace import listing
-from kong_slo.dynatrace.metric import MetricDeclarationProvider
-from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjectiveProvider
-from kong_slo.dynatrace.provider import DynatraceProvider
-from kong_slo.dynatrace.settings import (
+from kong_slo.dynatrace.alerting import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
-    SettingsObjectProvider,
     alerting_profile_value,
     burn_rate_alerts,
     email_notification_value,
     notification_external_id,
     profile_external_id,
 )
-from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+from kong_slo.dynatrace.classic.metric import MetricDeclarationProvider
+from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
+from kong_slo.dynatrace.platform.slo import PlatformServiceLevelObjectiveProvider
+from kong_slo.dynatrace.provider import DynatraceProvider
+from kong_slo.dynatrace.settings_objects import SettingsObjectProvider
 from kong_slo.http import RetryPolicy
 from kong_slo.kong.plugin import OpenTelemetryPluginProvider
+from kong_slo.objectives.sli import metric_declaration_lines, slo_definitions
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import metric_declaration_lines, slo_definitions
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong

@@ -26,7 +26,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kong_slo.render import render_collector_config
+from kong_slo.collector.render import render_collector_config
 from tests.e2e.collector import Collector
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_spans import BATCH_SIZE, KongRequest, export_requests

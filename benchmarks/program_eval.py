@@ -25,8 +25,8 @@ from pulumi.runtime.config import set_all_config  # noqa: E402
 from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
+from kong_slo.collector.render import render_cloud_init  # noqa: E402
 from kong_slo.infra.aws_plan import token_parameter_name  # noqa: E402
-from kong_slo.render import render_cloud_init  # noqa: E402
 from tests.program.mocks import (  # noqa: E402
     PROJECT,
     ProgramMocks,

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from kong_slo.artifacts import render_all
+from kong_slo.commands.artifacts import render_all
 from kong_slo.commands.common import EXIT_OK, add_stack_arguments, load
 from kong_slo.errors import KongSloError
 

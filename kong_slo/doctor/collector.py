@@ -13,12 +13,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from kong_slo.collector_model import HEALTH_PORT, OTLP_HTTP_PORT
+from kong_slo.collector.model import HEALTH_PORT, OTLP_HTTP_PORT
+from kong_slo.collector.render import APP_DIR
 from kong_slo.doctor.reach import probe
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.infra.local_endpoints import LOOPBACK, LocalEndpoints
 from kong_slo.kong.payload import OTLP_TRACES_PATH, otlp_urls
-from kong_slo.render import APP_DIR
 from kong_slo.settings import StackSettings
 
 LINK = "collector"

@@ -8,9 +8,7 @@ from typing import Any
 
 from kong_slo import telemetry
 from kong_slo.doctor.report import Check, ok, problem, skipped
-from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
-from kong_slo.dynatrace.reads import list_settings, metric_descriptor, query_series
-from kong_slo.dynatrace.settings import (
+from kong_slo.dynatrace.alerting import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
@@ -18,8 +16,10 @@ from kong_slo.dynatrace.settings import (
     notification_external_id,
     profile_external_id,
 )
+from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
+from kong_slo.dynatrace.reads import list_settings, metric_descriptor, query_series
+from kong_slo.objectives.sli import SloDefinition, selector_string, slo_definitions, slo_name_prefix
 from kong_slo.settings import StackSettings
-from kong_slo.slo import SloDefinition, selector_string, slo_definitions, slo_name_prefix
 
 LINK = "dynatrace"
 RECENT = "now-30m"

@@ -9,14 +9,14 @@ from typing import Any
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.credentials import MissingToken
-from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH, PlatformClient
-from kong_slo.dynatrace.platform_credentials import credentials_from_environment
-from kong_slo.dynatrace.platform_settings import burn_rate_detectors
+from kong_slo.dynatrace.platform.alerting import DETECTOR_SCHEMA
+from kong_slo.dynatrace.platform.client import SETTINGS_API_PATH, PlatformClient
+from kong_slo.dynatrace.platform.credentials import credentials_from_environment
+from kong_slo.dynatrace.platform.definitions import platform_external_id
+from kong_slo.dynatrace.platform.detectors import burn_rate_detectors
 from kong_slo.http import RetryPolicy
-from kong_slo.platform_alerting import DETECTOR_SCHEMA
-from kong_slo.platform_slo import platform_external_id
+from kong_slo.objectives.sli import SloDefinition, slo_definitions
 from kong_slo.settings import StackSettings
-from kong_slo.slo import SloDefinition, slo_definitions
 
 LINK = "dynatrace"
 UP_FIX = "pulumi up"

@@ -17,8 +17,8 @@ from urllib.parse import SplitResult, quote, urlsplit
 import requests
 
 from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+from kong_slo.objectives.sli import selector_string
 from kong_slo.settings.rules import environment_url_problem
-from kong_slo.slo import selector_string
 
 RESET_MICROSECONDS_ABOVE = 1e14
 """``X-RateLimit-Reset`` is documented in µs, but some clients treat it as seconds: above this it is µs."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pulumi
 
 from kong_slo import telemetry
-from kong_slo.dynatrace.metric import MetricDeclaration
-from kong_slo.dynatrace.platform_settings import BurnRateDetectors
-from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjective
-from kong_slo.dynatrace.settings import SloAlerting
-from kong_slo.dynatrace.slo import ServiceLevelObjective
-from kong_slo.platform_slo import platform_slo_payload
+from kong_slo.dynatrace.alerting import SloAlerting
+from kong_slo.dynatrace.classic.metric import MetricDeclaration
+from kong_slo.dynatrace.classic.slo import ServiceLevelObjective
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.dynatrace.platform.detectors import BurnRateDetectors
+from kong_slo.dynatrace.platform.slo import PlatformServiceLevelObjective
+from kong_slo.objectives.sli import SloDefinition, metric_declaration_lines, slo_payload
 from kong_slo.settings.model import DynatraceSettings
-from kong_slo.slo import SloDefinition, metric_declaration_lines, slo_payload
 
 
 def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: DynatraceSettings,

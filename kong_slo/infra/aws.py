@@ -19,8 +19,8 @@ from kong_slo.infra.aws_instance import (
     kong_urls,
     ubuntu_ami,
 )
+from kong_slo.infra.tags import ownership_tags
 from kong_slo.settings import StackSettings
-from kong_slo.tags import ownership_tags
 
 COMPONENT_TYPE = "kongslo:aws:CollectorHost"
 TIER_COMPONENT_TYPE = "kongslo:aws:CollectorTier"

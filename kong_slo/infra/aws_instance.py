@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from kong_slo.collector.render import render_cloud_init
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
 from kong_slo.infra.aws_plan import Rule, UserData
 from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
+from kong_slo.infra.tags import ownership_tags
 from kong_slo.kong.payload import otlp_urls
-from kong_slo.render import render_cloud_init
 from kong_slo.settings import StackSettings
-from kong_slo.tags import ownership_tags
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from kong_slo.collector_model import OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from kong_slo.collector.model import OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from kong_slo.errors import KongSloError
 from kong_slo.settings import CollectorSettings, StackSettings
 

@@ -24,8 +24,8 @@ from kong_slo.infra.aws_instance import (
     ubuntu_ami,
 )
 from kong_slo.infra.aws_tier_plan import Subnet
+from kong_slo.infra.tags import ownership_tags
 from kong_slo.settings import StackSettings
-from kong_slo.tags import ownership_tags
 
 TOKEN_VERSION_TAG = "kong-slo-token-version"
 """Carried by every instance: a new token is a new launch template version, which rolls the group."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kong_slo.collector_model import HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from kong_slo.collector.model import HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
 from kong_slo.infra.aws_plan import Rule, UserData

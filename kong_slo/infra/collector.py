@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from kong_slo.collector.render import render_collector_config
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
-from kong_slo.render import render_collector_config
 from kong_slo.settings import StackSettings
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import pulumi
 import pulumi_docker as docker
 
-from kong_slo.collector_model import (
+from kong_slo.collector.model import (
     COLLECTOR_CONFIG_PATH,
     COLLECTOR_UID,
     GOMEMLIMIT_MIB,
@@ -22,6 +22,7 @@ from kong_slo.collector_model import (
     QUEUE_DIRECTORY,
     TOKEN_FILE,
 )
+from kong_slo.collector.render import INIT_IMAGE
 from kong_slo.errors import KongSloError
 from kong_slo.infra.local_endpoints import (
     ADMIN_PORT,
@@ -31,7 +32,6 @@ from kong_slo.infra.local_endpoints import (
     UPSTREAM_HOST,
     LocalEndpoints,
 )
-from kong_slo.render import INIT_IMAGE
 from kong_slo.settings import KongVersion, StackSettings
 
 POSTGRES_IMAGE = "postgres:16-alpine"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kong_slo.collector_model import HEALTH_PORT, OTLP_HTTP_PORT
+from kong_slo.collector.model import HEALTH_PORT, OTLP_HTTP_PORT
 from kong_slo.settings.model import LOCAL_ADMIN_PORT
 
 LOOPBACK = "127.0.0.1"

@@ -143,7 +143,7 @@ class KongSettings:
 @dataclass(frozen=True)
 class BurnRatePolicy:
     """Multiwindow, multi-burn-rate alerting (Google SRE workbook, ch. 5), as burn-rate factors for a 30-day
-    objective; windows scale to each objective's own window (``kong_slo.dynatrace.burn_rate``)."""
+    objective; windows scale to each objective's own window (``kong_slo.objectives.burn_rate``)."""
 
     page_factor: float = 14.4
     """Page when the 1 h (and 5 min) burn rate is above this: 2 % of a 30-day budget in an hour."""

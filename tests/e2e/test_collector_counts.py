@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kong_slo.collector.render import render_collector_config
 from kong_slo.kong.payload import plugin_body
 from kong_slo.kong.release_facts import HONOUR
-from kong_slo.render import render_collector_config
 from kong_slo.settings import Api, KongVersion
 from tests.e2e.collector import Collector, wait_for
 from tests.fakes.dynatrace import FakeDynatrace

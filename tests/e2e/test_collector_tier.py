@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from kong_slo.render import render_collector_config
+from kong_slo.collector.render import render_collector_config
 from tests.e2e.collector import Collector, wait_for
 from tests.e2e.forwarder import Backend, RoundRobinForwarder
 from tests.e2e.test_collector_counts import APIS, CALLS, FLUSH_WAIT, SETTLE, counted, expected_marks, traffic

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kong_slo.render import render_collector_config
+from kong_slo.collector.render import render_collector_config
 from kong_slo.settings import load_stack_file
 from tests.e2e.collector import localise, validate
 from tests.unit.settings_helpers import aws_config, parse

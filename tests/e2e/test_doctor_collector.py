@@ -7,8 +7,8 @@ from pathlib import Path
 
 import requests
 
+from kong_slo.collector.render import render_collector_config
 from kong_slo.doctor.collector import CollectorAddress, check_collector
-from kong_slo.render import render_collector_config
 from tests.e2e.collector import Collector
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.unit.settings_helpers import aws_config, parse

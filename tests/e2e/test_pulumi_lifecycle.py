@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kong_slo.dynatrace.settings import ALERTING_PROFILE_SCHEMA
+from kong_slo.dynatrace.alerting import ALERTING_PROFILE_SCHEMA
 from kong_slo.kong.payload import ownership_tags
 from tests.e2e.pulumi_project import PulumiProject
 from tests.fakes.dynatrace import FakeDynatrace, Fault

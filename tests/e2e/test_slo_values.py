@@ -11,13 +11,13 @@ import pytest
 import requests
 
 from kong_slo.cli import main
+from kong_slo.collector.render import render_collector_config
 from kong_slo.dynatrace.credentials import TOKEN_ENV
-from kong_slo.dynatrace.platform_credentials import PLATFORM_TOKEN_ENV
-from kong_slo.platform_slo import platform_slo_payload
-from kong_slo.render import render_collector_config
+from kong_slo.dynatrace.platform.credentials import PLATFORM_TOKEN_ENV
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from kong_slo.secrets import Secret
 from kong_slo.settings import load_stack_file
-from kong_slo.slo import slo_definitions, slo_payload
 from tests.e2e.collector import Collector, wait_for
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_spans import KongRequest, export_requests, send

@@ -13,14 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from kong_slo.dynatrace.alerting import ALERTING_PROFILE_SCHEMA, METRIC_EVENT_SCHEMA, alerting_profile_value
+from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
 from kong_slo.dynatrace.client import DynatraceClient
-from kong_slo.dynatrace.settings import (
-    ALERTING_PROFILE_SCHEMA,
-    METRIC_EVENT_SCHEMA,
-    SettingsObjectProvider,
-    alerting_profile_value,
-)
-from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+from kong_slo.dynatrace.settings_objects import SettingsObjectProvider
 from tests.live.conftest import require_env
 
 DEFAULT_EXPRESSION = ("(100)*(builtin:service.errors.server.successCount:splitBy())"
@@ -90,7 +86,7 @@ def test_a_metric_never_seen_is_declared_and_then_accepted_by_an_slo(environment
     zero point through the metrics ingest API, becomes usable in an SLO at once, and Dynatrace accepts a
     burn-rate alert built on it. The token also needs metrics.ingest and metrics.read. Dynatrace keeps the
     throwaway metric for its retention period."""
-    from kong_slo.dynatrace.metric import MetricDeclarationProvider
+    from kong_slo.dynatrace.classic.metric import MetricDeclarationProvider
 
     base = f"kong.slo.live{run_id}"
     lines = [f'#{base} count dt.meta.displayName="kong-slo live test {run_id}"',
@@ -130,9 +126,9 @@ def test_a_metric_never_seen_is_declared_and_then_accepted_by_an_slo(environment
 def _burn_rate_alert_on(metric_key: str, run_id: str) -> dict:
     """The 28-day fast-burn page kong-slo would create, reading ``metric_key`` instead of the real counter."""
     from kong_slo import telemetry
-    from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
+    from kong_slo.objectives.burn_rate import metric_event_value, rules_for
+    from kong_slo.objectives.sli import availability_definition
     from kong_slo.settings.model import BurnRatePolicy
-    from kong_slo.slo import availability_definition
     from tests.providers.dynatrace_helpers import stack_settings
 
     settings = stack_settings(stack=f"live-{run_id}", apis=[{"name": "live-test", "availability": {"window": "28d"}}])

@@ -11,11 +11,11 @@ import os
 
 import pytest
 
-from kong_slo.dynatrace.platform_client import PlatformClient
-from kong_slo.dynatrace.platform_credentials import PLATFORM_TOKEN_ENV, resolve_credentials
-from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjectiveProvider
+from kong_slo.dynatrace.platform.client import PlatformClient
+from kong_slo.dynatrace.platform.credentials import PLATFORM_TOKEN_ENV, resolve_credentials
+from kong_slo.dynatrace.platform.definitions import sli_query
+from kong_slo.dynatrace.platform.slo import PlatformServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
-from kong_slo.platform_slo import sli_query
 from tests.live.conftest import require_env
 
 

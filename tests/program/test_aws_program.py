@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kong_slo.render import render_collector_config, render_compose
+from kong_slo.collector.render import render_collector_config, render_compose
 from tests.program.conftest import is_tier, stack_files
 from tests.program.mocks import (
     CALL_HANDLERS,

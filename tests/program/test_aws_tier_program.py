@@ -17,7 +17,7 @@ import pytest
 import yaml
 from pulumi_policy import ResourceValidationPolicy
 
-from kong_slo.render import render_collector_config, render_compose
+from kong_slo.collector.render import render_collector_config, render_compose
 from tests.program.conftest import is_tier, stack_files
 from tests.program.mocks import (
     CALL_HANDLERS,

@@ -10,11 +10,11 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
-from kong_slo.dynatrace import settings as settings_module
+from kong_slo.dynatrace import alerting as settings_module
 from kong_slo.dynatrace.component import DynatraceSlos
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
-from kong_slo.slo import slo_definitions, slo_payload
 from tests.unit.settings_helpers import aws_config
 
 TOKEN = "dt0c01.PROGRAMPUBLIC.PROGRAMSECRETNEVERINPUTS"
@@ -143,7 +143,7 @@ def test_each_alert_depends_on_its_slo_so_destroy_removes_the_alert_first(monkey
 
 def test_the_counter_is_declared_before_any_slo_on_a_collector_stack(monkeypatch):
     from kong_slo.dynatrace import component as component_module
-    from kong_slo.slo import metric_declaration_lines
+    from kong_slo.objectives.sli import metric_declaration_lines
 
     depends_on: list[list[Any]] = []
 

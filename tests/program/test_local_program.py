@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from kong_slo.collector_model import COLLECTOR_CONFIG_PATH, TOKEN_FILE
+from kong_slo.collector.model import COLLECTOR_CONFIG_PATH, TOKEN_FILE
+from kong_slo.collector.render import render_collector_config
 from kong_slo.errors import KongSloError
 from kong_slo.infra.local import migrations_outcome
-from kong_slo.render import render_collector_config
 from tests.program.mocks import ProgramRun, run_program, settings_of, stack_config
 
 CONTAINER = "docker:index/container:Container"

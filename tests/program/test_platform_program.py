@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from kong_slo.platform_slo import platform_slo_payload
-from kong_slo.slo import slo_definitions
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.objectives.sli import slo_definitions
 from tests.program.mocks import ProgramRun, run_program, settings_of, stack_config
 
 PLATFORM_SLO = "pulumi-python:dynamic/dynatrace:PlatformServiceLevelObjective"

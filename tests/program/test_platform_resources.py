@@ -6,10 +6,10 @@ import base64
 import json
 from typing import Any
 
-from kong_slo.platform_slo import platform_slo_payload
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.objectives.sli import slo_definitions
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
-from kong_slo.slo import slo_definitions
 from tests.program.test_dynatrace_resources import SETTINGS_TYPE, SLO_TYPE, Recorder, declare
 from tests.unit.settings_helpers import aws_config
 
@@ -97,7 +97,7 @@ def test_platform_alerting_reaches_the_stacks_emails_through_davis_detectors():
 
 
 def test_each_detector_depends_on_its_slo(monkeypatch):
-    from kong_slo.dynatrace import platform_settings
+    from kong_slo.dynatrace.platform import detectors as platform_settings
 
     depends_on: dict[str, list[Any]] = {}
 

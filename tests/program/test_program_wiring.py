@@ -8,7 +8,7 @@ import pytest
 
 from kong_slo.kong.adoption import scope_of_inputs
 from kong_slo.kong.payload import plugin_id
-from kong_slo.slo import slo_definitions, slo_payload
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from tests.program.mocks import ProgramFailure, ProgramRun, run_program, settings_of, stack_config
 
 PLUGIN = "pulumi-python:dynamic/kong:OpenTelemetryPlugin"

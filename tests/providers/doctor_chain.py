@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kong_slo.cli import main
-from kong_slo.dynatrace.settings import (
+from kong_slo.dynatrace.alerting import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
@@ -26,9 +26,9 @@ from kong_slo.dynatrace.settings import (
     profile_external_id,
 )
 from kong_slo.kong.payload import plugin_body
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from kong_slo.secrets import Secret
 from kong_slo.settings import KongVersion, StackSettings, load_stack_file
-from kong_slo.slo import slo_definitions, slo_payload
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong

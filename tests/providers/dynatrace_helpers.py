@@ -10,8 +10,8 @@ from pulumi.dynamic.config import Config
 
 from kong_slo.dynatrace.provider import DynatraceProvider
 from kong_slo.http import RetryPolicy
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from kong_slo.settings import StackSettings, parse_settings
-from kong_slo.slo import slo_definitions, slo_payload
 from tests.unit.settings_helpers import aws_config
 
 TOKEN = "dt0c01.SENTINELPUBLIC.SENTINELSECRETNEVERSHOWN"
@@ -60,6 +60,6 @@ def configured_platform(provider: DynatraceProvider, section: dict[str, Any] | N
 
 
 def platform_payloads(stack: str = "test", apis: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    from kong_slo.platform_slo import platform_slo_payload
+    from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 
     return [platform_slo_payload(definition, stack) for definition in slo_definitions(stack_settings(stack, apis))]

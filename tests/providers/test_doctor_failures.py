@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kong_slo.slo import slo_name
+from kong_slo.objectives.sli import slo_name
 from tests.providers.doctor_chain import DT_TOKEN, KONG_TOKEN, Chain, chain, closed_port_url
 
 

@@ -13,14 +13,14 @@ import requests
 from kong_slo.doctor.diagnose import Access, check_dynatrace
 from kong_slo.doctor.dynatrace_platform import check_platform
 from kong_slo.doctor.dynatrace_token import required_scopes
-from kong_slo.dynatrace.platform_credentials import PLATFORM_TOKEN_ENV
-from kong_slo.dynatrace.platform_settings import burn_rate_detectors
+from kong_slo.dynatrace.platform.alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.dynatrace.platform.credentials import PLATFORM_TOKEN_ENV
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.dynatrace.platform.detectors import burn_rate_detectors
 from kong_slo.http import RetryPolicy
-from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
-from kong_slo.platform_slo import platform_slo_payload
+from kong_slo.objectives.sli import slo_definitions
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, load_stack_file
-from kong_slo.slo import slo_definitions
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.unit.settings_helpers import TOKEN

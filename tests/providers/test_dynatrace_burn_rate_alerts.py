@@ -9,18 +9,18 @@ from collections.abc import Iterator
 import pytest
 
 from kong_slo import telemetry
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for, window_definitions
-from kong_slo.dynatrace.client import DynatraceError
-from kong_slo.dynatrace.settings import (
+from kong_slo.dynatrace.alerting import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
-    SettingsObjectProvider,
     alerting_profile_value,
     email_notification_value,
 )
-from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
-from kong_slo.slo import slo_definitions, slo_payload
+from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
+from kong_slo.dynatrace.client import DynatraceError
+from kong_slo.dynatrace.settings_objects import SettingsObjectProvider
+from kong_slo.objectives.burn_rate import metric_event_value, rules_for, window_definitions
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.dynatrace_metric_events import Problem, problems
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings

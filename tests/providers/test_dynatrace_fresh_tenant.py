@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from kong_slo import telemetry
-from kong_slo.dynatrace.metric import MetricDeclarationProvider
-from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
-from kong_slo.slo import metric_declaration_lines, slo_definitions
+from kong_slo.dynatrace.classic.metric import MetricDeclarationProvider
+from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
+from kong_slo.objectives.sli import metric_declaration_lines, slo_definitions
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, payloads, stack_settings
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kong_slo.dynatrace.client import DynatraceError
-from kong_slo.dynatrace.platform_settings import PlatformSettingsObjectProvider
-from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
-from kong_slo.slo import slo_definitions
+from kong_slo.dynatrace.platform.alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.dynatrace.platform.detectors import PlatformSettingsObjectProvider
+from kong_slo.objectives.sli import slo_definitions
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import PLATFORM_TOKEN, checked, configured_platform, stack_settings
 

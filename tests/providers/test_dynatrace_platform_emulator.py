@@ -13,9 +13,9 @@ import copy
 import pytest
 import requests
 
-from kong_slo.dynatrace.platform_client import PlatformClient
-from kong_slo.platform_slo import platform_slo_payload
-from kong_slo.slo import slo_definitions
+from kong_slo.dynatrace.platform.client import PlatformClient
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.objectives.sli import slo_definitions
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.dynatrace_dql import DqlError, evaluate
 from tests.providers.dynatrace_helpers import FAST_POLICY, PLATFORM_TOKEN, platform_payloads, stack_settings

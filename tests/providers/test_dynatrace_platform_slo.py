@@ -10,7 +10,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from kong_slo.dynatrace.client import DynatraceError
-from kong_slo.dynatrace.platform_slo import PlatformServiceLevelObjectiveProvider
+from kong_slo.dynatrace.platform.slo import PlatformServiceLevelObjectiveProvider
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import (
@@ -217,7 +217,7 @@ def test_pickled_provider_never_holds_the_credentials():
 def test_upgrade_order_leaves_every_objective_with_an_slo_at_each_step(fake, provider):
     """The engine's order for a stack switched to platform: create every platform SLO, then delete the classic
     ones. Both APIs live in one environment, so at every step each objective has an SLO."""
-    from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
+    from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
     from tests.providers.dynatrace_helpers import configured, payloads
 
     classic = ServiceLevelObjectiveProvider()
@@ -235,7 +235,7 @@ def test_upgrade_order_leaves_every_objective_with_an_slo_at_each_step(fake, pro
 
 
 def test_credentials_never_show_their_secrets_in_a_repr():
-    from kong_slo.dynatrace.platform_credentials import PlatformCredentials
+    from kong_slo.dynatrace.platform.credentials import PlatformCredentials
 
     text = repr(PlatformCredentials(PLATFORM_TOKEN, "dt0s02.CLIENT", CLIENT_SECRET, ACCOUNT))
     assert PLATFORM_TOKEN not in text and CLIENT_SECRET not in text and "dt0s02.CLIENT" in text

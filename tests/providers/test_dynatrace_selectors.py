@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from kong_slo import telemetry
-from kong_slo.slo import slo_definitions, slo_payload
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_selector_parser import SelectorError, metric_keys

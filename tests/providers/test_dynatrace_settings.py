@@ -8,19 +8,18 @@ from collections.abc import Iterator
 import pytest
 from pulumi.output import Unknown
 
-from kong_slo.dynatrace.burn_rate import metric_event_value, rules_for
-from kong_slo.dynatrace.client import DynatraceError
-from kong_slo.dynatrace.settings import (
+from kong_slo.dynatrace.alerting import (
     ALERTING_PROFILE_SCHEMA,
     METRIC_EVENT_SCHEMA,
     NOTIFICATION_SCHEMA,
-    SettingsObjectProvider,
     alerting_profile_value,
     email_notification_value,
-    external_id,
 )
+from kong_slo.dynatrace.client import DynatraceError
+from kong_slo.dynatrace.settings_objects import SettingsObjectProvider, external_id
+from kong_slo.objectives.burn_rate import metric_event_value, rules_for
+from kong_slo.objectives.sli import slo_definitions
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import slo_definitions
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings

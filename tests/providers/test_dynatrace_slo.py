@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
-from kong_slo.dynatrace.slo import ServiceLevelObjectiveProvider
 from kong_slo.http import RetryPolicy
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace, Fault

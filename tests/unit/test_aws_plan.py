@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
 from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
-from kong_slo.tags import ownership_tags
+from kong_slo.infra.tags import ownership_tags
 from tests.unit.settings_helpers import aws_config, parse
 
 

@@ -1,4 +1,4 @@
-"""Burn-rate rules and alert texts (kong_slo.dynatrace.burn_rate), pure."""
+"""Burn-rate rules and alert texts (kong_slo.objectives.burn_rate), pure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from kong_slo.dynatrace.burn_rate import (
+from kong_slo.objectives.burn_rate import (
     alert_description,
     alert_title,
     metric_event_value,
@@ -15,9 +15,9 @@ from kong_slo.dynatrace.burn_rate import (
     window_definitions,
     window_metric_name,
 )
+from kong_slo.objectives.sli import SloDefinition, slo_definitions
 from kong_slo.settings import parse_settings
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import SloDefinition, slo_definitions
 from tests.unit.settings_helpers import aws_config
 
 

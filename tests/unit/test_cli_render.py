@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kong_slo.artifacts import COLLECTOR_PLACEHOLDER, TIER_PLACEHOLDER, render_all
 from kong_slo.cli import main
-from kong_slo.collector_model import TOKEN_ENV_FILE
+from kong_slo.collector.model import TOKEN_ENV_FILE
 from kong_slo.commands import render as render_command
+from kong_slo.commands.artifacts import COLLECTOR_PLACEHOLDER, TIER_PLACEHOLDER, render_all
 from kong_slo.secrets import Secret
 from tests.unit.settings_helpers import TOKEN, aws_config, parse
 from tests.unit.test_render_compose import compose

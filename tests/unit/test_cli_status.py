@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kong_slo.cli import main
-from kong_slo.slo import slo_name
+from kong_slo.objectives.sli import slo_name
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.unit.stack_files import write_aws_stack
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from kong_slo.cli import main
-from kong_slo.platform_slo import platform_slo_payload
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
+from kong_slo.objectives.sli import slo_definitions
 from kong_slo.secrets import Secret
 from kong_slo.settings import parse_settings
-from kong_slo.slo import slo_definitions
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.unit.settings_helpers import TOKEN, aws_config
 from tests.unit.stack_files import write_aws_stack

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kong_slo.artifacts import ARTIFACTS
+from kong_slo.commands.artifacts import ARTIFACTS
 from kong_slo.settings import load_stack_file
 from tests.conftest import STACKS
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from kong_slo.artifacts import ARTIFACTS, kong_deck_file, kong_plugin_requests
+from kong_slo.commands.artifacts import ARTIFACTS, kong_deck_file, kong_plugin_requests
 from tests.unit.settings_helpers import aws_config, parse
 
 PLUGIN_FIELDS = {"id", "name", "service", "route", "consumer", "consumer_group", "config", "enabled", "protocols",

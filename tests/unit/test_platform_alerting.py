@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from kong_slo.dynatrace.burn_rate import rules_for
-from kong_slo.platform_alerting import (
+from kong_slo.dynatrace.platform.alerting import (
     BURN_RATE_FIELD,
     DETECTOR_SCHEMA,
     STATIC_THRESHOLD_ANALYZER,
     burn_rate_query,
     detectors,
 )
+from kong_slo.objectives.burn_rate import rules_for
+from kong_slo.objectives.sli import slo_definitions
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import slo_definitions
 from tests.fakes.dynatrace_dql import evaluate
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.unit.settings_helpers import aws_config, parse

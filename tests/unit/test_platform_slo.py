@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kong_slo.platform_slo import dql_string, platform_slo_payload, sli_query, timeframe_from
-from kong_slo.slo import slo_definitions
+from kong_slo.dynatrace.platform.definitions import dql_string, platform_slo_payload, sli_query, timeframe_from
+from kong_slo.objectives.sli import slo_definitions
 from tests.unit.settings_helpers import aws_config, parse
 
 

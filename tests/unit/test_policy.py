@@ -33,7 +33,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from pulumi_policy.secret import Secret
 
-from kong_slo.tags import ownership_tags
+from kong_slo.infra.tags import ownership_tags
 from tests.conftest import ROOT
 from tests.unit.settings_helpers import aws_config, parse
 

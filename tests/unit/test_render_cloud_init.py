@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kong_slo.collector_model import HEALTH_PORT, TOKEN_ENV_FILE
-from kong_slo.errors import KongSloError
-from kong_slo.render import (
+from kong_slo.collector.model import HEALTH_PORT, TOKEN_ENV_FILE
+from kong_slo.collector.render import (
     APP_DIR,
     FETCH_TOKEN_SCRIPT,
     SERVICE_UNIT,
@@ -23,6 +22,7 @@ from kong_slo.render import (
     render_collector_config,
     render_compose,
 )
+from kong_slo.errors import KongSloError
 from kong_slo.settings import StackSettings
 from tests.unit.settings_helpers import TOKEN, aws_config, parse
 

@@ -10,8 +10,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kong_slo import collector_model, telemetry
-from kong_slo.collector_model import (
+from kong_slo import telemetry
+from kong_slo.collector import model as collector_model
+from kong_slo.collector.model import (
     DYNATRACE_COMPONENTS,
     EXPORTER,
     HEALTH_PORT,
@@ -27,9 +28,9 @@ from kong_slo.collector_model import (
     ottl_string,
     sampling_percentage,
 )
+from kong_slo.collector.render import render_collector_config
 from kong_slo.errors import KongSloError
 from kong_slo.kong.release_facts import NEWER_STATUS_ATTRIBUTE
-from kong_slo.render import render_collector_config
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
 from tests.fakes import kong_tracing_rules
@@ -345,7 +346,7 @@ def test_sampler_keeps_the_configured_share() -> None:
 def test_render_refuses_components_the_dynatrace_distribution_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
     without_transform = {**DYNATRACE_COMPONENTS,
                          "processors": DYNATRACE_COMPONENTS["processors"] - {"transform"}}
-    monkeypatch.setattr("kong_slo.render.DYNATRACE_COMPONENTS", without_transform)
+    monkeypatch.setattr("kong_slo.collector.render.DYNATRACE_COMPONENTS", without_transform)
     with pytest.raises(KongSloError, match=r"processors/transform/slo.*distribution: contrib"):
         render_collector_config(aws())
     render_collector_config(aws(distribution="contrib"))  # contrib ships everything

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kong_slo.collector_model import (
+from kong_slo.collector.model import (
     COLLECTOR_CONFIG_PATH,
     COLLECTOR_UID,
     HEALTH_PORT,
@@ -22,7 +22,7 @@ from kong_slo.collector_model import (
     TOKEN_ENV_FILE,
     TOKEN_FILE,
 )
-from kong_slo.render import render_collector_config, render_compose
+from kong_slo.collector.render import render_collector_config, render_compose
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, load_stack_file
 from tests.conftest import STACKS

@@ -8,8 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kong_slo import telemetry
+from kong_slo.objectives.sli import (
+    METRIC_NAME_PATTERN,
+    metric_name,
+    selector_string,
+    slo_definitions,
+    slo_name,
+    slo_payload,
+)
 from kong_slo.settings import StackSettings, parse_settings
-from kong_slo.slo import METRIC_NAME_PATTERN, metric_name, selector_string, slo_definitions, slo_name, slo_payload
 from tests.unit.settings_helpers import aws_config
 
 
@@ -120,7 +127,7 @@ def test_definitions_without_a_dynatrace_block_use_collector_defaults():
 
 
 def test_metric_declaration_lines_declare_the_counter_and_a_zero_point_per_api():
-    from kong_slo.slo import metric_declaration_lines
+    from kong_slo.objectives.sli import metric_declaration_lines
 
     lines = metric_declaration_lines(slo_definitions(settings_for_declaration("v2.orders~eu")))
     assert lines[0].startswith(f"#{telemetry.CALLS_METRIC} count dt.meta.displayName=")
@@ -135,7 +142,7 @@ def settings_for_declaration(api: str) -> StackSettings:
 
 
 def test_no_declaration_when_the_slis_come_from_dynatrace_service_metrics():
-    from kong_slo.slo import metric_declaration_lines
+    from kong_slo.objectives.sli import metric_declaration_lines
 
     config = aws_config()
     config["dynatrace"]["sliSource"] = "service"

@@ -16,7 +16,7 @@ import jinja2
 import yaml
 
 from kong_slo import telemetry
-from kong_slo.collector_model import (
+from kong_slo.collector.model import (
     COLLECTOR_CONFIG_PATH,
     COLLECTOR_UID,
     CONTAINER_MEMORY_MIB,
@@ -42,7 +42,7 @@ from kong_slo.settings import StackSettings
 
 __all__ = ["APP_DIR", "render_cloud_init", "render_collector_config", "render_compose"]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 APP_DIR = "/opt/kong-slo"
 """Where cloud-init puts docker-compose.yml, the collector config and the token env file on the host."""
 FETCH_TOKEN_SCRIPT = "/usr/local/sbin/kong-slo-fetch-token"

@@ -19,8 +19,8 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace.client import DynatraceError, OutcomeUnknown, error_message
-from kong_slo.dynatrace.platform_client import PlatformClient
-from kong_slo.dynatrace.platform_provider import PlatformProvider
+from kong_slo.dynatrace.platform.client import PlatformClient
+from kong_slo.dynatrace.platform.provider import PlatformProvider
 from kong_slo.dynatrace.provider import differing_keys, normalised
 
 LOCKED_WRITE_ATTEMPTS = 3
@@ -151,8 +151,8 @@ class PlatformServiceLevelObjectiveProvider(PlatformProvider):
 
 
 class PlatformServiceLevelObjective(DynamicResource, module="dynatrace", name="PlatformServiceLevelObjective"):
-    """A Latest Dynatrace SLO. ``payload`` is ``kong_slo.platform_slo.platform_slo_payload(...)``; the platform
-    token or OAuth client comes from the ``kong-slo:dynatrace`` stack config, never from inputs."""
+    """A Latest Dynatrace SLO. ``payload`` is ``definitions.platform_slo_payload(...)``; the platform token or
+    OAuth client comes from the ``kong-slo:dynatrace`` stack config, never from inputs."""
 
     slo_id: pulumi.Output[str]
     version: pulumi.Output[str]

@@ -1,19 +1,14 @@
-"""Burn-rate alerting through Dynatrace Settings 2.0: a metric event per SLO, one alerting profile and one
-e-mail notification per stack.
+"""One Settings 2.0 object in the environment scope, found again by its ``externalId``: the lifecycle both
+Dynatrace flavours use for alerting profiles, notifications, metric events and Davis anomaly detectors.
 
-Each object carries an ``externalId`` derived from the stack, so a create finds an object left by an
-earlier, interrupted run and takes it over instead of adding a second one. The value builders are pure;
-``SettingsObject`` is the dynamic resource; ``SloAlerting`` wires the three kinds together.
-
-The burn-rate alerts are metric events, one per rule of ``kong_slo.dynatrace.burn_rate`` (pages raise Error
-problems, tickets custom alerts), whose titles start with ``kong-slo <stack>:``. The alerting profile passes on
-exactly those titles at both severities, and the e-mail notification is attached to that profile.
+A create looks for an object of the schema carrying the ``externalId`` (one paged list per stack and schema) and
+takes it over instead of adding a second one; a POST whose answer was lost is looked up again before any retry.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pulumi
@@ -21,16 +16,9 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from kong_slo.dynamic_resource import DynamicResource, is_known
 from kong_slo.dynatrace import listing
-from kong_slo.dynatrace.burn_rate import BurnRateRule, metric_event_value, rules_for, window_definitions
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
-from kong_slo.dynatrace.slo import ServiceLevelObjective
-from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import SloDefinition, slo_name_prefix, slo_payload
 
-ALERTING_PROFILE_SCHEMA = "builtin:alerting.profile"
-NOTIFICATION_SCHEMA = "builtin:problem.notifications"
-METRIC_EVENT_SCHEMA = "builtin:anomaly-detection.metric-events"
 EXTERNAL_ID_MAX = 500
 TRANSIENT_ERRORS = re.compile(r"metric selector|func:slo|does not exist yet", re.IGNORECASE)
 
@@ -38,57 +26,6 @@ TRANSIENT_ERRORS = re.compile(r"metric selector|func:slo|does not exist yet", re
 def external_id(project: str, stack: str, kind: str, name: str = "") -> str:
     text = ":".join(part for part in (project, stack, kind, name) if part)
     return text[:EXTERNAL_ID_MAX]
-
-
-def profile_external_id(project: str, stack: str) -> str:
-    """The stack's alerting profile."""
-    return external_id(project, stack, "alerting-profile")
-
-
-def notification_external_id(project: str, stack: str) -> str:
-    """The stack's e-mail notification."""
-    return external_id(project, stack, "email-notification")
-
-
-def burn_rate_alerts(project: str, stack: str, definition: SloDefinition,
-                     policy: BurnRatePolicy) -> list[tuple[BurnRateRule, str, dict[str, Any]]]:
-    """Every burn-rate metric event of one SLO as ``SloAlerting`` declares it: its rule, ``externalId`` and value."""
-    return [(rule, external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
-             metric_event_value(definition, stack, rule, policy)) for rule in rules_for(definition, policy)]
-
-
-def alerting_profile_value(stack: str) -> dict[str, Any]:
-    """A profile that passes on, without delay, only the problems this stack's burn-rate events raise: pages
-    (Error) and tickets (custom alerts)."""
-    return {
-        "name": f"kong-slo {stack} SLO burn rate"[:100],
-        "managementZone": None,
-        "severityRules": [{"severityLevel": level, "delayInMinutes": 0, "tagFilterIncludeMode": "NONE"}
-                          for level in ("ERRORS", "CUSTOM_ALERT")],
-        "eventFilters": [{
-            "type": "CUSTOM",
-            "customFilter": {"titleFilter": {"enabled": True, "operator": "BEGINS_WITH",
-                                             "value": slo_name_prefix(stack), "negate": False,
-                                             "caseSensitive": True}},
-        }],
-    }
-
-
-def email_notification_value(stack: str, emails: Sequence[str], profile_id: str) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "displayName": f"kong-slo {stack} SLO alerts"[:100],
-        "type": "EMAIL",
-        "alertingProfile": profile_id,
-        "emailNotification": {
-            "recipients": list(emails),
-            "ccRecipients": [],
-            "bccRecipients": [],
-            "subject": "{State} SLO alert {ProblemID}: {ProblemTitle}",
-            "body": "{ProblemDetailsHTML}",
-            "notifyClosedProblems": True,
-        },
-    }
 
 
 class SettingsObjectProvider(DynatraceProvider):
@@ -237,48 +174,3 @@ class SettingsObject(DynamicResource, module="dynatrace", name="SettingsObject")
         super().__init__(SettingsObjectProvider(), name,
                          {"schema_id": schema_id, "external_id": external_id, "value": value,
                           "environment_url": environment_url, "object_id": None, "adopted": None}, opts)
-
-
-class SloAlerting(pulumi.ComponentResource):
-    """The alerting profile, the e-mail notification on it, and the burn-rate alerts of every SLO of one stack.
-
-    ``slos`` pairs each definition with its ``ServiceLevelObjective`` so every alert is created after (and
-    removed before) the SLO it watches; alerts on windows longer than an hour also get their window SLOs
-    (``burn_rate.window_definitions``), declared here.
-    """
-
-    def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
-                 slos: Sequence[tuple[SloDefinition, pulumi.Resource]], environment_url: pulumi.Input[str],
-                 policy: BurnRatePolicy | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("kongslo:dynatrace:SloAlerting", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.profile = SettingsObject(
-            f"{name}-profile", schema_id=ALERTING_PROFILE_SCHEMA,
-            external_id=profile_external_id(project, stack),
-            value=alerting_profile_value(stack), environment_url=environment_url, opts=child)
-        self.notification = SettingsObject(
-            f"{name}-email", schema_id=NOTIFICATION_SCHEMA,
-            external_id=notification_external_id(project, stack),
-            # The id, not the ``object_id`` output: an update of the profile leaves it known in ``pulumi preview``.
-            value=self.profile.id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
-            environment_url=environment_url, opts=child)
-        policy = policy or BurnRatePolicy()
-        self.window_slos: list[ServiceLevelObjective] = []
-        self.alerts: list[SettingsObject] = []
-        for definition, slo in slos:
-            windows = [ServiceLevelObjective(
-                f"{name}-{window.metric_name}", payload=slo_payload(window), environment_url=environment_url,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
-                for window in window_definitions(definition, policy)]
-            self.window_slos += windows
-            self.alerts += [
-                SettingsObject(
-                    f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA, external_id=ext_id,
-                    value=value, environment_url=environment_url,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[slo, *windows]))
-                for rule, ext_id, value in burn_rate_alerts(project, stack, definition, policy)]
-        self.register_outputs({
-            "profile_id": self.profile.object_id,
-            "notification_id": self.notification.object_id,
-            "alert_ids": [alert.object_id for alert in self.alerts],
-        })

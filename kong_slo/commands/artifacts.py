@@ -11,17 +11,17 @@ from typing import Any
 
 import yaml
 
-from kong_slo.collector_model import OTLP_HTTP_PORT
+from kong_slo.collector.model import OTLP_HTTP_PORT
+from kong_slo.collector.render import render_cloud_init, render_collector_config, render_compose
+from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
 from kong_slo.kong.admin import SCOPE_PATHS, workspace_prefix
 from kong_slo.kong.deck import deck_file
 from kong_slo.kong.payload import plugin_body, plugin_id, scope_of
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
-from kong_slo.platform_slo import platform_slo_payload
-from kong_slo.render import render_cloud_init, render_collector_config, render_compose
+from kong_slo.objectives.sli import slo_definitions, slo_payload
 from kong_slo.settings import Api, KongVersion, StackSettings
-from kong_slo.slo import slo_definitions, slo_payload
 
 ASSUMED_KONG_VERSION = KongVersion(3, 9)
 """The plugin shape rendered when ``kong.version`` is not set (``pulumi up`` asks Kong itself)."""

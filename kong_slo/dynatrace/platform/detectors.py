@@ -3,7 +3,7 @@ API (Bearer auth, ``<apps URL>/platform/classic/environment-api/v2``).
 
 ``PlatformSettingsObject`` is the classic ``SettingsObject`` lifecycle (identity by ``externalId``, adoption,
 never a duplicate on retry) with the platform's URL and credentials; ``BurnRateDetectors`` declares a detector
-per objective and burn-rate alert (``kong_slo.platform_alerting``).
+per objective and burn-rate alert (``kong_slo.dynatrace.platform.alerting``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import pulumi
 from pulumi.dynamic import CheckFailure
 
 from kong_slo.dynamic_resource import DynamicResource
-from kong_slo.dynatrace.burn_rate import BurnRateRule
-from kong_slo.dynatrace.platform_client import SETTINGS_API_PATH
-from kong_slo.dynatrace.platform_provider import PlatformProvider
-from kong_slo.dynatrace.settings import SettingsObjectProvider, external_id
-from kong_slo.platform_alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.dynatrace.platform.alerting import DETECTOR_SCHEMA, detectors
+from kong_slo.dynatrace.platform.client import SETTINGS_API_PATH
+from kong_slo.dynatrace.platform.provider import PlatformProvider
+from kong_slo.dynatrace.settings_objects import SettingsObjectProvider, external_id
+from kong_slo.objectives.burn_rate import BurnRateRule
+from kong_slo.objectives.sli import SloDefinition
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import SloDefinition
 
 SETTINGS_SCOPES = ("settings:objects:read", "settings:objects:write", "storage:metrics:read",
                    "davis:analyzers:execute")

@@ -23,7 +23,7 @@ from kong_slo.dynamic_resource import DynamicResource
 from kong_slo.dynatrace import listing
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
-from kong_slo.slo import METRIC_NAME_PATTERN, selector_string
+from kong_slo.objectives.sli import METRIC_NAME_PATTERN, selector_string
 
 TRANSIENT_CREATE_ERRORS = re.compile(r"metric selector is invalid|calc:|HTTP Status 400", re.IGNORECASE)
 DUPLICATE_ERRORS = re.compile(r"identical|unique|already exists|duplicate", re.IGNORECASE)
@@ -207,7 +207,7 @@ def _id_from_location(location: str | None, what: str) -> str:
 
 
 class ServiceLevelObjective(DynamicResource, module="dynatrace", name="ServiceLevelObjective"):
-    """A classic Dynatrace SLO. ``payload`` is ``kong_slo.slo.slo_payload(...)``; the token comes from the
+    """A classic Dynatrace SLO. ``payload`` is ``kong_slo.objectives.sli.slo_payload(...)``; the token comes from the
     ``kong-slo:dynatrace`` stack config (``apiToken``) or ``DT_API_TOKEN``, never from inputs."""
 
     slo_id: pulumi.Output[str]

@@ -1,7 +1,7 @@
 """Burn-rate alerting for platform SLOs as Davis anomaly detectors (``builtin:davis.anomaly-detectors``). Pure.
 
 Platform SLOs carry no burn-rate fields; Dynatrace's SLO documentation points to Davis anomaly detection over
-the SLI's DQL instead. Each objective gets one detector per rule of ``kong_slo.dynatrace.burn_rate.rules_for``
+the SLI's DQL instead. Each objective gets one detector per rule of ``kong_slo.objectives.burn_rate.rules_for``
 (the same windows, factors and stack keys as the classic metric events):
 its query computes, per minute, the burn rate over the long and over the short window
 (``(100 - good/total * 100) / (100 - target)``, moving sums over the counter) and yields their minimum as
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kong_slo.dynatrace.burn_rate import BurnRateRule, objective_minutes, rules_for
-from kong_slo.platform_slo import calls_timeseries
+from kong_slo.dynatrace.platform.definitions import calls_timeseries
+from kong_slo.objectives.burn_rate import BurnRateRule, objective_minutes, rules_for
+from kong_slo.objectives.sli import SloDefinition, slo_name_prefix
 from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.slo import SloDefinition, slo_name_prefix
 
 DETECTOR_SCHEMA = "builtin:davis.anomaly-detectors"
 STATIC_THRESHOLD_ANALYZER = "dt.statistics.ui.anomaly_detection.StaticThresholdAnomalyDetectionAnalyzer"

@@ -33,9 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kong_slo import telemetry
-from kong_slo.settings.model import BurnRatePolicy
-from kong_slo.settings.objectives import window_seconds
-from kong_slo.slo import (
+from kong_slo.objectives.sli import (
     AVAILABILITY,
     DESCRIPTION_MAX,
     METRIC_NAME_MAX,
@@ -44,6 +42,8 @@ from kong_slo.slo import (
     selector_string,
     slo_name_prefix,
 )
+from kong_slo.settings.model import BurnRatePolicy
+from kong_slo.settings.objectives import window_seconds
 
 WORKBOOK_MINUTES = 30 * 24 * 60
 SCALED_FROM_MINUTES = 3600

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 from pulumi.dynamic import CheckFailure, ConfigureRequest
 
 from kong_slo.dynatrace.client import DynatraceError
-from kong_slo.dynatrace.platform_client import SLO_API_PATH, PlatformClient, platform_base
-from kong_slo.dynatrace.platform_credentials import SLO_SCOPES, credentials_from_config, resolve_credentials
+from kong_slo.dynatrace.platform.client import SLO_API_PATH, PlatformClient, platform_base
+from kong_slo.dynatrace.platform.credentials import SLO_SCOPES, credentials_from_config, resolve_credentials
 from kong_slo.dynatrace.provider import DynatraceProvider
 
 

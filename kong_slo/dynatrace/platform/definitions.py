@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from kong_slo import telemetry
+from kong_slo.objectives.sli import AVAILABILITY, LATENCY, SloDefinition
 from kong_slo.settings.objectives import WINDOW_PATTERN
-from kong_slo.slo import AVAILABILITY, LATENCY, SloDefinition
 
 GRAIL_CALLS_METRIC = telemetry.CALLS_METRIC
 """``kong.slo.calls``: the counter's key in Grail (no ``.count`` suffix, unlike ``CALLS_METRIC_KEY``)."""
