@@ -46,7 +46,9 @@ OTHER_PLUGIN_KEYS = ("broader", "narrower")
 SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
-KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
+KONG_NAME = re.compile(r"^(?:[A-Za-z0-9._~-]|[^\x00-\x7f])+$")
+"""Kong's ``typedefs.utf8_name`` (services, routes, workspaces): ASCII letters, digits and ``. - _ ~``, and any
+non-ASCII character (``validate_utf8_name``: ``^[%w%.%-%_~\128-\244]+$`` over valid UTF-8)."""
 KONG_NAME_MAX = 128
 """The longest service, route or workspace name kong-slo takes: the Dynatrace SLO named after an API
 (``kong-slo <stack>: <API> availability``) must stay within Dynatrace's 200 characters."""
@@ -207,8 +209,16 @@ def _check_kong_name(node: Node, key: str, name: str, what: str) -> None:
     if len(name) > KONG_NAME_MAX:
         node.problem(key, f"{describe(name)} has {len(name)} characters; names are limited to {KONG_NAME_MAX} "
                           "(Dynatrace SLO names, which contain them, to 200)")
-    elif not KONG_NAME.match(name):
-        node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~)")
+    elif not KONG_NAME.match(name) or not _valid_utf8(name):
+        node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~ and non-ASCII letters such as ü)")
+
+
+def _valid_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 sequence, so Kong's validate_utf8 refuses it
+        return False
+    return True
 
 
 def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
