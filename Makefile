@@ -12,7 +12,7 @@ PULUMI_RUN = $(BIN)/python -m kong_slo.pulumi_cli --stack $(STACK) --
 # Installs stay quiet: setuptools' build warnings go to the terminal even under --quiet.
 PIP = PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: help setup runtime preflight up preview destroy pulumi teardown render validate test test-lowest test-live e2e tools golden lint bench
+.PHONY: sshd help setup runtime preflight up preview destroy pulumi teardown render validate test test-lowest test-live e2e tools golden lint bench
 
 help:
 	@echo "make help                  this list"
@@ -108,8 +108,13 @@ test: setup lint
 tools:
 	bash tools/build.sh
 
-e2e: setup tools
+e2e: setup tools sshd
 	$(BIN)/python -m pytest tests/e2e -q -rs
+
+# The kong.conf node tests run Debian's sshd on 127.0.0.1 (one per Kong node) and the real ssh client.
+sshd:
+	@test -x /usr/sbin/sshd && command -v ssh >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client; }
 
 # The lowest version of every direct dependency that pyproject.toml allows (uv's lowest-direct resolution), in a
 # virtualenv of its own: keeps the lower bounds honest.
