@@ -31,7 +31,7 @@ help:
 	@echo "make e2e                   end-to-end tests on the real collector and Pulumi engine (runs make tools)"
 	@echo "make teardown STACK=pr-N   destroy and remove a test stack (refuses: $(PROTECTED_STACKS))"
 	@echo "make golden                regenerate the golden files after an intended change"
-	@echo "make bench                 print the benchmark figures (collector throughput, program evaluation, API calls, pulumi up, alert timing)"
+	@echo "make bench                 print the benchmark figures (throughput, queue growth, program, calls, up, alerts)"
 
 # What running needs (the package and its runtime dependencies), then the test tools on top.
 $(BIN)/.runtime: pyproject.toml requirements.txt
@@ -134,6 +134,7 @@ bench: setup tools
 	$(BIN)/python benchmarks/doctor_calls.py
 	$(BIN)/python benchmarks/pulumi_up.py
 	$(BIN)/python benchmarks/alert_timing.py
+	$(BIN)/python benchmarks/queue_growth.py
 
 golden: setup
 	KONG_SLO_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_golden.py -q

@@ -49,7 +49,21 @@ STATUS_FALLBACK = f"set({STATUS_CODE}, {NEWER_STATUS_CODE}) where {STATUS_CODE} 
 deprecated in OTTL: the collector warns on every span, and a future release will delete the attribute.)"""
 SPAN_DURATION_NS = "span.end_time_unix_nano - span.start_time_unix_nano"
 EXPORTER = "otlp_http/dynatrace"
-"""The OTLP/HTTP exporter's type is ``otlp_http`` (``otlphttp`` is a deprecated alias since collector 0.144)."""
+"""Traces and logs to Dynatrace. The OTLP/HTTP exporter's type is ``otlp_http`` (``otlphttp`` is a deprecated alias
+since collector 0.144)."""
+COUNTS_EXPORTER = "otlp_http/dynatrace_counts"
+"""The SLO counter to Dynatrace, on an exporter of its own: it waits out any outage and never drops a count."""
+TELEMETRY_PORT = 8888
+"""The collector's own metrics (Prometheus text), where ``kong-slo doctor`` reads what was refused or dropped."""
+FLUSH_SECONDS = 15
+"""The span metrics connector's flush interval: it hands over its counts this often, and not at shutdown."""
+DRAIN_SECONDS = FLUSH_SECONDS + 10
+"""How long a collector that no longer receives keeps running before it stops: past one flush, so its last
+counts reach the sending queue."""
+COUNTS_QUEUE_MIB = 4096
+"""The counts' persistent queue, in bytes of requests on disk (see README: Durability for what it holds)."""
+DATA_QUEUE_MIB = 1024
+"""Traces' and logs' persistent queue each; when full, new spans and logs are dropped (and counted as such)."""
 SPAN_METRICS = "span_metrics"
 """The span metrics connector's type (``spanmetrics`` is a deprecated alias since contrib 0.155)."""
 
@@ -227,6 +241,8 @@ class CollectorModel:
     group admits the load balancer's subnets only."""
     exporter: str
     """``otlp_http/dynatrace``, or ``debug`` when no Dynatrace is configured."""
+    counts_exporter: str
+    """``otlp_http/dynatrace_counts``, or ``debug`` when no Dynatrace is configured."""
     otlp_endpoint: str | None
     sampling_percentage: str | None
     """``None`` when every trace is forwarded."""
@@ -240,6 +256,11 @@ class CollectorModel:
     @property
     def persistent_queue(self) -> bool:
         return self.otlp_endpoint is not None
+
+    @property
+    def exporters(self) -> tuple[str, ...]:
+        """Every exporter the config defines (one ``debug`` stands in for both without Dynatrace)."""
+        return tuple(dict.fromkeys((self.counts_exporter, self.exporter)))
 
     @property
     def token_file(self) -> str | None:
@@ -264,6 +285,7 @@ def collector_model(settings: StackSettings) -> CollectorModel:
         loopback_only=settings.target == "local",
         health_published=settings.collector.is_tier,
         exporter="debug" if endpoint is None else EXPORTER,
+        counts_exporter="debug" if endpoint is None else COUNTS_EXPORTER,
         otlp_endpoint=endpoint,
         sampling_percentage=None if sampling >= 1 else sampling_percentage(sampling),
         rules=slo_rules(settings.apis),

@@ -20,7 +20,11 @@ from kong_slo.collector.model import (
     COLLECTOR_CONFIG_PATH,
     COLLECTOR_UID,
     CONTAINER_MEMORY_MIB,
+    COUNTS_QUEUE_MIB,
+    DATA_QUEUE_MIB,
+    DRAIN_SECONDS,
     DYNATRACE_COMPONENTS,
+    FLUSH_SECONDS,
     GOMEMLIMIT_MIB,
     HEALTH_PORT,
     LOCAL_TOKEN_SOURCE,
@@ -30,6 +34,7 @@ from kong_slo.collector.model import (
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
     SPAN_METRICS,
+    TELEMETRY_PORT,
     TOKEN_ENV_FILE,
     TOKEN_ENV_VAR,
     CollectorModel,
@@ -47,6 +52,9 @@ APP_DIR = "/opt/kong-slo"
 """Where cloud-init puts docker-compose.yml, the collector config and the token env file on the host."""
 FETCH_TOKEN_SCRIPT = "/usr/local/sbin/kong-slo-fetch-token"
 SERVICE_UNIT = "kong-slo-collector.service"
+DRAIN_SCRIPT = "/usr/local/sbin/kong-slo-drain"
+"""Run when the collector stops (a restart, a shutdown, the host's replacement): refuse new OTLP connections,
+keep running past one flush of the span metrics connector, then stop the containers."""
 INIT_IMAGE = "busybox:1.37.0"
 """Runs once per start to give the queue volume to the collector's uid (the collector image has no shell)."""
 
@@ -91,7 +99,9 @@ def environment() -> jinja2.Environment:
         MEMORY_LIMIT_MIB=MEMORY_LIMIT_MIB, MEMORY_SPIKE_MIB=MEMORY_SPIKE_MIB, OTLP_GRPC_PORT=OTLP_GRPC_PORT,
         OTLP_HTTP_PORT=OTLP_HTTP_PORT, QUEUE_DIRECTORY=QUEUE_DIRECTORY, SERVICE_UNIT=SERVICE_UNIT,
         SPAN_METRICS=SPAN_METRICS, TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR,
-        LOCAL_TOKEN_SOURCE=LOCAL_TOKEN_SOURCE,
+        LOCAL_TOKEN_SOURCE=LOCAL_TOKEN_SOURCE, DRAIN_SCRIPT=DRAIN_SCRIPT, FLUSH_SECONDS=FLUSH_SECONDS,
+        DRAIN_SECONDS=DRAIN_SECONDS,
+        COUNTS_QUEUE_MIB=COUNTS_QUEUE_MIB, DATA_QUEUE_MIB=DATA_QUEUE_MIB, TELEMETRY_PORT=TELEMETRY_PORT,
     )
     return jinja
 

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "stack does not set kong.collectorUrl")
     parser.add_argument("--collector-health-url", metavar="URL", default=None,
                         help="the collector's health endpoint (default: port 13133 on the collector's host)")
+    parser.add_argument("--collector-telemetry-url", metavar="URL", default=None,
+                        help="the collector's own metrics, to see what it dropped (http://127.0.0.1:8888/metrics "
+                             "on its host; the local stack's by default)")
 
 
 def _env(name: str) -> str | None:
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.dynatrace is not None and dynatrace_token is None:
         return fail(f"kong-slo doctor: set {TOKEN_ENV} to the stack's Dynatrace API token")
     access = Access(kong_token=kong_token, dynatrace_token=dynatrace_token, environment_url=args.environment_url,
-                    collector_url=args.collector_url, collector_health_url=args.collector_health_url)
+                    collector_url=args.collector_url, collector_health_url=args.collector_health_url,
+                    collector_telemetry_url=args.collector_telemetry_url)
     report = diagnose(settings, access)
     print(render_json(report) if args.json else render_text(report))
     return EXIT_CHANGES if report.problems else EXIT_OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kong_slo.doctor.collector import check_collector, collector_address, logs_hint, with_plugin_fallback
+from kong_slo.doctor.collector_telemetry import check_telemetry
 from kong_slo.doctor.dynatrace_objects import check_alerting, check_metric, check_slos, guarded
 from kong_slo.doctor.dynatrace_token import check_token
 from kong_slo.doctor.kong_node import check_kong
@@ -16,6 +17,7 @@ from kong_slo.doctor.plugins import check_plugins, wanted_for
 from kong_slo.doctor.report import Check, Report, skipped
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.http import RetryPolicy
+from kong_slo.infra.local_endpoints import LocalEndpoints
 from kong_slo.kong.admin import KongAdmin
 from kong_slo.settings import StackSettings
 
@@ -32,6 +34,7 @@ class Access:
     environment_url: str | None = None
     collector_url: str | None = None
     collector_health_url: str | None = None
+    collector_telemetry_url: str | None = None
     policy: RetryPolicy = QUICK
 
     def __repr__(self) -> str:
@@ -55,8 +58,16 @@ def diagnose(settings: StackSettings, access: Access) -> Report:
             checks += findings.checks
             endpoints = findings.traces_endpoints
     checks += check_collector(with_plugin_fallback(address, endpoints), logs_hint(settings))
+    checks += check_telemetry(telemetry_url(settings, access), logs_hint(settings))
     checks += check_dynatrace(settings, access)
     return Report.of(checks)
+
+
+def telemetry_url(settings: StackSettings, access: Access) -> str | None:
+    """Where the collector serves its own metrics: ``--collector-telemetry-url``, else the local stack's port."""
+    if access.collector_telemetry_url:
+        return access.collector_telemetry_url
+    return LocalEndpoints().collector_telemetry_url if settings.target == "local" else None
 
 
 def check_dynatrace(settings: StackSettings, access: Access) -> list[Check]:

@@ -89,7 +89,7 @@ def declare_security_group(name: str, settings: StackSettings, *, vpc_id: pulumi
         vpc_id=vpc_id,
         description=description,
         ingress=[rule_args(rule) for rule in ingress],
-        egress=[rule_args(rule) for rule in aws_plan.egress_rules()],
+        egress=[rule_args(rule) for rule in aws_plan.egress_rules(settings)],
         tags=ownership_tags(settings, Name=aws_plan.host_name(settings)),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -10,6 +10,7 @@ import gzip
 import ipaddress
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from kong_slo.collector.model import OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from kong_slo.errors import KongSloError
@@ -79,18 +80,29 @@ def ingress_rules(collector: CollectorSettings) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def egress_rules() -> tuple[Rule, ...]:
+def dynatrace_port(settings: StackSettings) -> int | None:
+    """The port of the Dynatrace URL the collector exports to (an ActiveGate listens on 9999), or None."""
+    if settings.dynatrace is None:
+        return None
+    parts = urlsplit(settings.dynatrace.environment_url)
+    return parts.port or (HTTPS_PORT if parts.scheme == "https" else HTTP_PORT)
+
+
+def egress_rules(settings: StackSettings) -> tuple[Rule, ...]:
     """What the host must reach; everything else is closed.
 
     443: Dynatrace, the SSM endpoints (token and Session Manager), the collector image's registry.
     80: Ubuntu's apt mirrors (Docker comes from them), which serve over plain HTTP; apt verifies
-    every package against the signed indexes. Security groups do not filter the Amazon-provided DNS resolver, the
-    time service or instance metadata; a VPC with its own DNS servers needs a rule for port 53 as well.
+    every package against the signed indexes. The Dynatrace URL's own port when it is another (an environment
+    ActiveGate: 9999). Security groups do not filter the Amazon-provided DNS resolver, the time service or instance
+    metadata; a VPC with its own DNS servers needs a rule for port 53 as well.
     """
-    return (
-        Rule(HTTPS_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTPS: Dynatrace, SSM, registries"),
-        Rule(HTTP_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTP: Ubuntu apt mirrors"),
-    )
+    rules = [Rule(HTTPS_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTPS: Dynatrace, SSM, registries"),
+             Rule(HTTP_PORT, (ANYWHERE_V4,), (ANYWHERE_V6,), "HTTP: Ubuntu apt mirrors")]
+    port = dynatrace_port(settings)
+    if port not in (None, HTTPS_PORT, HTTP_PORT):
+        rules.append(Rule(port, (ANYWHERE_V4,), (ANYWHERE_V6,), "Dynatrace (the environment URL's port)"))
+    return tuple(rules)
 
 
 def architecture_of(instance_type: str) -> str:

@@ -21,6 +21,7 @@ from kong_slo.infra.aws_instance import (
     declare_security_group,
     dynatrace_token,
     kong_urls,
+    rule_args,
     ubuntu_ami,
 )
 from kong_slo.infra.aws_tier_plan import Subnet
@@ -92,10 +93,23 @@ class CollectorTier(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if collector.ami_id else ["imageId"]),
         )
 
+        # A load balancer gets its security group at creation or never (AWS cannot add one later without
+        # replacing it, which would change the address every plugin sends to).
+        lb_ingress, lb_egress = aws_tier_plan.load_balancer_rules(collector, subnets)
+        balancer_group = aws.ec2.SecurityGroup(
+            f"{name}-nlb-sg",
+            vpc_id=vpc_id,
+            description="OTLP from Kong to the kong-slo collectors' load balancer",
+            ingress=[rule_args(rule) for rule in lb_ingress],
+            egress=[rule_args(rule) for rule in lb_egress],
+            tags=named_tags,
+            opts=child,
+        )
         balancer = aws.lb.LoadBalancer(
             f"{name}-nlb",
             load_balancer_type="network",
             internal=True,
+            security_groups=[balancer_group.id],
             subnets=list(collector.subnet_ids),
             ip_address_type="ipv4",
             # Spread Kong's connections over every healthy instance, whichever zone's address Kong resolved.
@@ -141,6 +155,8 @@ class CollectorTier(pulumi.ComponentResource):
             default_instance_warmup=aws_tier_plan.BOOT_SECONDS,
             instance_refresh=aws_tier_plan.instance_refresh(),
             instance_maintenance_policy=aws_tier_plan.instance_maintenance_policy(),
+            # Leaving instances drain: deregistered first, then kept running past a flush before they stop.
+            initial_lifecycle_hooks=[aws_tier_plan.drain_hook()],
             wait_for_capacity_timeout=aws_tier_plan.CAPACITY_TIMEOUT,
             tags=aws_tier_plan.group_tags(named_tags),
             # Instances read the token at first boot: the parameter and the permission must exist by then.

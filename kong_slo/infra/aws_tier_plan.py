@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kong_slo.collector.model import HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from kong_slo.collector.model import DRAIN_SECONDS, HEALTH_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
 from kong_slo.infra.aws_plan import Rule, UserData
@@ -25,6 +25,9 @@ CAPACITY_TIMEOUT = "20m"
 """How long ``pulumi up`` waits for the group's first ``replicas`` instances to be in service."""
 DEREGISTRATION_SECONDS = 60
 """How long a leaving instance keeps its open connections: Kong's batches in flight finish or are retried."""
+DRAIN_HOOK_SECONDS = DRAIN_SECONDS + 65
+"""How long a leaving instance waits in ``Terminating:Wait`` after its deregistration: past the connector's next
+flush, with time for the exporter to hand the queue to Dynatrace (its first retries included)."""
 MIN_HEALTHY_PERCENT = 100
 MAX_HEALTHY_PERCENT = 200
 
@@ -122,6 +125,31 @@ def scaling_policy(collector: CollectorSettings) -> dict[str, Any] | None:
             "target_value": collector.cpu_target,
         },
     }
+
+
+def drain_hook() -> dict[str, Any]:
+    """The group's terminating lifecycle hook. Auto Scaling deregisters a leaving instance from the load balancer
+    (waiting out the deregistration delay) before the hook puts it in ``Terminating:Wait``; nobody completes the
+    action, so the instance runs on, receiving nothing, for ``DRAIN_HOOK_SECONDS`` and then terminates. Instance
+    refreshes and scale-ins both pass through it."""
+    return {
+        "name": "drain-collector",
+        "lifecycle_transition": "autoscaling:EC2_INSTANCE_TERMINATING",
+        "heartbeat_timeout": DRAIN_HOOK_SECONDS,
+        "default_result": "CONTINUE",
+    }
+
+
+def load_balancer_rules(collector: CollectorSettings, subnets: Sequence[Subnet]) -> tuple[tuple[Rule, ...],
+                                                                                         tuple[Rule, ...]]:
+    """The load balancer's own security group: (ingress, egress). In: the listeners, from ``allowedCidrs`` only.
+    Out: the listener ports and the health port, to the tier's subnets only."""
+    ingress = tuple(Rule(port, *aws_plan.split_families(collector.allowed_cidrs), f"{label} from Kong")
+                    for label, port in listeners(collector))
+    blocks = tuple(dict.fromkeys(str(ipaddress.ip_network(subnet.cidr_block)) for subnet in subnets))
+    egress = tuple(Rule(port, blocks, (), f"to the collectors: {label}")
+                   for label, port in (*listeners(collector), ("health checks", HEALTH_PORT)))
+    return ingress, egress
 
 
 def launch_template_user_data(user_data: UserData) -> str:

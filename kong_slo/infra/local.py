@@ -20,6 +20,7 @@ from kong_slo.collector.model import (
     HEALTH_PORT,
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
+    TELEMETRY_PORT,
     TOKEN_FILE,
 )
 from kong_slo.collector.render import INIT_IMAGE
@@ -181,5 +182,5 @@ class LocalGateway(pulumi.ComponentResource):
             f"{name}-collector", name=f"kong-slo-{settings.stack}-collector", image=image_id,
             command=["--config", COLLECTOR_CONFIG_PATH], uploads=uploads, volumes=volumes,
             envs=[f"GOMEMLIMIT={GOMEMLIMIT_MIB}MiB"], networks_advanced=attach(COLLECTOR_HOST),
-            ports=_loopback(OTLP_HTTP_PORT, HEALTH_PORT), restart="unless-stopped", log_opts=logs,
+            ports=_loopback(OTLP_HTTP_PORT, HEALTH_PORT, TELEMETRY_PORT), restart="unless-stopped", log_opts=logs,
             opts=self._container_options(*depends))

@@ -27,7 +27,7 @@ TOKEN_FILE_REFERENCE = re.compile(r"\$\{file:[^}]+\}")
 
 
 def localise(config_text: str, *, ports: dict[str, int], storage: Path, dynatrace_url: str | None,
-             token_file: Path) -> str:
+             token_file: Path, telemetry_port: int | None = None) -> str:
     """``config_text`` with addresses, directories and the exporter moved for this machine."""
     document: dict[str, Any] = yaml.safe_load(config_text)
     protocols = document["receivers"]["otlp"]["protocols"]
@@ -44,7 +44,11 @@ def localise(config_text: str, *, ports: dict[str, int], storage: Path, dynatrac
         if name.split("/")[0] in ("otlphttp", "otlp_http") and dynatrace_url is not None:
             exporter["endpoint"] = f"{dynatrace_url}/api/v2/otlp"
     # The collector's own metrics would listen on :8888; a test runs several collectors at once.
-    document["service"]["telemetry"] = {"metrics": {"level": "none"}}
+    telemetry = document["service"].get("telemetry", {}).get("metrics", {})
+    if telemetry_port is not None and telemetry.get("readers"):
+        telemetry["readers"][0]["pull"]["exporter"]["prometheus"].update(host="127.0.0.1", port=telemetry_port)
+    else:
+        document["service"]["telemetry"] = {"metrics": {"level": "none"}}
     return TOKEN_FILE_REFERENCE.sub(f"${{file:{token_file}}}", yaml.safe_dump(document, sort_keys=False))
 
 
@@ -52,17 +56,18 @@ class Collector:
     """A collector process; a context manager that always stops it."""
 
     def __init__(self, config_text: str, workdir: Path, *, dynatrace_url: str | None = None,
-                 token: str = "dt0c01.E2E.TOKEN", env: dict[str, str] | None = None) -> None:
+                 token: str = "dt0c01.E2E.TOKEN", env: dict[str, str] | None = None, telemetry: bool = False) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        self.ports = {"http": free_port(), "grpc": free_port(), "health": free_port()}
+        self.ports = {"http": free_port(), "grpc": free_port(), "health": free_port(), "telemetry": free_port()}
         self.storage = workdir / "queue"
         self.storage.mkdir(exist_ok=True)
         token_file = workdir / "token"
         token_file.write_text(token)
         self.config_path = workdir / "config.yaml"
         self.config_path.write_text(localise(config_text, ports=self.ports, storage=self.storage,
-                                             dynatrace_url=dynatrace_url, token_file=token_file))
+                                             dynatrace_url=dynatrace_url, token_file=token_file,
+                                             telemetry_port=self.ports["telemetry"] if telemetry else None))
         self.env = {**os.environ, "DT_API_TOKEN": token, "GOMAXPROCS": "1", **(env or {})}
         self.log_path = workdir / "collector.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -74,6 +79,11 @@ class Collector:
     @property
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['health']}/"
+
+    @property
+    def telemetry_url(self) -> str:
+        """The collector's own metrics (only with ``telemetry=True``)."""
+        return f"http://127.0.0.1:{self.ports['telemetry']}/metrics"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -101,6 +111,12 @@ class Collector:
         try:
             self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """A hard kill (SIGKILL): the process gets no chance to shut down."""
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
 

@@ -36,6 +36,7 @@ class RoundRobinForwarder:
         self.routes: list[str] = []
         self._healthy = {backend.name: False for backend in backends}
         self._next = 0
+        self._deregistered: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._sockets: set[socket.socket] = set()
@@ -50,6 +51,12 @@ class RoundRobinForwarder:
     def healthy(self, name: str) -> bool:
         with self._lock:
             return self._healthy[name]
+
+    def deregister(self, name: str) -> None:
+        """Take a backend out of rotation, as a target group deregisters an instance: no new connection goes to it
+        (connections already open carry on, as the NLB's deregistration delay lets them)."""
+        with self._lock:
+            self._deregistered.add(name)
 
     def __enter__(self) -> RoundRobinForwarder:
         self._check_health()
@@ -111,7 +118,7 @@ class RoundRobinForwarder:
             with self._lock:
                 backend = self.backends[self._next % len(self.backends)]
                 self._next += 1
-                if not self._healthy[backend.name]:
+                if not self._healthy[backend.name] or backend.name in self._deregistered:
                     continue
             try:
                 return socket.create_connection(("127.0.0.1", backend.port), timeout=2), backend.name

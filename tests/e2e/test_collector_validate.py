@@ -57,7 +57,7 @@ def test_every_option_renders_a_config_the_collector_accepts(name: str, config: 
 def test_validate_refuses_a_broken_config(tmp_path: Path) -> None:
     """The check itself can fail: a pipeline naming an undefined processor is refused."""
     config = render_collector_config(parse(aws_config()))
-    broken = config.replace("processors: [memory_limiter, batch/metrics]", "processors: [memory_limiter, batch/nope]")
+    broken = config.replace("processors: [memory_limiter, batch/logs]", "processors: [memory_limiter, batch/nope]")
     assert broken != config
     config_path = tmp_path / "config.yaml"
     config_path.write_text(broken)

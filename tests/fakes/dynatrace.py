@@ -37,7 +37,13 @@ from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
 from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos
 from tests.fakes.dynatrace_settings_rules import value_problems
-from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, missing_scope, token_route
+from tests.fakes.dynatrace_tokens import (
+    READ_ONLY_POSTS,
+    TokenInfo,
+    missing_ingest_scope,
+    missing_scope,
+    token_route,
+)
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
@@ -344,8 +350,13 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 return self.answer(fault, *reply)
             elif authorization != f"Api-Token {fake.token}":
                 return self.reply(401, {"error": {"code": 401, "message": "Missing authorization parameter."}})
+            elif not fake.token_info.enabled:  # a revoked or disabled token: refused before anything else
+                return self.reply(401, {"error": {"code": 401, "message": "Token is disabled."}})
             if path.startswith(f"{prefix}/otlp/v1/"):
-                return self.reply_raw(*fake.otlp.handle(path.rsplit("/", 1)[1], self.headers, raw))
+                signal = path.rsplit("/", 1)[1]
+                if (refused := missing_ingest_scope(fake.token_info, signal)) is not None:
+                    return self.reply(*refused)
+                return self.reply_raw(*fake.otlp.handle(signal, self.headers, raw))
             if not path.startswith(prefix):
                 return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
             body = json.loads(raw) if raw and not path.endswith("/metrics/ingest") else None

@@ -68,3 +68,15 @@ def missing_scope(info: TokenInfo, method: str, path: str) -> Reply | None:
             message = f"Token is missing required scope. Use one of: {needed}"
             return 403, {"error": {"code": 403, "message": message}}, {}
     return None
+
+
+INGEST_SCOPES = {"traces": "openTelemetryTrace.ingest", "metrics": "metrics.ingest", "logs": "logs.ingest"}
+"""OTLP API: "one scope per signal" (Dynatrace's OTLP API reference)."""
+
+
+def missing_ingest_scope(info: TokenInfo, signal: str) -> Reply | None:
+    """The 403 for an OTLP export whose signal the token may not ingest, or None."""
+    needed = INGEST_SCOPES.get(signal)
+    if needed is None or needed in info.scopes:
+        return None
+    return 403, {"error": {"code": 403, "message": f"Token is missing required scope. Use one of: {needed}"}}, {}

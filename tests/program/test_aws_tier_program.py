@@ -120,6 +120,10 @@ def check_group(run: ProgramRun, config: dict[str, Any]) -> None:
     assert refresh["preferences"]["minHealthyPercentage"] == 100
     assert refresh["preferences"]["maxHealthyPercentage"] == 200
     assert inputs["instanceMaintenancePolicy"] == {"minHealthyPercentage": 100, "maxHealthyPercentage": 200}
+    # a leaving instance is deregistered, then waits past a connector flush before it terminates
+    (hook,) = inputs["initialLifecycleHooks"]
+    assert hook["lifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
+    assert hook["defaultResult"] == "CONTINUE" and hook["heartbeatTimeout"] > 15 + 10
     assert run.one(PARAMETER).urn in group.dependencies and run.one(ROLE_POLICY).urn in group.dependencies
     tags = {tag["key"]: tag for tag in inputs["tags"]}
     assert {"project", "stack", "managed-by", "Name"} <= set(tags)
@@ -170,7 +174,8 @@ def check_firewall(run: ProgramRun, config: dict[str, Any]) -> None:
     v4, v6 = [cidr for cidr in cidrs if ":" not in cidr], [cidr for cidr in cidrs if ":" in cidr]
     otlp_ports = [4318, 4317] if collector.get("openGrpc") else [4318]
     subnet_blocks = [subnet_facts(subnet)["cidrBlock"] for subnet in collector["subnetIds"]]
-    group = run.one(SECURITY_GROUP).inputs
+    groups = {resource.name: resource.inputs for resource in run.of_type(SECURITY_GROUP)}
+    group = groups["collector-sg"]
     ingress = [(int(rule["fromPort"]), int(rule["toPort"]), rule.get("cidrBlocks", []), rule.get("ipv6CidrBlocks", []))
                for rule in group["ingress"]]
     assert ingress == [*((port, port, v4, v6) for port in otlp_ports), (13133, 13133, subnet_blocks, [])]
@@ -178,6 +183,13 @@ def check_firewall(run: ProgramRun, config: dict[str, Any]) -> None:
     assert group["vpcId"] == subnet_facts(collector["subnetIds"][0])["vpcId"]
     egress = sorted(int(rule["fromPort"]) for rule in group["egress"])
     assert egress == [80, 443]
+    # the load balancer's own group, given at creation: Kong's blocks in, the collectors' subnets out
+    balancer_group = groups["collector-nlb-sg"]
+    assert run.one(BALANCER).inputs["securityGroups"] == [created_id(SECURITY_GROUP, "collector-nlb-sg")]
+    assert [(int(rule["fromPort"]), rule.get("cidrBlocks", []), rule.get("ipv6CidrBlocks", []))
+            for rule in balancer_group["ingress"]] == [(port, v4, v6) for port in otlp_ports]
+    assert [(int(rule["fromPort"]), rule.get("cidrBlocks", [])) for rule in balancer_group["egress"]] == [
+        *((port, subnet_blocks) for port in otlp_ports), (13133, subnet_blocks)]
 
 
 def check_token_and_policies(run: ProgramRun) -> None:

@@ -48,7 +48,7 @@ def test_only_loopback_ports_are_published(local_run: ProgramRun) -> None:
     published = {(role, port["internal"], port["ip"]) for role in ("kong", "collector", "postgres", "upstream")
                  for port in container(local_run, role).get("ports") or []}
     assert {(role, internal) for role, internal, _ in published} == {
-        ("kong", 8000), ("kong", 8001), ("collector", 4318), ("collector", 13133)}
+        ("kong", 8000), ("kong", 8001), ("collector", 4318), ("collector", 13133), ("collector", 8888)}
     assert {ip for _, _, ip in published} == {"127.0.0.1"}
 
 

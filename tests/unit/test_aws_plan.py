@@ -40,8 +40,16 @@ def test_no_allowed_blocks_is_refused() -> None:
 
 
 def test_egress_is_web_only() -> None:
-    assert sorted(rule.port for rule in aws_plan.egress_rules()) == [80, 443]
-    assert all(rule.protocol == "tcp" for rule in aws_plan.egress_rules())
+    settings_ = parse(aws_config())
+    assert sorted(rule.port for rule in aws_plan.egress_rules(settings_)) == [80, 443]
+    assert all(rule.protocol == "tcp" for rule in aws_plan.egress_rules(settings_))
+
+
+def test_egress_reaches_an_activegate_on_its_own_port() -> None:
+    config = aws_config()
+    config["dynatrace"]["environmentUrl"] = "https://activegate.internal:9999/e/abc12345"
+    rules = aws_plan.egress_rules(parse(config))
+    assert sorted(rule.port for rule in rules) == [80, 443, 9999]
 
 
 @pytest.mark.parametrize(("instance_type", "architecture"), [

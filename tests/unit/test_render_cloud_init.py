@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kong_slo.collector.model import HEALTH_PORT, TOKEN_ENV_FILE
+from kong_slo.collector.model import DRAIN_SECONDS, FLUSH_SECONDS, HEALTH_PORT, TOKEN_ENV_FILE
 from kong_slo.collector.render import (
     APP_DIR,
+    DRAIN_SCRIPT,
     FETCH_TOKEN_SCRIPT,
     SERVICE_UNIT,
     render_cloud_init,
@@ -180,3 +181,31 @@ def test_cloud_init_needs_dynatrace() -> None:
     local = parse({"target": "local", "apis": [{"name": "Orders"}]}, region=None)
     with pytest.raises(KongSloError, match="kong-slo:dynatrace"):
         user_data(local)
+
+
+def test_stopping_the_collector_drains_it_first(tmp_path: Path) -> None:
+    """The unit's ExecStop refuses new OTLP connections, keeps the collector running past one connector flush,
+    stops the containers, and lifts the refusal again: run with stand-ins recording each command in order."""
+    text = user_data(parse(aws_config()))
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read_string(files(text)[f"/etc/systemd/system/{SERVICE_UNIT}"]["content"])
+    assert unit["Service"]["ExecStop"] == DRAIN_SCRIPT
+    assert int(unit["Service"]["TimeoutStopSec"]) > DRAIN_SECONDS + 30
+    script = tmp_path / "drain"
+    script.write_text(files(text)[DRAIN_SCRIPT]["content"])
+    script.chmod(0o755)
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for name in ("iptables", "ip6tables", "docker", "sleep"):
+        stand_in = bin_dir / name
+        stand_in.write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\n')
+        stand_in.chmod(0o755)
+    result = subprocess.run([str(script)], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stderr
+    rule = "DOCKER-USER -p tcp --dport 4318 -j REJECT --reject-with tcp-reset"
+    assert log.read_text().splitlines() == [
+        f"iptables -I {rule}", f"ip6tables -I {rule}", f"sleep {DRAIN_SECONDS}", "docker compose stop",
+        f"iptables -D {rule}", f"ip6tables -D {rule}"]
+    assert DRAIN_SECONDS > FLUSH_SECONDS

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from kong_slo import telemetry
 from kong_slo.collector import model as collector_model
 from kong_slo.collector.model import (
+    COUNTS_EXPORTER,
     DYNATRACE_COMPONENTS,
     EXPORTER,
     HEALTH_PORT,
@@ -91,8 +92,13 @@ def check_structure(document: dict[str, Any]) -> None:
     service = document["service"]
     pipelines: dict[str, dict[str, list[str]]] = service["pipelines"]
     used: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    connectors = set(document.get("connectors") or {})
     for name, pipeline in pipelines.items():
-        assert pipeline["processors"][0] == "memory_limiter", f"{name}: memory_limiter must come first"
+        if set(pipeline["receivers"]) & connectors:
+            # A connector cannot retry what a processor refuses: nothing between it and the exporter's queue.
+            assert not pipeline.get("processors"), f"{name}: fed by a connector, it must have no processor"
+        else:
+            assert pipeline["processors"][0] == "memory_limiter", f"{name}: memory_limiter must come first"
         for role in ("receivers", "processors", "exporters"):
             for component in pipeline.get(role, []):
                 kind = "connectors" if component in (document.get("connectors") or {}) else role
@@ -122,6 +128,10 @@ def test_the_structure_check_catches_unused_and_undefined_components() -> None:
     document = rendered(aws())
     document["service"]["pipelines"]["traces"]["processors"].reverse()
     with pytest.raises(AssertionError, match="memory_limiter must come first"):
+        check_structure(document)
+    document = rendered(aws())
+    document["service"]["pipelines"]["metrics"]["processors"] = ["memory_limiter"]
+    with pytest.raises(AssertionError, match="fed by a connector, it must have no processor"):
         check_structure(document)
 
 
@@ -278,8 +288,29 @@ def test_exporter_sends_to_the_environment_otlp_api_with_the_token_from_the_envi
     assert exporter["endpoint"] == f"{DYNATRACE_URL}/api/v2/otlp"
     assert exporter["headers"] == {"Authorization": "Api-Token ${env:DT_API_TOKEN}"}
     assert exporter["retry_on_failure"]["enabled"] is True
-    assert exporter["sending_queue"] == {"enabled": True, "storage": "file_storage"}
+    assert exporter["sending_queue"] == {"enabled": True, "storage": "file_storage", "sizer": "bytes",
+                                         "queue_size": 1024 * 1024 * 1024, "block_on_overflow": False}
     assert yaml.safe_load(text)["extensions"]["file_storage"]["directory"] == QUEUE_DIRECTORY
+
+
+def test_the_counts_wait_out_any_outage_on_disk_and_are_never_dropped_for_room() -> None:
+    document = rendered(aws())
+    counts = document["exporters"][COUNTS_EXPORTER]
+    assert counts["endpoint"] == document["exporters"][EXPORTER]["endpoint"]
+    assert counts["retry_on_failure"]["max_elapsed_time"] == "0s"  # exporterhelper: 0 never stops retrying
+    assert counts["sending_queue"] == {"enabled": True, "storage": "file_storage", "sizer": "bytes",
+                                       "queue_size": 4096 * 1024 * 1024, "block_on_overflow": True}
+    assert document["service"]["pipelines"]["metrics"] == {"receivers": [SPAN_METRICS],
+                                                            "exporters": [COUNTS_EXPORTER]}
+    for name in ("traces", "logs"):
+        assert document["service"]["pipelines"][name]["exporters"] == [EXPORTER]
+
+
+def test_the_collectors_own_metrics_are_served_for_doctor() -> None:
+    (reader,) = rendered(aws())["service"]["telemetry"]["metrics"]["readers"]
+    assert reader == {"pull": {"exporter": {"prometheus": {
+        "host": "0.0.0.0", "port": 8888, "without_scope_info": True, "without_type_suffix": True,
+        "without_units": True}}}}
 
 
 def test_managed_environment_urls_keep_their_path() -> None:

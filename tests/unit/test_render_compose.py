@@ -19,6 +19,7 @@ from kong_slo.collector.model import (
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
+    TELEMETRY_PORT,
     TOKEN_ENV_FILE,
     TOKEN_FILE,
 )
@@ -117,17 +118,18 @@ def published(service: dict[str, Any]) -> dict[int, str]:
 
 def test_aws_publishes_otlp_on_all_interfaces_and_health_on_loopback(tmp_path: Path) -> None:
     service = canonical(write_project(tmp_path, render_compose(VARIANTS["aws"])))["services"]["otel-collector"]
-    assert published(service) == {OTLP_HTTP_PORT: "", HEALTH_PORT: "127.0.0.1"}
+    assert published(service) == {OTLP_HTTP_PORT: "", HEALTH_PORT: "127.0.0.1", TELEMETRY_PORT: "127.0.0.1"}
 
 
 def test_a_tier_publishes_health_beyond_loopback_for_the_load_balancer(tmp_path: Path) -> None:
     service = canonical(write_project(tmp_path, render_compose(VARIANTS["aws-tier"])))["services"]["otel-collector"]
-    assert published(service) == {OTLP_HTTP_PORT: "", HEALTH_PORT: ""}
+    assert published(service) == {OTLP_HTTP_PORT: "", HEALTH_PORT: "", TELEMETRY_PORT: "127.0.0.1"}
 
 
 def test_local_publishes_everything_on_loopback_only(tmp_path: Path) -> None:
     service = canonical(write_project(tmp_path, render_compose(VARIANTS["local-grpc"])))["services"]["otel-collector"]
-    assert published(service) == {OTLP_HTTP_PORT: "127.0.0.1", OTLP_GRPC_PORT: "127.0.0.1", HEALTH_PORT: "127.0.0.1"}
+    assert published(service) == {OTLP_HTTP_PORT: "127.0.0.1", OTLP_GRPC_PORT: "127.0.0.1", HEALTH_PORT: "127.0.0.1",
+                                  TELEMETRY_PORT: "127.0.0.1"}
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
