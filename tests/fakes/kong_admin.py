@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from tests.fakes import kong_declarative, kong_replies
+from tests.fakes.kong_node import NodeRuntime
 from tests.fakes.kong_plugins import Store
 from tests.fakes.kong_precedence import plugin_for_request
 from tests.fakes.kong_replies import KongReply
@@ -85,6 +86,9 @@ class FakeKong:
     """What kong.conf (or KONG_*) set; ``off`` is Kong's default."""
     tracing_sampling_rate: float | None = None
     """None: the release's default (1.0 up to 3.2, 0.01 from 3.3)."""
+    node: NodeRuntime | None = None
+    """When set, ``GET /`` reports what this node runs with (its kong.conf and environment, ``kong_node``)
+    instead of the two fields above."""
     calls: Counter[str] = field(default_factory=Counter)
     log: list[tuple[str, str]] = field(default_factory=list)
 
@@ -254,6 +258,8 @@ class FakeKong:
     def tracing_configuration(self) -> dict[str, Any]:
         """The tracing keys of ``GET /`` → ``configuration``: 3.0 to 3.1 name them ``opentelemetry_tracing*``,
         3.2+ ``tracing_*``; the instrumentations are a list (``typ = "array"`` in Kong's conf_loader)."""
+        if self.node is not None:
+            return self.node.configuration(RELEASES[self.version])
         old = self.version == "3.0"
         rate = self.tracing_sampling_rate
         if rate is None:
