@@ -16,8 +16,8 @@ from kong_slo.collector.render import render_cloud_init, render_collector_config
 from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
+from kong_slo.kong import deck, declarative
 from kong_slo.kong.admin import SCOPE_PATHS, workspace_prefix
-from kong_slo.kong.deck import deck_file
 from kong_slo.kong.payload import plugin_body, plugin_id, scope_of
 from kong_slo.kong.tracing import tracing_env, tracing_for_stack
 from kong_slo.objectives.sli import slo_definitions, slo_payload
@@ -26,9 +26,13 @@ from kong_slo.settings import Api, KongVersion, StackSettings
 ASSUMED_KONG_VERSION = KongVersion(3, 9)
 """The plugin shape rendered when ``kong.version`` is not set (``pulumi up`` asks Kong itself)."""
 COLLECTOR_PLACEHOLDER = f"http://COLLECTOR_PRIVATE_IP:{OTLP_HTTP_PORT}"
-DECK_HEADER = ("# kong-slo's opentelemetry plugins for decK: `deck gateway sync kong-slo-deck.yaml`, or\n"
-               "# `deck file merge kong.yaml kong-slo-deck.yaml` into the file that defines the services.\n")
 """Stands for the AWS host's address until it exists: `pulumi stack output otlp_http_url` gives it."""
+DECK_HEADER = ("# kong-slo's opentelemetry plugins for decK (Kong with a database, Konnect):\n"
+               "# `deck gateway sync kong-slo-deck.yaml`, or `deck file merge kong.yaml kong-slo-deck.yaml`.\n")
+DB_LESS_HEADER = ("# kong-slo's opentelemetry plugins for a DB-less Kong (database = off), in Kong's own format:\n"
+                  "# add the entries of `plugins` to the declarative configuration that defines the services\n"
+                  "# (declarative_config in kong.conf, or the body of POST /config), check it with\n"
+                  "# `kong config parse FILE`, and load it.\n")
 TIER_PLACEHOLDER = f"http://COLLECTOR_LOAD_BALANCER_DNS:{OTLP_HTTP_PORT}"
 """Stands for a collector tier's load balancer name until it exists."""
 
@@ -71,10 +75,20 @@ def kong_plugin_requests(settings: StackSettings) -> dict[str, Any]:
 
 
 def kong_deck_file(settings: StackSettings) -> str:
-    """The same plugins as a decK file (DB-less Kong, Konnect): ``deck gateway sync`` or ``deck file merge``."""
-    document = deck_file(settings.stack, settings.kong.workspace,
-                         [(kind, scope, identifier, body) for _, kind, scope, identifier, body in _plugins(settings)])
+    """The same plugins as a decK file (Kong with a database, Konnect): ``deck gateway sync`` or
+    ``deck file merge``."""
+    document = deck.deck_file(settings.stack, settings.kong.workspace, _plugin_specs(settings))
     return DECK_HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+
+
+def _plugin_specs(settings: StackSettings) -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [(kind, scope, identifier, body) for _, kind, scope, identifier, body in _plugins(settings)]
+
+
+def kong_db_less_file(settings: StackSettings) -> str:
+    """The same plugins in Kong's own declarative format, for a DB-less Kong (which decK does not manage)."""
+    return DB_LESS_HEADER + yaml.safe_dump(declarative.declarative_config(_plugin_specs(settings)), sort_keys=False,
+                                           default_flow_style=False)
 
 
 def _platform(settings: StackSettings) -> bool:
@@ -124,7 +138,8 @@ ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
     "otel-collector-config.yaml": render_collector_config,
     "cloud-init.yaml": _cloud_init,
     "kong-plugins.json": lambda settings: _json(kong_plugin_requests(settings)),
-    "kong-slo-deck.yaml": kong_deck_file,
+    deck.FILE_NAME: kong_deck_file,
+    declarative.FILE_NAME: kong_db_less_file,
     "slos.json": lambda settings: _json_or_none(slo_requests(settings)),
     "platform-slos.json": lambda settings: _json_or_none(platform_slo_requests(settings)),
     "kong.env": kong_env,

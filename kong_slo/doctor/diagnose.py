@@ -13,6 +13,7 @@ from kong_slo.doctor.collector_telemetry import check_telemetry
 from kong_slo.doctor.dynatrace_objects import check_alerting, check_metric, check_slos, guarded
 from kong_slo.doctor.dynatrace_token import check_token
 from kong_slo.doctor.kong_node import check_kong
+from kong_slo.doctor.kong_nodes import check_nodes
 from kong_slo.doctor.plugins import check_plugins, wanted_for
 from kong_slo.doctor.report import Check, Report, skipped
 from kong_slo.dynatrace.client import DynatraceClient
@@ -49,7 +50,7 @@ def diagnose(settings: StackSettings, access: Access) -> Report:
     with KongAdmin(settings.kong.admin_url, workspace=settings.kong.workspace, token=access.kong_token,
                    ca_bundle=settings.kong.ca_bundle, policy=access.policy) as kong:
         kong_checks, facts = check_kong(kong, settings)
-        checks += kong_checks
+        checks += kong_checks + check_nodes(settings, access.kong_token, access.policy)
         if facts.version is None:
             checks.append(skipped("plugins", "plugins", "not checked: Kong's Admin API did not answer"))
         else:

@@ -10,6 +10,7 @@ from kong_slo.doctor.precedence import scope_words, shadowing_plugins
 from kong_slo.doctor.report import Check, ok, problem
 from kong_slo.http import ApiError
 from kong_slo.kong.admin import KongAdmin
+from kong_slo.kong.declarative import FILE_NAME as DB_LESS_FILE
 from kong_slo.kong.payload import (
     OTLP_LOGS_PATH,
     OTLP_TRACES_PATH,
@@ -24,8 +25,10 @@ from kong_slo.settings.rules import LOGS_ENDPOINT_SINCE
 
 LINK = "plugins"
 UP_FIX = "run `pulumi up` for this stack: it writes the API's plugin again"
-DB_LESS_FIX = ("put the API's plugin into Kong's declarative configuration (`kong-slo render` writes it to "
-               "kong-plugins.json) and load it: this Kong is DB-less, so `pulumi up` cannot write it")
+DB_LESS_FIX = (f"this Kong is DB-less, so `pulumi up` cannot write the plugin: add the plugins of {DB_LESS_FILE} "
+               "(`kong-slo render` writes it, in Kong's declarative format) to the declarative configuration that "
+               "defines the services, and load it (declarative_config, or POST /config); decK does not manage a "
+               "DB-less Kong")
 
 
 @dataclass(frozen=True)

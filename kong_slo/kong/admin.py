@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 
 from kong_slo.http import ApiError, RetryPolicy, send
+from kong_slo.kong.declarative import FILE_NAME as DB_LESS_FILE
 from kong_slo.settings.model import KongVersion
 
 TOKEN_HEADER = "Kong-Admin-Token"
@@ -242,9 +243,10 @@ def _error(label: str, response: requests.Response) -> KongAdminError:
     code = body.get("code") if isinstance(body, dict) else None
     if status == 405 and code == 12:
         text = (f"{label}: this Kong runs without a database (DB-less, code 12) and its Admin API cannot "
-                "change plugins. Manage the opentelemetry plugins through declarative configuration: `kong-slo render` "
-                "writes them as a decK file (kong-slo-deck.yaml: `deck gateway sync`, or `deck file merge` into your "
-                "declarative config), or point kong.adminUrl at the control plane")
+                f"change plugins, nor does decK manage it. Add the opentelemetry plugins of {DB_LESS_FILE} (`kong-slo "
+                "render` writes it, in Kong's declarative format) to the declarative configuration that defines the "
+                "services and load it (declarative_config, or POST /config); in hybrid mode point kong.adminUrl at "
+                "the control plane")
     elif status == 401:
         text = (f"{label}: Kong refused the request (401: {message or 'unauthorised'}); set the RBAC token with "
                 "`pulumi config set --secret --path kong-slo:kong.adminToken …`")

@@ -13,7 +13,9 @@ with the same pure ``patch_kong_conf`` the CLI uses, and the host only copies by
    ``PATH.kong-slo.orig``, the previous one as ``PATH.bak``, writes a copy with the same mode and owner next to
    the file and renames it over (atomic), checks it with ``kong check`` when available (restoring ``PATH.bak``
    if Kong refuses it), and runs the restart command. The same script runs on update, so a settings change
-   re-reads and re-patches without deleting anything first. An unchanged ``pulumi up`` runs no command.
+   re-reads and re-patches without deleting anything first. An unchanged ``pulumi up`` runs no command. Then, and
+   also when the file needed no change, the node's Admin API tells what Kong runs with (``effective.py``): a
+   ``KONG_TRACING_*`` variable that overrides the file stops the ``up`` with one line naming node and variable.
 4. A new host, port or ``confPath`` replaces the write command, old one first: its ``delete`` restores the old
    host's file (with the old connection) before the new host is patched. Neither command gets the previous
    output in its environment (``add_previous_output_in_env`` off): the read's output, the whole file in base64,
@@ -41,6 +43,7 @@ from pulumi_command import remote
 
 from kong_slo.errors import KongSloError
 from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf, restore_chunks
+from kong_slo.kong.effective import CHECK_EFFECTIVE, WAIT_SECONDS, effective_arguments
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.settings import SshSettings
 
@@ -71,10 +74,11 @@ replace_with() {  # replace_with SOURCE: same mode and owner as $conf, renamed o
 }
 """
 
-APPLY_SCRIPT = _PRELUDE + r"""new=$(mktemp); trap 'rm -f "$new"' EXIT
+APPLY_SCRIPT = _PRELUDE + CHECK_EFFECTIVE + r"""shift 2  # then: node, Admin API URL, seconds to wait, KEY VALUE pairs
+new=$(mktemp); trap 'rm -f "$new"' EXIT
 base64 -d > "$new"
 if as_owner cmp -s -- "$new" "$conf"; then
-  echo "kong-slo: $conf already has the tracing settings"; finish_pending_restart; exit 0
+  echo "kong-slo: $conf already has the tracing settings"; finish_pending_restart; check_effective "$@"; exit 0
 fi
 as_owner test -e "$conf.kong-slo.orig" || as_owner cp -p -- "$conf" "$conf.kong-slo.orig"
 as_owner cp -p -- "$conf" "$conf.bak"
@@ -85,6 +89,7 @@ if command -v kong >/dev/null 2>&1 && ! as_owner kong check "$conf" >&2; then
 fi
 as_owner cp -p -- "$conf" "$conf.kong-slo.applied"
 restart_kong
+check_effective "$@"
 echo "kong-slo: tracing switched on in $conf (previous content in $conf.bak); Kong restarted"
 """
 
@@ -184,6 +189,11 @@ def restore_arguments(stdout: str, tracing: TracingSettings) -> list[str]:
     return [encode_conf(text) for chunk in chunks for text in chunk]
 
 
+def apply_arguments(ssh: SshSettings, tracing: TracingSettings, wait: int = WAIT_SECONDS) -> list[str]:
+    """The apply script's arguments: the file, the restart command, then what ``check_effective`` needs."""
+    return [ssh.conf_path, ssh.restart_command, ssh.host, ssh.admin_url, str(wait), *effective_arguments(tracing)]
+
+
 def node_patches(nodes: tuple[SshSettings, ...]) -> list[tuple[str, SshSettings, pulumi.ResourceOptions]]:
     """A resource name and options per node, named by its address: a node leaving the list is deleted (its file
     given back), one joining is created, the others stay untouched whatever their place in the list. The first
@@ -217,7 +227,7 @@ class KongConfPatch(pulumi.ComponentResource):
                                         custom_timeouts=COMMAND_TIMEOUTS))
         where = f"{ssh.host}:{ssh.conf_path}"
         payload = pulumi.Output.secret(self.read.stdout.apply(lambda stdout: patched_payload(stdout, tracing, where)))
-        apply_command = remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command)
+        apply_command = remote_script(APPLY_SCRIPT, *apply_arguments(ssh, tracing))
         self.write = remote.Command(
             f"{name}-write", connection=connection,
             create=apply_command, update=apply_command,

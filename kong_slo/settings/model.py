@@ -110,6 +110,9 @@ class SshSettings:
     restart_command: str
     host_key: str | None = None
     """The host's public key (``ssh-ed25519 AAAA…``); when set, a host presenting another key is refused."""
+    admin_url: str = "http://127.0.0.1:8001"
+    """The node's own Admin API as the node itself reaches it (Kong's default ``admin_listen``): after the patch,
+    what the node runs with is read back there, over the same SSH session."""
 
 
 TRACE_CONTEXT_CHOICES = ("ignore", "honour")

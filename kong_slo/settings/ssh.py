@@ -2,7 +2,8 @@
 
 Every Kong node reads its own kong.conf (a hybrid control plane passes no tracing settings to its data planes),
 so the section lists them: ``nodes: [{host, port, hostKey, …}]`` under shared ``user``, ``privateKey``, ``port``,
-``confPath`` and ``restartCommand``. The single-node form (``host`` beside the shared keys) stays: one node.
+``confPath``, ``restartCommand`` and ``adminUrl``. The single-node form (``host`` beside the shared keys) stays:
+one node.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from kong_slo.secrets import Secret
 from kong_slo.settings.model import SshSettings
 from kong_slo.settings.reader import Node, describe
 
-NODE_KEYS = ("host", "port", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
+NODE_KEYS = ("host", "port", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand", "adminUrl")
 SSH_KEYS = ("host", "nodes", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath",
-            "restartCommand")
+            "restartCommand", "adminUrl")
 DEFAULT_CONF_PATH = "/etc/kong/kong.conf"
+DEFAULT_ADMIN_URL = "http://127.0.0.1:8001"
+"""Kong's default ``admin_listen`` (kong.conf.default, 3.0 to 3.9): the Admin API on the node's loopback."""
 HOST_KEY_LINE = re.compile(r"^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$")
 
 
@@ -46,12 +50,13 @@ def read_ssh(node: Node | None) -> tuple[SshSettings, ...]:
     port = _port(node, 22)
     conf_path = _conf_path(node, DEFAULT_CONF_PATH)
     restart = node.string("restartCommand")
+    admin_url = _admin_url(node, DEFAULT_ADMIN_URL)
     raw_nodes = node.raw("nodes")
     if raw_nodes is None:
         if not node.has("host"):
             node.problem("host", "is required: the Kong node to patch (or list them under kong.ssh.nodes)")
             return ()
-        return (_node(node, user=user, port=port, key=key, conf_path=conf_path, restart=restart),)
+        return (_node(node, user=user, port=port, key=key, conf_path=conf_path, restart=restart, admin_url=admin_url),)
     if node.has("host") or node.has("hostKey") or node.has("acceptAnyHostKey"):
         node.problem("host", "and kong.ssh.nodes both name nodes: move host, hostKey and acceptAnyHostKey into "
                              "the list (kong.ssh.nodes: [{host: …, hostKey: …}]), keeping the node patched "
@@ -70,7 +75,8 @@ def read_ssh(node: Node | None) -> tuple[SshSettings, ...]:
             continue
         child = Node(item, path, node.problems)
         child.reject_unknown(NODE_KEYS)
-        found = _node(child, user=user, port=port, key=key, conf_path=conf_path, restart=restart)
+        found = _node(child, user=user, port=port, key=key, conf_path=conf_path, restart=restart,
+                      admin_url=_admin_url(child, admin_url))
         where = (found.host, found.port)
         if where in seen:
             child.problem("host", f"{found.host}:{found.port} is already {node.key('nodes')}[{seen[where]}]")
@@ -79,8 +85,8 @@ def read_ssh(node: Node | None) -> tuple[SshSettings, ...]:
     return tuple(nodes)
 
 
-def _node(node: Node, *, user: str, port: int, key: Secret | None, conf_path: str,
-          restart: str | None) -> SshSettings:
+def _node(node: Node, *, user: str, port: int, key: Secret | None, conf_path: str, restart: str | None,
+          admin_url: str) -> SshSettings:
     host = node.string("host", required=True) or ""
     port = _port(node, port)
     conf_path = _conf_path(node, conf_path)
@@ -95,7 +101,7 @@ def _node(node: Node, *, user: str, port: int, key: Secret | None, conf_path: st
     if host_key is not None and any_host_key:
         node.problem("acceptAnyHostKey", "contradicts hostKey: pin the key or accept any, not both")
     command = node.string("restartCommand") or restart or reload_command(conf_path)
-    return SshSettings(host, user, port, key or Secret(None), conf_path, command, host_key)
+    return SshSettings(host, user, port, key or Secret(None), conf_path, command, host_key, admin_url)
 
 
 def _port(node: Node, default: int) -> int:
@@ -104,6 +110,22 @@ def _port(node: Node, default: int) -> int:
         node.problem("port", f"{describe(node.raw('port'))} is not a TCP port")
         return default
     return port
+
+
+def _admin_url(node: Node, default: str) -> str:
+    """An http(s) URL with a host and nothing past the path: the node reads ``GET /`` there with curl or wget."""
+    url = node.string("adminUrl") or default
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not one
+    except ValueError:
+        parts = parts._replace(scheme="")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password or any(char in url for char in " '\"\\$`"):
+        node.problem("adminUrl", f"{url!r} is not the node's Admin API URL, such as {DEFAULT_ADMIN_URL} (as the "
+                                 "node itself reaches it)")
+        return default
+    return url.rstrip("/")
 
 
 def _conf_path(node: Node, default: str) -> str:

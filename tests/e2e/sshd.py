@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tools import free_port
+from tests.fakes.kong_admin import FakeKong
+from tests.fakes.kong_node import NodeRuntime
 
 SSHD = Path("/usr/sbin/sshd")
-FAKE_KONG = """#!/bin/sh
-# A stand-in for Kong's CLI: `kong check FILE` accepts, `kong reload -c FILE` / `kong restart` are recorded.
-echo "$*" >> "$(dirname "$0")/kong-calls.log"
-"""
 
 
 def sshd_or_fail() -> Path:
@@ -28,15 +26,19 @@ def sshd_or_fail() -> Path:
 
 
 class KongNode:
-    """One node: its own sshd on a free port, its own kong.conf and ``kong`` on the session's PATH."""
+    """One node: its own sshd on a free port, its own kong.conf, the Kong CLI stand-in on the session's PATH, and
+    its own Admin API (``admin_url``) reporting what the node runs with. ``environment`` is set in every SSH
+    session (``SetEnv``), as a systemd unit or an /etc/environment line would set it for Kong."""
 
-    def __init__(self, root: Path, client_key: Path) -> None:
+    def __init__(self, root: Path, client_key: Path, environment: dict[str, str] | None = None) -> None:
         self.root, self.port = root, free_port()
         self.bin = root / "bin"
         self.bin.mkdir(parents=True)
-        kong = self.bin / "kong"
-        kong.write_text(FAKE_KONG)
-        kong.chmod(0o755)
+        self.runtime = NodeRuntime(self.bin)
+        self.runtime.install()
+        self.admin = FakeKong("3.9", node=self.runtime)
+        self.admin.start()
+        self.admin_url = self.admin.url
         self.conf = root / "kong.conf"
         host_key = root / "host_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True)
@@ -47,7 +49,10 @@ class KongNode:
         config.write_text("\n".join([
             f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {host_key}", f"PidFile {root / 'sshd.pid'}",
             f"AuthorizedKeysFile {authorized}", "StrictModes no", "UsePAM no", "PasswordAuthentication no",
-            "PermitRootLogin prohibit-password", f"SetEnv PATH={self.bin}:/usr/bin:/bin", ""]))
+            "PermitRootLogin prohibit-password",
+            " ".join(["SetEnv", f"PATH={self.bin}:/usr/bin:/bin",
+                      *(f"{key}={value}" for key, value in (environment or {}).items())]),
+            ""]))
         Path("/run/sshd").mkdir(exist_ok=True)
         with open(root / "sshd.log", "wb") as log:  # sshd keeps its own copy of the descriptor
             self.process = subprocess.Popen([str(sshd_or_fail()), "-D", "-e", "-f", str(config)],
@@ -74,9 +79,9 @@ class KongNode:
             input=stdin, capture_output=True, text=True, timeout=60)
 
     def calls(self) -> list[str]:
-        log = self.bin / "kong-calls.log"
-        return log.read_text().splitlines() if log.exists() else []
+        return self.runtime.calls()
 
     def stop(self) -> None:
+        self.admin.stop()
         self.process.terminate()
         self.process.wait(timeout=10)

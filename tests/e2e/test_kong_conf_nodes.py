@@ -1,5 +1,6 @@
 """Several Kong nodes, each behind its own sshd on 127.0.0.1: the remote scripts, run over the real ``ssh`` client
-as pulumi-command runs them, patch every node with the default reload and give each node its file back."""
+as pulumi-command runs them, patch every node with the default reload, read back over SSH what each node runs with
+(a node whose environment overrides the file stops the run, naming node and variable), and give each its file back."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from kong_slo.kong.conf_patch import (
     APPLY_SCRIPT,
     READ_SCRIPT,
     RESTORE_SCRIPT,
+    apply_arguments,
     patched_payload,
     remote_script,
     restore_arguments,
 )
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.secrets import Secret
+from kong_slo.settings import SshSettings
 from kong_slo.settings.reader import Node, Problems
 from kong_slo.settings.ssh import read_ssh
 from tests.e2e.sshd import KongNode
@@ -31,7 +34,8 @@ ORIGINAL = "\ufeff# kong.conf of node {n}\ndatabase = postgres\n#tracing_samplin
 def nodes(tmp_path: Path) -> Iterator[list[KongNode]]:
     key = tmp_path / "client_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    started = [KongNode(tmp_path / f"node-{index}", key) for index in range(3)]
+    overriding = {"KONG_TRACING_SAMPLING_RATE": "0.01"}  # the last node's environment overrides kong.conf
+    started = [KongNode(tmp_path / f"node-{index}", key, overriding if index == 3 else None) for index in range(4)]
     try:
         yield started
     finally:
@@ -39,23 +43,30 @@ def nodes(tmp_path: Path) -> Iterator[list[KongNode]]:
             node.stop()
 
 
-def test_every_node_is_patched_with_a_reload_and_each_is_given_back(nodes: list[KongNode]) -> None:
-    for index, node in enumerate(nodes):
-        node.conf.write_text(ORIGINAL.format(n=index), encoding="utf-8")
+def node_settings(nodes: list[KongNode]) -> tuple[SshSettings, ...]:
     problems = Problems()
     settings = read_ssh(Node({"privateKey": Secret("k"), "user": "root", "nodes": [
-        {"host": "127.0.0.1", "port": node.port, "hostKey": " ".join(node.host_key), "confPath": str(node.conf)}
-        for node in nodes]}, "kong-slo:kong.ssh", problems))
+        {"host": "127.0.0.1", "port": node.port, "hostKey": " ".join(node.host_key), "confPath": str(node.conf),
+         "adminUrl": node.admin_url} for node in nodes]}, "kong-slo:kong.ssh", problems))
     assert not problems.lines, problems.lines
+    return settings
+
+
+def test_every_node_is_patched_with_a_reload_and_each_is_given_back(nodes: list[KongNode]) -> None:
+    nodes = nodes[:3]  # the fourth is the overriding one
+    for index, node in enumerate(nodes):
+        node.conf.write_text(ORIGINAL.format(n=index), encoding="utf-8")
+    settings = node_settings(nodes)
     tracing = TracingSettings()
     reads = {}
     for node, ssh in zip(nodes, settings, strict=True):
         read = node.run(remote_script(READ_SCRIPT, ssh.conf_path))
         assert read.returncode == 0, read.stderr
         reads[node.port] = read.stdout
-        applied = node.run(remote_script(APPLY_SCRIPT, ssh.conf_path, ssh.restart_command),
+        applied = node.run(remote_script(APPLY_SCRIPT, *apply_arguments(ssh, tracing, wait=5)),
                            stdin=patched_payload(read.stdout, tracing, f"127.0.0.1:{node.port}"))
-        assert applied.returncode == 0, applied.stderr
+        assert applied.returncode == 0 and "kong-slo:" not in applied.stderr, applied.stderr
+        assert node.admin.node_info()["configuration"]["tracing_sampling_rate"] == 1.0
         text = node.conf.read_text(encoding="utf-8")
         assert read_kong_conf(text)["tracing_sampling_rate"] == "1.0" and text.startswith("\ufeff# kong.conf")
         # no systemd unit runs Kong here, so the default reloads Kong itself with the patched file; never a restart
@@ -78,3 +89,20 @@ def test_every_node_is_patched_with_a_reload_and_each_is_given_back(nodes: list[
                                           *restore_arguments(reads[node.port], tracing)))
         assert restored.returncode == 0, restored.stderr
         assert node.conf.read_text(encoding="utf-8") == ORIGINAL.format(n=index)
+
+
+def test_a_node_whose_environment_overrides_kong_conf_stops_the_run_naming_it(nodes: list[KongNode]) -> None:
+    node, ssh = nodes[3], node_settings(nodes)[3]
+    node.conf.write_text(ORIGINAL.format(n=3), encoding="utf-8")
+    tracing = TracingSettings()
+    read = node.run(remote_script(READ_SCRIPT, ssh.conf_path))
+    applied = node.run(remote_script(APPLY_SCRIPT, *apply_arguments(ssh, tracing, wait=1)),
+                       stdin=patched_payload(read.stdout, tracing, f"127.0.0.1:{node.port}"))
+    assert applied.returncode == 1
+    assert [line for line in applied.stderr.splitlines() if line.startswith("kong-slo:")] == [
+        "kong-slo: 127.0.0.1: Kong runs with tracing_sampling_rate = 0.01, not kong.conf's 1.0 "
+        "(KONG_TRACING_SAMPLING_RATE in Kong's environment overrides it); remove the variable from the environment "
+        "Kong starts in (its systemd unit, container or shell) and run pulumi up again"]
+    assert node.calls()[-1] == f"reload -c {ssh.conf_path}", "the node was reloaded with the patched file"
+    for other in nodes[:3]:
+        assert other.calls() == [], "the other nodes were not touched"

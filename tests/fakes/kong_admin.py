@@ -8,7 +8,8 @@ Behaves like Kong per version mode (3.0, 3.4, 3.7, 3.9, 3.12; see ``kong_schema`
 PUT (upsert, full replacement) and PATCH (records deep-merged), 204 on DELETE even when absent,
 ``{"message":"Not found"}`` 404s, 400 code 2 with ``fields``, 409 code 5 per scope tuple, 400 code 4 for
 unknown foreign keys, paging with ``size``/``offset``/``next``, ``tags`` filters (top-level lists only),
-an optional RBAC token (401 without it), workspaces (``/{ws}/…``), DB-less mode (405 code 12 on writes).
+an optional RBAC token (401 without it), workspaces (``/{ws}/…``), DB-less mode (405 code 12 on writes;
+``POST /config`` replaces the configuration with a declarative one Kong accepts, ``kong_declarative``).
 
 Faults (``fail_next``): ``429`` with Retry-After, ``503``, ``slow`` (the reply comes after ``delay``;
 the request is still applied), ``drop`` (connection closed, nothing applied) and ``drop_after`` (applied,
@@ -25,7 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from tests.fakes import kong_replies
+from tests.fakes import kong_declarative, kong_replies
+from tests.fakes.kong_node import NodeRuntime
 from tests.fakes.kong_plugins import Store
 from tests.fakes.kong_precedence import plugin_for_request
 from tests.fakes.kong_replies import KongReply
@@ -84,6 +86,9 @@ class FakeKong:
     """What kong.conf (or KONG_*) set; ``off`` is Kong's default."""
     tracing_sampling_rate: float | None = None
     """None: the release's default (1.0 up to 3.2, 0.01 from 3.3)."""
+    node: NodeRuntime | None = None
+    """When set, ``GET /`` reports what this node runs with (its kong.conf and environment, ``kong_node``)
+    instead of the two fields above."""
     calls: Counter[str] = field(default_factory=Counter)
     log: list[tuple[str, str]] = field(default_factory=list)
 
@@ -218,6 +223,11 @@ class FakeKong:
                 workspace = segments.pop(0)
             if not segments:
                 return KongReply(200, self.node_info()) if method == "GET" else kong_replies.NOT_ALLOWED
+            if segments == ["config"] and method == "POST":
+                reply, loaded = kong_declarative.post_config(body, db_less=self.db_less, mode=self.version)
+                if loaded is not None:
+                    self._stores[workspace] = loaded
+                return reply
             if segments[0] not in ("services", "routes", "plugins"):
                 return kong_replies.NOT_FOUND
             if self.db_less and method in WRITE_METHODS:
@@ -248,6 +258,8 @@ class FakeKong:
     def tracing_configuration(self) -> dict[str, Any]:
         """The tracing keys of ``GET /`` → ``configuration``: 3.0 to 3.1 name them ``opentelemetry_tracing*``,
         3.2+ ``tracing_*``; the instrumentations are a list (``typ = "array"`` in Kong's conf_loader)."""
+        if self.node is not None:
+            return self.node.configuration(RELEASES[self.version])
         old = self.version == "3.0"
         rate = self.tracing_sampling_rate
         if rate is None:

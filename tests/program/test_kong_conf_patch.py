@@ -30,10 +30,12 @@ from kong_slo.kong.conf_patch import (
     patched_payload,
     restore_arguments,
 )
+from kong_slo.kong.effective import effective_arguments
 from kong_slo.kong.tracing import TracingSettings
 from kong_slo.secrets import Secret
 from kong_slo.settings import KongVersion, SshSettings
 from tests.program.mocks import ProgramMocks, RecordingMonitor, RegisteredResource
+from tests.providers.doctor_chain import closed_port_url
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSENTINEL-KEY-7f3a\n-----END OPENSSH PRIVATE KEY-----\n"
 SSH = SshSettings(host="10.0.1.10", user="ubuntu", port=22, private_key=Secret(KEY),
@@ -208,6 +210,8 @@ def run_script(script: str, host: dict[str, Path], stdin: str = "", kong_check_e
         fake_kong.chmod(0o755)
         path = f"{host['bin']}:{path}"
     restart = "echo restart failed >&2; exit 3" if restart_fails else f"echo restarted >> {host['log']}"
+    if script == APPLY_SCRIPT and not args:  # no Admin API answers here: the read-back warns and lets it pass
+        args = ["node-1", closed_port_url(), "0", *effective_arguments(TracingSettings())]
     return subprocess.run([SH, "-c", script, "kong-slo", str(conf or host["conf"]), restart, *args], input=stdin,
                           text=True,
                           capture_output=True, env={**os.environ, "PATH": path}, timeout=60, check=False)

@@ -69,7 +69,7 @@ FAILURES = {
     "plugin missing": Failure("plugins.Orders.plugin", "no opentelemetry plugin on service Orders", "pulumi up",
                               before_deploy=lambda stack: {"skip_plugin": "Orders"}),
     "plugin missing on DB-less Kong": Failure("plugins.Orders.plugin", "no opentelemetry plugin",
-                                              "declarative configuration", kong=(("db_less", True),),
+                                              "kong-slo-dbless.yaml", kong=(("db_less", True),),
                                               before_deploy=lambda stack: {"skip_plugin": "Orders"}),
     "stack pins another Kong version": Failure("kong.version", "the stack says kong.version 3.4, but Kong runs 3.9.1",
                                                "set kong.version to 3.9",

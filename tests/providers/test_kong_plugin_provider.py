@@ -224,7 +224,7 @@ def test_db_less_kong_gets_a_clear_error() -> None:
     with FakeKong("3.9", db_less=True) as kong:
         kong.add_service("orders")
         plugins = provider()
-        with pytest.raises(KongAdminError, match=r"DB-less.*declarative configuration"):
+        with pytest.raises(KongAdminError, match=r"DB-less.*kong-slo-dbless.yaml.*declarative configuration"):
             plugins.create(checked(plugins, kong.url))
         assert kong.plugins() == []
 

@@ -16,7 +16,7 @@ from tests.unit.settings_helpers import TOKEN, aws_config, parse
 from tests.unit.test_render_compose import compose
 
 FILES = {"docker-compose.yml", "otel-collector-config.yaml", "cloud-init.yaml", "kong-plugins.json", "slos.json",
-       "kong.env", "kong-slo-deck.yaml"}
+       "kong.env", "kong-slo-deck.yaml", "kong-slo-dbless.yaml"}
 
 
 def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -79,6 +79,15 @@ def test_nodes_are_listed_under_shared_connection_settings() -> None:
     assert [(node.host, node.port, node.user, node.conf_path) for node in found] == [
         ("10.0.1.10", 22, "kong", "/etc/kong/kong.conf"), ("10.0.1.11", 2222, "kong", "/opt/kong.conf")]
     assert "kong reload -c /opt/kong.conf" in found[1].restart_command
+    assert [node.admin_url for node in found] == ["http://127.0.0.1:8001"] * 2, "Kong's default admin_listen"
+
+
+def test_each_node_reads_back_at_its_own_admin_url_or_the_shared_one() -> None:
+    nodes = [{"host": "10.0.1.10", "hostKey": HOST_KEY, "adminUrl": "https://10.0.1.10:8444/"},
+             {"host": "10.0.1.11", "hostKey": HOST_KEY}]
+    ssh = {"privateKey": Secret("key"), "adminUrl": "http://127.0.0.1:9001", "nodes": nodes}
+    found = parse(aws_config(kong=kong(ssh=ssh))).kong.ssh
+    assert [node.admin_url for node in found] == ["https://10.0.1.10:8444", "http://127.0.0.1:9001"]
 
 
 @pytest.mark.parametrize(("ssh", "expected"), [
@@ -91,6 +100,12 @@ def test_nodes_are_listed_under_shared_connection_settings() -> None:
     ({"nodes": []}, "kong-slo:kong.ssh.nodes: an empty list is not a list of nodes"),
     ({"nodes": "h"}, "kong-slo:kong.ssh.nodes: 'h' is not a list of nodes"),
     ({"user": "kong"}, "kong-slo:kong.ssh.host: is required"),
+    ({"host": "h", "hostKey": HOST_KEY, "adminUrl": "127.0.0.1:8001"},
+     "kong-slo:kong.ssh.adminUrl: '127.0.0.1:8001' is not the node's Admin API URL"),
+    ({"nodes": [{"host": "h", "hostKey": HOST_KEY, "adminUrl": "http://h:8001/$(id)"}]},
+     "kong-slo:kong.ssh.nodes[0].adminUrl: 'http://h:8001/$(id)' is not the node's Admin API URL"),
+    ({"nodes": [{"host": "h", "hostKey": HOST_KEY, "adminUrl": "http://h:99999"}]},
+     "kong-slo:kong.ssh.nodes[0].adminUrl"),
 ])
 def test_node_list_problems_name_their_key(ssh: dict, expected: str) -> None:
     problems = problems_of(aws_config(kong=kong(ssh={"privateKey": Secret("key"), **ssh})))
