@@ -68,3 +68,26 @@ def test_series_from_counts_spends_the_budget_as_calls_fail():
     assert calls == 200
     assert [point.value for point in burn] == [0.0, 2.0]  # an empty interval has no burn rate
     assert [point.value for point in budget] == [100.0, 0.0, 0.0]  # 2 of 200 failed: 1 %, the whole budget
+
+
+def test_fired_alerts_are_listed_with_their_state():
+    from kong_slo.commands.report_html import render_html
+    from kong_slo.objectives.report_model import FiredAlert, Report
+
+    alerts = [FiredAlert("kong-slo dev: Orders latency page: error budget burning over 5 minutes", "OPEN", 0, None),
+              FiredAlert("kong-slo dev: Orders availability ticket: <b>", "CLOSED", 0, 60_000)]
+    text = render_html(Report("dev", "classic", "https://x", 0, [], alerts))
+    assert text.count("<tr data-alert>") == 2 and "&lt;b&gt;" in text and ">open<" in text
+
+
+def test_the_emulated_problems_api_refuses_selectors_it_does_not_know():
+    with FakeDynatrace() as fake:
+        auth = {"Authorization": f"Api-Token {fake.token}"}
+        ok = requests.get(f"{fake.url}/api/v2/problems", params={"problemSelector": 'text("kong-slo dev")'},
+                          headers=auth, timeout=5)
+        assert ok.status_code == 200 and ok.json()["problems"] == []
+        refused = requests.get(f"{fake.url}/api/v2/problems", params={"problemSelector": 'status("OPEN")'},
+                               headers=auth, timeout=5)
+        assert refused.status_code == 400
+        fake.token_info.scopes.discard("problems.read")
+        assert requests.get(f"{fake.url}/api/v2/problems", headers=auth, timeout=5).status_code == 403
