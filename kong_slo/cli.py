@@ -19,6 +19,7 @@ COMMANDS = (
     "kong_slo.commands.render",
     "kong_slo.commands.kong_conf",
     "kong_slo.commands.status",
+    "kong_slo.commands.report",
     "kong_slo.commands.doctor",
 )
 

@@ -13,6 +13,7 @@ import yaml
 
 from kong_slo.collector.model import OTLP_HTTP_PORT
 from kong_slo.collector.render import render_cloud_init, render_collector_config, render_compose
+from kong_slo.commands.dashboard_file import dashboard_json
 from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 from kong_slo.infra.aws_plan import token_parameter_name
 from kong_slo.infra.local_endpoints import LocalEndpoints
@@ -143,6 +144,7 @@ ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
     "slos.json": lambda settings: _json_or_none(slo_requests(settings)),
     "platform-slos.json": lambda settings: _json_or_none(platform_slo_requests(settings)),
     "kong.env": kong_env,
+    "dashboard.json": dashboard_json,
 }
 """File name → how a stack renders it; ``None`` when that stack has no such file (cloud-init off AWS)."""
 

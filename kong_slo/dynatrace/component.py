@@ -6,8 +6,13 @@ import pulumi
 
 from kong_slo import telemetry
 from kong_slo.dynatrace.alerting import SloAlerting
+from kong_slo.dynatrace.classic.dashboard import ClassicDashboard
+from kong_slo.dynatrace.classic.dashboard_content import classic_dashboard
 from kong_slo.dynatrace.classic.metric import MetricDeclaration
 from kong_slo.dynatrace.classic.slo import ServiceLevelObjective
+from kong_slo.dynatrace.dashboard_sections import dashboard_external_id, dashboard_id, dashboard_name
+from kong_slo.dynatrace.platform.dashboard import PlatformDashboard
+from kong_slo.dynatrace.platform.dashboard_content import platform_dashboard
 from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 from kong_slo.dynatrace.platform.detectors import BurnRateDetectors
 from kong_slo.dynatrace.platform.slo import PlatformServiceLevelObjective
@@ -25,6 +30,18 @@ def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: 
                                              platform_url=dynatrace.platform.url, opts=opts)
     return ServiceLevelObjective(name, payload=slo_payload(definition), environment_url=dynatrace.environment_url,
                                  opts=opts)
+
+
+def declare_dashboard(name: str, definitions: list[SloDefinition], *, project: str, stack: str,
+                      dynatrace: DynatraceSettings,
+                      opts: pulumi.ResourceOptions) -> ClassicDashboard | PlatformDashboard:
+    """The stack's dashboard in its flavour: one section per API, beside the SLOs it shows."""
+    if dynatrace.platform is not None:
+        return PlatformDashboard(name, document_name=dashboard_name(stack), opts=opts,
+                                 external_id=dashboard_external_id(project, stack), platform_url=dynatrace.platform.url,
+                                 content=platform_dashboard(stack, dynatrace.platform.url, definitions))
+    return ClassicDashboard(name, dashboard_id=dashboard_id(project, stack), environment_url=dynatrace.environment_url,
+                            content=classic_dashboard(stack, dynatrace.environment_url, definitions), opts=opts)
 
 
 class DynatraceSlos(pulumi.ComponentResource):
@@ -69,6 +86,9 @@ class DynatraceSlos(pulumi.ComponentResource):
                                                actor=dynatrace.platform.detector_actor,
                                                policy=dynatrace.alerting.burn_rate,
                                                opts=pulumi.ResourceOptions(parent=self))
+        self.dashboard = declare_dashboard(
+            f"{name}-dashboard", definitions, project=project, stack=stack, dynatrace=dynatrace,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[slo for _, slo in self.slos])) if self.slos else None
         self.slo_ids: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             *[slo.id for _, slo in self.slos]).apply(
             lambda ids: {definition.name: slo_id for (definition, _), slo_id in zip(self.slos, ids, strict=True)})

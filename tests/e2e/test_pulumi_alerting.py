@@ -27,13 +27,14 @@ APIS: list[dict[str, Any]] = [
     {"name": "HealthService", "latency": False},
 ]
 CLASSIC_SCOPES = {"openTelemetryTrace.ingest", "metrics.ingest", "logs.ingest", "slo.read", "slo.write",
-                  "settings.read", "settings.write", "metrics.read"}
+                  "settings.read", "settings.write", "metrics.read", "ReadConfig", "WriteConfig", "problems.read"}
 """The README's API token scopes (Dynatrace → Token) for a classic stack."""
 PLATFORM_API_SCOPES = {"openTelemetryTrace.ingest", "metrics.ingest", "logs.ingest", "settings.read",
                        "settings.write"}
 """The README's API token scopes for a platform stack: ingest, and the alerting profile and e-mail notification."""
 PLATFORM_TOKEN_SCOPES = {"slo:slos:read", "slo:slos:write", "storage:metrics:read", "settings:objects:read",
-                         "settings:objects:write", "davis:analyzers:execute"}
+                         "settings:objects:write", "davis:analyzers:execute", "document:documents:read",
+                         "document:documents:write", "document:documents:delete", "document:trash.documents:delete"}
 """The README's platform token scopes with alerting."""
 
 
@@ -44,9 +45,9 @@ def readme_paragraph(start: str) -> str:
 
 def test_the_scopes_used_here_are_the_readmes():
     token = readme_paragraph("**Token.**")
-    assert set(re.findall(r"`([a-zA-Z]+\.[a-zA-Z.]+)`", token)) == CLASSIC_SCOPES
+    assert set(re.findall(r"`([a-zA-Z]+\.[a-zA-Z.]+|ReadConfig|WriteConfig)`", token)) == CLASSIC_SCOPES
     platform = readme_paragraph("**Platform credentials**")
-    assert set(re.findall(r"`([a-z]+:[a-z\-]+:[a-z]+)`", platform)) == PLATFORM_TOKEN_SCOPES
+    assert set(re.findall(r"`([a-z]+:[a-z.\-]+:[a-z]+)`", platform)) == PLATFORM_TOKEN_SCOPES
     api_token = readme_paragraph("`apiToken` stays:")
     assert set(re.findall(r"`([a-zA-Z]+\.[a-zA-Z]+)`", api_token)) == PLATFORM_API_SCOPES
 
@@ -93,7 +94,7 @@ def test_classic_first_up_with_alerting_on_a_new_environment(tmp_path: Path, kon
         project.up("--expect-no-changes")
         assert fake.writes() == 0, fake.per_method()
         project.run("destroy", "--yes")
-        assert fake.slos == {} and fake.settings == {}
+        assert fake.slos == {} and fake.settings == {} and fake.dashboards.dashboards == {}
 
 
 def test_platform_first_up_with_alerting_and_only_the_readmes_scopes(tmp_path: Path, kong: FakeKong) -> None:
@@ -114,4 +115,4 @@ def test_platform_first_up_with_alerting_and_only_the_readmes_scopes(tmp_path: P
         project.up("--expect-no-changes")
         assert fake.writes() == 0, fake.per_method()
         project.run("destroy", "--yes")
-        assert fake.platform.slos == {} and fake.settings == {}
+        assert fake.platform.slos == {} and fake.settings == {} and fake.documents.documents == {}

@@ -136,13 +136,16 @@ def test_external_stack_lifecycle(project: PulumiProject, kong: FakeKong, dynatr
 
 
 def _belongs_to(dynatrace: FakeDynatrace, path: str, api: str) -> bool:
-    """Whether a written path is one of ``api``'s SLOs or alerting objects."""
+    """Whether a written path is one of ``api``'s SLOs or alerting objects, or the dashboard section showing it."""
     if path.startswith("/slo/"):
         slo = dynatrace.slos.get(path.removeprefix("/slo/"))
         return slo is not None and api in slo["name"]
     if path.startswith("/settings/objects/"):
         obj = dynatrace.settings.get(path.removeprefix("/settings/objects/"))
         return obj is not None and api in json.dumps(obj)
+    if path.startswith("/api/config/v1/dashboards/"):  # the stack's dashboard shows each objective's target
+        board = dynatrace.dashboards.dashboards.get(path.rsplit("/", 1)[1])
+        return board is not None and api in json.dumps(board)
     return False
 
 
@@ -221,7 +224,8 @@ def test_preview_of_an_update_shows_only_what_changes(project: PulumiProject, ko
     project.configure(stack_config(kong, dynatrace, changed))
     updates = _previewed_changes(project)
     assert ("update", "kong-otel-Orders") in updates
-    assert all(op == "update" and ("payments_availability" in name or name == "kong-otel-Orders")
+    assert ("update", "slos-dashboard") in updates  # the dashboard shows each objective's target
+    assert all(op == "update" and ("payments_availability" in name or name in ("kong-otel-Orders", "slos-dashboard"))
                for op, name in updates), updates
     preview = project.run("preview", "--diff").stdout
     assert "outputs:" not in preview, preview[preview.find("outputs:"):]

@@ -31,8 +31,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes import dynatrace_ingest
+from tests.fakes import dynatrace_ingest, dynatrace_problems
+from tests.fakes.dynatrace_dashboards import ConfigDashboards
 from tests.fakes.dynatrace_detectors import detector_problems
+from tests.fakes.dynatrace_documents import BASE as DOCUMENTS
+from tests.fakes.dynatrace_documents import Documents
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
 from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos
@@ -99,6 +102,10 @@ class FakeDynatrace:
         self.clock = dynatrace_ingest.default_clock
         self.platform = PlatformSlos(self.metrics)
         """The platform SLO API (``/platform/slo/v1``, Bearer auth) and the SSO token endpoint."""
+        self.dashboards = ConfigDashboards()
+        """Classic dashboards (``/api/config/v1/dashboards``, Api-Token with ReadConfig/WriteConfig)."""
+        self.documents = Documents()
+        """Latest Dynatrace documents (``/platform/document/v1``, Bearer)."""
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -140,7 +147,7 @@ class FakeDynatrace:
 
     def writes(self) -> int:
         """Calls that change something: token lookups and SLO evaluations are POSTs that only read."""
-        return sum(1 for method, path in self.calls if method in ("POST", "PUT", "DELETE")
+        return sum(1 for method, path in self.calls if method in ("POST", "PUT", "PATCH", "DELETE")
                    and path not in READ_ONLY_POSTS and path != EVALUATION_START)
 
     def per_method(self) -> Counter[str]:
@@ -319,6 +326,9 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self) -> None:
             self.handle_any("DELETE")
 
+        def do_PATCH(self) -> None:
+            self.handle_any("PATCH")
+
         def handle_any(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -344,6 +354,12 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 if refused:
                     return self.reply(*refused)
                 path = prefix + path.removeprefix(PLATFORM_SETTINGS)
+            elif path.startswith(DOCUMENTS):
+                with fake.lock:
+                    reply = fake.documents.handle(method, path, parts.query, raw,
+                                                  self.headers.get("Content-Type") or "",
+                                                  fake.platform.scopes_of(authorization))
+                return self.answer(fault, *reply)
             elif fake.platform.owns(path):
                 with fake.lock:
                     reply = fake.platform.handle(method, path, parts.query, raw, authorization)
@@ -357,6 +373,11 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 if (refused := missing_ingest_scope(fake.token_info, signal)) is not None:
                     return self.reply(*refused)
                 return self.reply_raw(*fake.otlp.handle(signal, self.headers, raw))
+            if path.startswith(f"{fake.prefix}/api/config/v1/"):
+                with fake.lock:
+                    reply = fake.dashboards.handle(method, path.removeprefix(f"{fake.prefix}/api/config/v1"),
+                                                   json.loads(raw) if raw else None, fake.token_info.scopes)
+                return self.answer(fault, *reply)
             if not path.startswith(prefix):
                 return self.reply(404, {"error": {"code": 404, "message": "Not found"}})
             body = json.loads(raw) if raw and not path.endswith("/metrics/ingest") else None
@@ -382,6 +403,8 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 return refused
             if path.startswith("/metrics"):
                 return dynatrace_ingest.route(fake, method, path, query, raw)
+            if path == "/problems":
+                return dynatrace_problems.route(fake, method, query)
             if path.startswith("/slo") and method in ("POST", "PUT") and isinstance(body, dict):
                 refused = dynatrace_ingest.unknown_metric_error(fake, body.get("metricExpression"))
                 if refused:

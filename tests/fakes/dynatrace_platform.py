@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.fakes.dynatrace_documents import SCOPES as DOCUMENT_SCOPES
 from tests.fakes.dynatrace_dql import DqlError, Parser, evaluate
 from tests.fakes.dynatrace_metrics import MetricStore
 
@@ -42,7 +43,7 @@ DETECTOR_SCOPES = frozenset({"storage:metrics:read", "davis:analyzers:execute"})
 """What a detector without a service-user actor runs with: "Grail-specific permissions for the data you want to
 query (such as … ``storage:metrics:read``)" and "If you plan to run custom alerts without using service user as an
 actor, ``davis:analyzers:execute`` is a mandatory permission" (Set up anomaly detectors via API)."""
-PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE, *DETECTOR_SCOPES})
+PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE, *DETECTOR_SCOPES, *DOCUMENT_SCOPES})
 Reply = tuple[int, Any, dict[str, str]]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 LOOKUP_PATH = "/apiTokens/lookup"
 READ_ONLY_POSTS = frozenset({LOOKUP_PATH})
 ALL_SCOPES = ("openTelemetryTrace.ingest", "metrics.ingest", "logs.ingest", "metrics.read", "slo.read", "slo.write",
-              "settings.read", "settings.write")
+              "settings.read", "settings.write", "ReadConfig", "WriteConfig", "problems.read")
 
 Reply = tuple[int, Any, dict[str, str]]
 
@@ -53,6 +53,7 @@ SCOPE_RULES = (
     ("/settings/objects", {"GET": "settings.read", "*": "settings.write"}),
     ("/metrics/ingest", {"*": "metrics.ingest"}),
     ("/metrics", {"GET": "metrics.read"}),
+    ("/problems", {"GET": "problems.read"}),
 )
 """Per path prefix and method, the scope Dynatrace's API reference names for the call ("To execute this request,
 you need an access token with ``slo.read`` scope", and so on); token lookup takes any scope."""

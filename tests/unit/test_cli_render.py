@@ -16,7 +16,7 @@ from tests.unit.settings_helpers import TOKEN, aws_config, parse
 from tests.unit.test_render_compose import compose
 
 FILES = {"docker-compose.yml", "otel-collector-config.yaml", "cloud-init.yaml", "kong-plugins.json", "slos.json",
-       "kong.env", "kong-slo-deck.yaml", "kong-slo-dbless.yaml"}
+       "kong.env", "kong-slo-deck.yaml", "kong-slo-dbless.yaml", "dashboard.json"}
 
 
 def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -34,7 +34,7 @@ def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path,
 def test_render_local_has_no_cloud_init(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(root)
     assert main(["render", "--stack", "local", "--out", str(tmp_path)]) == 0
-    assert {path.name for path in tmp_path.iterdir()} == FILES - {"cloud-init.yaml"}
+    assert {path.name for path in tmp_path.iterdir()} == FILES - {"cloud-init.yaml", "dashboard.json"}
     plugins = json.loads((tmp_path / "kong-plugins.json").read_text())
     assert plugins["collectorUrl"] == "http://otel-collector:4318"
 

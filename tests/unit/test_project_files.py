@@ -36,6 +36,6 @@ def test_the_stack_virtualenv_installs_the_package_itself(root: Path) -> None:
 def test_ci_runs_the_readme_test_command_then_the_end_to_end_suite(root: Path) -> None:
     commands = [line for line in (root / ".ci" / "run").read_text().splitlines()
                 if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
-    assert commands == ["make test", "make e2e"]
+    assert [line for line in commands if not line.startswith("command -v chromium")] == ["make test", "make e2e"]
     readme = (root / "README.md").read_text()
     assert "make test" in readme and "make e2e" in readme
