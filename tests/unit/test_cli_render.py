@@ -23,7 +23,7 @@ def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
     out = tmp_path / "out"
-    assert main(["render", "--stack", "dev", "--out", str(out)]) == 0
+    assert main(["render", "--config-file", "examples/stacks/Pulumi.dev.yaml", "--out", str(out)]) == 0
     assert {path.name for path in out.iterdir()} == FILES
     assert f"wrote {len(FILES)} files for stack dev" in capsys.readouterr().out
     (out / TOKEN_ENV_FILE).write_text("DT_API_TOKEN=dt0c01.EXAMPLE.EXAMPLE\n")  # what the host's unit writes

@@ -15,14 +15,14 @@ from tests.unit.stack_files import write_aws_stack
 def test_validate_accepts_the_dev_stack(root: Path, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
-    assert main(["validate", "--stack", "dev"]) == 0
-    assert "stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s), classic SLOs" in capsys.readouterr().out
+    assert main(["validate", "--config-file", "examples/stacks/Pulumi.dev.yaml"]) == 0
+    assert "examples/stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s), classic SLOs" in capsys.readouterr().out
 
 
 def test_validate_names_the_platform_flavour_of_an_apps_url(root: Path, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
-    assert main(["validate", "--stack", "platform"]) == 0
+    assert main(["validate", "--config-file", "examples/stacks/Pulumi.platform.yaml"]) == 0
     assert "ok: target aws, 2 API(s), 4 objective(s), platform SLOs" in capsys.readouterr().out
 
 

@@ -273,14 +273,14 @@ def test_make_pulumi_reaches_the_same_backend_and_secrets_as_make_up(fakes: Path
 
 
 def test_make_up_validates_then_deploys_through_the_same_runner(fakes: Path) -> None:
-    result = make("up", "STACK=dev", f"PYTHON={sys.executable}", path=search_path(fakes),
+    result = make("up", "STACK=local", f"PYTHON={sys.executable}", path=search_path(fakes),
                   env={"PULUMI_BACKEND_URL": "s3://bucket/kong-slo"})
     assert result.returncode == 0, result.stderr
-    assert "stacks/Pulumi.dev.yaml: ok" in result.stdout
+    assert "stacks/Pulumi.local.yaml: ok" in result.stdout
     calls = pulumi_calls(fakes)
-    assert [call["args"] for call in calls] == [["stack", "select", "--create", "dev"], ["up", "--stack", "dev"]]
+    assert [call["args"] for call in calls] == [["stack", "select", "--create", "local"], ["up", "--stack", "local"]]
     assert {call["env"]["PULUMI_BACKEND_URL"] for call in calls} == {"s3://bucket/kong-slo"}
-    assert {call["env"]["PULUMI_CONFIG_PASSPHRASE"] for call in calls} == {None}
+    assert {call["env"]["PULUMI_CONFIG_PASSPHRASE"] for call in calls} == {""}
 
 
 # -- small things ---------------------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def repo(tmp_path: Path) -> Path:
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     local = (ROOT / "stacks" / "Pulumi.local.yaml").read_text()
-    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    dev = (ROOT / "examples" / "stacks" / "Pulumi.dev.yaml").read_text()
     (stacks / "Pulumi.local.yaml").write_text(local)
     (stacks / "Pulumi.dev.yaml").write_text(dev)
     (stacks / "Pulumi.prod.yaml").write_text(dev.replace("kong-slo:target: aws", "kong-slo:target: 'aws'  # prod"))
@@ -333,8 +333,8 @@ def test_a_missing_template_says_what_to_do(ci_checkout: Path) -> None:
 def test_the_shipped_template_is_a_valid_aws_stack_of_its_own(root: Path) -> None:
     from kong_slo.settings import load_stack_file
 
-    template = load_stack_file(root / "stacks" / "Pulumi.pr-template.yaml")
-    dev = load_stack_file(root / "stacks" / "Pulumi.dev.yaml")
+    template = load_stack_file(root / "examples" / "stacks" / "Pulumi.pr-template.yaml")
+    dev = load_stack_file(root / "examples" / "stacks" / "Pulumi.dev.yaml")
     assert template.target == "aws" and template.kong.ssh is None
     assert (template.kong.admin_url, template.kong.workspace) != (dev.kong.admin_url, dev.kong.workspace)
     assert template.dynatrace is not None and dev.dynatrace is not None
