@@ -42,6 +42,9 @@ class NotJson(ApiError):
     """A server asked for JSON answered something else: an SSO login page, a proxy's error page, plain text."""
 
 
+SHAPE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+"""What reading JSON of another shape than the API's raises (a list where an object was expected, …): callers at
+a command's edge turn these into one line naming the server."""
 TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -73,8 +76,9 @@ def _refuse_non_json(response: requests.Response) -> None:
     try:
         json.loads(response.content)
     except ValueError:
-        raise NotJson(f"{response.url} answered HTTP {response.status_code} with {what_came_back(response)}, "
-                      "not JSON", status=response.status_code) from None
+        where = response.url.split("?")[0]
+        raise NotJson(f"{where} answered HTTP {response.status_code} with {what_came_back(response)}, not JSON",
+                      status=response.status_code) from None
 
 
 def plain_reason(error: BaseException) -> str:

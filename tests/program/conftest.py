@@ -16,7 +16,8 @@ STACK_FILES = STACKS
 
 
 def stack_files(target: str) -> list[Path]:
-    """The stack files (``stacks/`` and ``examples/stacks/``) whose ``kong-slo:target`` is ``target`` (default ``local``)."""
+    """The stack files (``stacks/`` and ``examples/stacks/``) whose ``kong-slo:target`` is ``target``
+    (default ``local``)."""
     return [path for path in STACK_FILES if read_config(path).get("kong-slo:target", "local") == target]
 
 

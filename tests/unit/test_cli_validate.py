@@ -16,7 +16,8 @@ def test_validate_accepts_the_dev_stack(root: Path, monkeypatch: pytest.MonkeyPa
                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
     assert main(["validate", "--config-file", "examples/stacks/Pulumi.dev.yaml"]) == 0
-    assert "examples/stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s), classic SLOs" in capsys.readouterr().out
+    assert ("examples/stacks/Pulumi.dev.yaml: ok: target aws, 2 API(s), 4 objective(s), classic SLOs"
+            in capsys.readouterr().out)
 
 
 def test_validate_names_the_platform_flavour_of_an_apps_url(root: Path, monkeypatch: pytest.MonkeyPatch,

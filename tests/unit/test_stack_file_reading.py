@@ -229,7 +229,7 @@ def test_help_names_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
             main(argv)
         out = capsys.readouterr().out
         assert "exit codes:" in out
-        assert "2  bad input" in out and "3  Dynatrace could not be reached" in out
+        assert "2  bad input" in out and "3  a server the command reads (Dynatrace, for status) could not" in out
 
 
 
