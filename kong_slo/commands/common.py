@@ -81,10 +81,11 @@ def _relative(path: Path) -> Path:
         return path
 
 
-def load(args: argparse.Namespace) -> StackSettings:
-    """Settings of the chosen stack; raises ``SettingsError`` with every problem."""
+def load(args: argparse.Namespace, *, deployable: bool = False) -> StackSettings:
+    """Settings of the chosen stack; raises ``SettingsError`` with every problem (``deployable``: also every
+    ``secure:`` value Pulumi could not decrypt)."""
     path, stack = stack_file(args)
-    return load_stack_file(path, stack)
+    return load_stack_file(path, stack, deployable=deployable)
 
 
 def fail(message: str) -> int:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.unit.stack_files import CIPHERTEXT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PR_STACK_GROUP = "pulumi-pr-${{ github.event.pull_request.number }}"
@@ -226,7 +227,8 @@ def repo(tmp_path: Path) -> Path:
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     local = (ROOT / "stacks" / "Pulumi.local.yaml").read_text()
-    dev = (ROOT / "examples" / "stacks" / "Pulumi.dev.yaml").read_text()
+    dev = (ROOT / "examples" / "stacks" / "Pulumi.dev.yaml").read_text().replace(
+        "v1:placeholder-replace-with-pulumi-config-set-secret", CIPHERTEXT)
     (stacks / "Pulumi.local.yaml").write_text(local)
     (stacks / "Pulumi.dev.yaml").write_text(dev)
     (stacks / "Pulumi.prod.yaml").write_text(dev.replace("kong-slo:target: aws", "kong-slo:target: 'aws'  # prod"))
