@@ -35,7 +35,7 @@ help:
 
 # What running needs (the package and its runtime dependencies), then the test tools on top.
 $(BIN)/.runtime: pyproject.toml requirements.txt
-	@$(PYTHON) -m kong_slo.preflight --python-only --venv $(VENV)
+	@$(PYTHON) kong_slo/preflight.py --python-only --venv $(VENV)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing kong-slo and what it needs to run into $(VENV)..."
 	@$(PIP) install --upgrade pip
@@ -51,9 +51,10 @@ runtime: $(BIN)/.runtime
 
 setup: $(BIN)/.installed
 
-# Before anything is installed: the .venv's Python, Docker for a local stack, and which Pulumi CLI will run.
+# Before anything is installed: the .venv's Python, Docker for a local stack, and which Pulumi CLI will run (and
+# whether it can run the policy pack ARGS names). Run as a file, so that any Python 3 reaches its version message.
 preflight:
-	@$(PYTHON) -m kong_slo.preflight --stack $(STACK) --venv $(VENV)
+	@$(PYTHON) kong_slo/preflight.py --stack $(STACK) --venv $(VENV) $(if $(findstring --policy-pack,$(ARGS)),--policy-pack)
 
 up: preflight runtime
 	$(BIN)/kong-slo validate --stack $(STACK)
