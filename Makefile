@@ -24,7 +24,7 @@ help:
 	@echo "make render [STACK=…]      write what the stack would deploy to out/STACK"
 	@echo "make setup                 create .venv with everything, test tools included (make up installs less)"
 	@echo "make test                  lint and run the whole test suite"
-	@echo "make lint                  ruff only"
+	@echo "make lint                  ruff, and zizmor on the GitHub workflows"
 	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
 	@echo "make test-lowest           the suite on the lowest dependency versions pyproject.toml allows"
 	@echo "make tools                 build the real collector and Pulumi CLI into .tools/bin (needs Go)"
@@ -98,8 +98,10 @@ validate: runtime
 render: runtime
 	$(BIN)/kong-slo render --stack $(STACK) --out out/$(STACK)
 
+# ruff on the Python; zizmor (offline: no GitHub API) on the workflows, with .github/zizmor.yml.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/zizmor --offline --no-progress .github/workflows
 
 # The live suite needs a real Kong / Dynatrace (see README: Live tests); `make test-live` runs it.
 test: setup lint
