@@ -20,7 +20,7 @@ import pytest
 from kong_slo.cli import main
 from kong_slo.dynatrace.platform.credentials import PLATFORM_TOKEN_ENV
 from kong_slo.secrets import Secret
-from tests.providers.doctor_chain import DT_TOKEN, KONG_TOKEN, Chain, chain, closed_port_url
+from tests.providers.doctor_chain import DT_TOKEN, Chain, closed_port_url
 from tests.unit.settings_helpers import TOKEN
 from tests.unit.stack_files import write_aws_stack
 
@@ -170,19 +170,10 @@ def test_platform_status_says_what_came_back_and_exits_3(bad: BadEndpoint, tmp_p
     assert PLATFORM_TOKEN not in captured.err + captured.out
 
 
-@pytest.fixture
-def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
-    monkeypatch.setenv("DT_API_TOKEN", DT_TOKEN)
-    monkeypatch.setenv("KONG_ADMIN_TOKEN", KONG_TOKEN)
-    with chain(tmp_path) as stack:
-        stack.deploy()
-        yield stack
-
-
 def test_doctor_still_checks_kong_and_the_collector_when_dynatrace_answers_badly(
-        deployed: Chain, bad: BadEndpoint, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["doctor", "--config-file", str(deployed.stack_file()), "--environment-url", bad.url,
-                 "--collector-health-url", f"{deployed.collector_url}/", "--json"])
+        healthy: Chain, bad: BadEndpoint, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["doctor", "--config-file", str(healthy.stack_file()), "--environment-url", bad.url,
+                 "--collector-health-url", f"{healthy.collector_url}/", "--json"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     report = json.loads(captured.out)
@@ -225,12 +216,12 @@ def test_doctor_refuses_a_url_option_that_is_no_url_in_one_line(root: Path, opti
     assert err.startswith(f"kong-slo doctor: {option} {value!r} is not") and err.count("\n") == 1, err
 
 
-def test_an_otlp_port_that_answers_404_is_not_a_collector(deployed: Chain, monkeypatch: pytest.MonkeyPatch,
+def test_an_otlp_port_that_answers_404_is_not_a_collector(healthy: Chain, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     with BadEndpoint(CASES["404 page"]) as other:
-        deployed.collector_elsewhere = other.url
-        code = main(["doctor", "--config-file", str(deployed.stack_file()), "--environment-url",
-                     deployed.dynatrace.url, "--collector-health-url", f"{deployed.collector.url}/", "--json"])
+        healthy.collector_elsewhere = other.url
+        code = main(["doctor", "--config-file", str(healthy.stack_file()), "--environment-url",
+                     healthy.dynatrace.url, "--collector-health-url", f"{healthy.collector.url}/", "--json"])
     checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["collector.otlp"]["state"] == "problem"
     assert "answered HTTP 404 to a GET, where an OTLP/HTTP receiver answers 405" in checks["collector.otlp"]["detail"]
