@@ -226,3 +226,15 @@ def test_an_otlp_port_that_answers_404_is_not_a_collector(healthy: Chain, monkey
     assert checks["collector.otlp"]["state"] == "problem"
     assert "answered HTTP 404 to a GET, where an OTLP/HTTP receiver answers 405" in checks["collector.otlp"]["detail"]
     assert code == 1
+
+
+def test_doctor_reports_a_dynatrace_that_does_not_answer_and_still_checks_the_rest(
+        healthy: Chain, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    closed = closed_port_url()
+    code = main(["doctor", "--config-file", str(healthy.stack_file()), "--environment-url", closed,
+                 "--collector-health-url", f"{healthy.collector_url}/", "--json"])
+    checks = {check["name"]: check for check in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["kong.admin_api"]["state"] == "ok" and checks["collector.otlp"]["state"] == "ok"
+    assert checks["dynatrace.reach"]["state"] == "problem"
+    assert checks["dynatrace.reach"]["detail"].startswith(f"Dynatrace at {closed} is unreachable from here: ")
+    assert code == 1
