@@ -12,7 +12,7 @@ PULUMI_RUN = $(BIN)/python -m kong_slo.pulumi_cli --stack $(STACK) --
 # Installs stay quiet: setuptools' build warnings go to the terminal even under --quiet.
 PIP = PYTHONWARNINGS=ignore $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: help setup runtime preflight up preview destroy pulumi teardown render validate test test-lowest test-live e2e tools golden lint bench
+.PHONY: sshd help setup runtime preflight up preview destroy pulumi teardown render validate test test-lowest test-live e2e tools golden lint bench
 
 help:
 	@echo "make help                  this list"
@@ -31,7 +31,7 @@ help:
 	@echo "make e2e                   end-to-end tests on the real collector and Pulumi engine (runs make tools)"
 	@echo "make teardown STACK=pr-N   destroy and remove a test stack (refuses: $(PROTECTED_STACKS))"
 	@echo "make golden                regenerate the golden files after an intended change"
-	@echo "make bench                 print the benchmark figures (collector throughput, program evaluation, API calls, pulumi up)"
+	@echo "make bench                 print the benchmark figures (collector throughput, program evaluation, API calls, pulumi up, alert timing)"
 
 # What running needs (the package and its runtime dependencies), then the test tools on top.
 $(BIN)/.runtime: pyproject.toml requirements.txt
@@ -111,8 +111,13 @@ test: setup lint
 tools:
 	bash tools/build.sh
 
-e2e: setup tools
+e2e: setup tools sshd
 	$(BIN)/python -m pytest tests/e2e -q -rs
+
+# The kong.conf node tests run Debian's sshd on 127.0.0.1 (one per Kong node) and the real ssh client.
+sshd:
+	@test -x /usr/sbin/sshd && command -v ssh >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client; }
 
 # The lowest version of every direct dependency that pyproject.toml allows (uv's lowest-direct resolution), in a
 # virtualenv of its own: keeps the lower bounds honest.
@@ -131,6 +136,7 @@ bench: setup tools
 	$(BIN)/python benchmarks/api_calls.py
 	$(BIN)/python benchmarks/doctor_calls.py
 	$(BIN)/python benchmarks/pulumi_up.py
+	$(BIN)/python benchmarks/alert_timing.py
 
 golden: setup
 	KONG_SLO_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_golden.py -q

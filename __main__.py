@@ -12,7 +12,7 @@ except KongSloError as error:
     raise pulumi.RunError(str(error)) from None
 
 from kong_slo.infra.collector import deploy_collector
-from kong_slo.kong.conf_patch import KongConfPatch
+from kong_slo.kong.conf_patch import KongConfPatch, node_patches
 from kong_slo.kong.plugin import declare_plugins
 from kong_slo.kong.tracing import tracing_for_stack
 from kong_slo.objectives.sli import slo_definitions
@@ -23,9 +23,9 @@ except KongSloError as error:
     raise pulumi.RunError(str(error)) from None
 
 kong_ready = list(collector.kong_ready)
-if settings.kong.ssh is not None:
-    # The plugins wait for the patched kong.conf: their Admin API calls come after Kong's restart.
-    kong_ready.append(KongConfPatch("kong-conf", settings.kong.ssh, tracing_for_stack(settings)))
+# The plugins wait for every node's patched kong.conf: their Admin API calls come after Kong's reload.
+kong_ready += [KongConfPatch(name, node, tracing_for_stack(settings), opts=opts)
+               for name, node, opts in node_patches(settings.kong.ssh)]
 
 plugins = declare_plugins(settings, collector.collector_url, opts=pulumi.ResourceOptions(depends_on=kong_ready))
 

@@ -137,6 +137,22 @@ def retry_after_seconds(headers: Any, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def whole_numbers_as_integers(value: Any) -> Any:
+    """``value`` with every integral float (``3.0``) made an int (``3``), recursively.
+
+    The Pulumi engine hands dynamic providers every number as a protobuf double, so ``samples: 3`` arrives as
+    ``3.0``. Schemas that type a property integer refuse the decimal form, while a float property takes ``3``
+    as readily as ``3.0``: sending whole numbers as integers is right for both.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: whole_numbers_as_integers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [whole_numbers_as_integers(item) for item in value]
+    return value
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -160,6 +176,8 @@ def send(
     """
     statuses = frozenset(retry_statuses)
     label = describe or f"{method} {url}"
+    if kwargs.get("json") is not None:
+        kwargs["json"] = whole_numbers_as_integers(kwargs["json"])
     last_error: Exception | None = None
     for attempt in range(policy.attempts):
         try:

@@ -21,8 +21,9 @@ OUTCOME_FAILURE = "failure"
 OUTCOME_UNKNOWN = "unknown"
 """A root span without a status (Kong 3.0 and 3.1 set none): never a success, and visible as what it is."""
 
-KONG_ROOT_SPAN = "kong"
-"""Kong names every request's root span ``kong`` (kind SERVER); only those are counted."""
+KONG_SCOPE = "kong-internal"
+"""The instrumentation scope of every span Kong exports, on every release from 3.0. Kong's request span is the one
+SERVER span in it; its name is no mark (``"<METHOD> <path>"`` up to 3.2, ``kong`` from 3.3)."""
 
 STATUS_ATTRIBUTE = "http.status_code"
 

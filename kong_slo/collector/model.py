@@ -74,6 +74,13 @@ def ottl_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+REQUEST_SPAN_DROP = (f"instrumentation_scope.name != {ottl_string(telemetry.KONG_SCOPE)}"
+                     " or kind != SPAN_KIND_SERVER")
+"""The filter's drop condition: everything but Kong's request span, which is the one SERVER span in Kong's scope on
+every release from 3.0 (its children are INTERNAL or CLIENT; a caller's span, its parent when Kong continues a
+trace, belongs to the caller's scope and process). Not by name: Kong 3.0-3.2 name it ``"<METHOD> <path>"``."""
+
+
 def attribute(name: str) -> str:
     return f"span.attributes[{ottl_string(name)}]"
 
@@ -224,6 +231,11 @@ class CollectorModel:
     sampling_percentage: str | None
     """``None`` when every trace is forwarded."""
     rules: tuple[SloRule, ...]
+
+    @property
+    def request_span_drop(self) -> str:
+        """The filter condition that keeps only Kong's request span (:data:`REQUEST_SPAN_DROP`)."""
+        return REQUEST_SPAN_DROP
 
     @property
     def persistent_queue(self) -> bool:

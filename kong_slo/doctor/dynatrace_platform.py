@@ -19,6 +19,7 @@ from kong_slo.objectives.sli import SloDefinition, slo_definitions
 from kong_slo.settings import StackSettings
 
 LINK = "dynatrace"
+DETECTOR_READ_SCOPES = ("settings:objects:read",)
 UP_FIX = "pulumi up"
 CREDENTIALS_FIX = ("give the platform token or OAuth client the scopes slo:slos:read, slo:slos:write, "
                    "settings:objects:read and settings:objects:write, or export the right DT_PLATFORM_TOKEN")
@@ -29,7 +30,8 @@ def check_platform(settings: StackSettings, url: str | None, policy: RetryPolicy
     assert settings.dynatrace is not None and settings.dynatrace.platform is not None
     platform_url = url or settings.dynatrace.platform.url
     try:
-        bearer = credentials_from_environment(settings).bearer(policy)
+        credentials = credentials_from_environment(settings)
+        bearer = credentials.bearer(policy)
     except MissingToken as error:
         return [skipped(LINK, "dynatrace.platform", str(error))]
     except DynatraceError as error:
@@ -46,7 +48,12 @@ def check_platform(settings: StackSettings, url: str | None, policy: RetryPolicy
         checks += [_slo_check(client, definition, found.get(platform_external_id(definition)))
                    for definition in slo_definitions(settings)]
     if settings.dynatrace.alerting is not None:
-        checks += _detector_checks(settings, platform_url, bearer, policy)
+        try:  # an OAuth client asks SSO again: reading detectors takes a Settings scope, not the SLO scopes
+            settings_bearer = credentials.bearer(policy, DETECTOR_READ_SCOPES)
+        except DynatraceError as error:
+            return [*checks, problem(LINK, "dynatrace.detectors", f"Dynatrace SSO refused the OAuth client the "
+                                     f"scope {' '.join(DETECTOR_READ_SCOPES)}: {error}", CREDENTIALS_FIX)]
+        checks += _detector_checks(settings, platform_url, settings_bearer, policy)
     return checks
 
 

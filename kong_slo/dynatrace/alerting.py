@@ -4,9 +4,10 @@
 Each object is a ``SettingsObject`` whose ``externalId`` derives from the stack, so a re-run never duplicates it.
 The value builders are pure; ``SloAlerting`` wires the kinds together.
 
-The burn-rate alerts are metric events, one per rule of ``kong_slo.objectives.burn_rate`` (pages raise Error
-problems, tickets custom alerts), whose titles start with ``kong-slo <stack>:``. The alerting profile passes on
-exactly those titles at both severities, and the e-mail notification is attached to that profile.
+The burn-rate alerts are metric events (``classic.metric_events``), one per rule of
+``kong_slo.objectives.burn_rate.alert_rules``, whose titles start with ``kong-slo <stack>:`` (platform stacks
+raise the same titles from Davis anomaly detectors). The alerting profile passes on exactly those titles at both
+severities, and the e-mail notification is attached to that profile.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from typing import Any
 
 import pulumi
 
-from kong_slo.dynatrace.classic.slo import ServiceLevelObjective
+from kong_slo.dynatrace.classic.metric_events import METRIC_EVENT_SCHEMA, metric_event_value
 from kong_slo.dynatrace.settings_objects import SettingsObject, external_id
-from kong_slo.objectives.burn_rate import BurnRateRule, metric_event_value, rules_for, window_definitions
-from kong_slo.objectives.sli import SloDefinition, slo_name_prefix, slo_payload
+from kong_slo.objectives.burn_rate import BurnRateRule, alert_rules
+from kong_slo.objectives.sli import SloDefinition, slo_name_prefix
 from kong_slo.settings.model import BurnRatePolicy
 
 ALERTING_PROFILE_SCHEMA = "builtin:alerting.profile"
 NOTIFICATION_SCHEMA = "builtin:problem.notifications"
-METRIC_EVENT_SCHEMA = "builtin:anomaly-detection.metric-events"
 
 
 def profile_external_id(project: str, stack: str) -> str:
@@ -41,7 +41,8 @@ def burn_rate_alerts(project: str, stack: str, definition: SloDefinition,
                      policy: BurnRatePolicy) -> list[tuple[BurnRateRule, str, dict[str, Any]]]:
     """Every burn-rate metric event of one SLO as ``SloAlerting`` declares it: its rule, ``externalId`` and value."""
     return [(rule, external_id(project, stack, f"burn-rate-{rule.key}", definition.metric_name),
-             metric_event_value(definition, stack, rule, policy)) for rule in rules_for(definition, policy)]
+             metric_event_value(definition, stack, rule, policy.min_requests))
+            for rule in alert_rules(definition.window, policy)]
 
 
 def alerting_profile_value(stack: str) -> dict[str, Any]:
@@ -82,8 +83,7 @@ class SloAlerting(pulumi.ComponentResource):
     """The alerting profile, the e-mail notification on it, and the burn-rate alerts of every SLO of one stack.
 
     ``slos`` pairs each definition with its ``ServiceLevelObjective`` so every alert is created after (and
-    removed before) the SLO it watches; alerts on windows longer than an hour also get their window SLOs
-    (``burn_rate.window_definitions``), declared here.
+    removed before) the SLO it watches (platform stacks pass none: their detectors alert instead).
     """
 
     def __init__(self, name: str, *, project: str, stack: str, emails: Sequence[str],
@@ -102,19 +102,13 @@ class SloAlerting(pulumi.ComponentResource):
             value=self.profile.id.apply(lambda profile_id: email_notification_value(stack, emails, profile_id)),
             environment_url=environment_url, opts=child)
         policy = policy or BurnRatePolicy()
-        self.window_slos: list[ServiceLevelObjective] = []
         self.alerts: list[SettingsObject] = []
         for definition, slo in slos:
-            windows = [ServiceLevelObjective(
-                f"{name}-{window.metric_name}", payload=slo_payload(window), environment_url=environment_url,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
-                for window in window_definitions(definition, policy)]
-            self.window_slos += windows
             self.alerts += [
                 SettingsObject(
                     f"{name}-{definition.metric_name}-{rule.key}", schema_id=METRIC_EVENT_SCHEMA, external_id=ext_id,
                     value=value, environment_url=environment_url,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[slo, *windows]))
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[slo]))
                 for rule, ext_id, value in burn_rate_alerts(project, stack, definition, policy)]
         self.register_outputs({
             "profile_id": self.profile.object_id,

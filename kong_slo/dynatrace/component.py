@@ -28,7 +28,7 @@ def declare_slo(name: str, definition: SloDefinition, *, stack: str, dynatrace: 
 
 
 class DynatraceSlos(pulumi.ComponentResource):
-    """A ``MetricDeclaration`` of the SLO counter first (collector SLIs, so a new environment accepts the
+    """A ``MetricDeclaration`` of the SLO counter first (classic collector SLIs, so a new environment accepts the
     SLOs), one SLO per definition in the stack's flavour (``declare_slo``) and, when ``dynatrace.alerting`` is set,
     one ``SloAlerting`` (alerting profile, e-mail notification and, for classic SLOs, the burn-rate alerts of every
     SLO); for platform SLOs, ``BurnRateDetectors`` (Davis anomaly detectors) alert instead.
@@ -41,7 +41,8 @@ class DynatraceSlos(pulumi.ComponentResource):
     def __init__(self, name: str, *, project: str, stack: str, dynatrace: DynatraceSettings,
                  definitions: list[SloDefinition], opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kongslo:dynatrace:Slos", name, None, opts)
-        lines = metric_declaration_lines(definitions)
+        # Platform SLIs query Grail, where the counter needs no declaration (and the API token no metrics scopes).
+        lines = metric_declaration_lines(definitions) if dynatrace.platform is None else []
         self.metric: MetricDeclaration | None = None
         if lines:
             self.metric = MetricDeclaration(

@@ -184,6 +184,16 @@ def restore_arguments(stdout: str, tracing: TracingSettings) -> list[str]:
     return [encode_conf(text) for chunk in chunks for text in chunk]
 
 
+def node_patches(nodes: tuple[SshSettings, ...]) -> list[tuple[str, SshSettings, pulumi.ResourceOptions]]:
+    """A resource name and options per node, named by its address: a node leaving the list is deleted (its file
+    given back), one joining is created, the others stay untouched whatever their place in the list. The first
+    node also answers to ``kong-conf``, the name of the one node stacks patched before nodes were listed: the
+    same host listed first changes nothing on it; another host gives the old one's file back first."""
+    return [(f"kong-conf-{node.host}-{node.port}", node,
+             pulumi.ResourceOptions(aliases=[pulumi.Alias(name="kong-conf")] if index == 0 else None))
+            for index, node in enumerate(nodes)]
+
+
 class KongConfPatch(pulumi.ComponentResource):
     """Kong's kong.conf on one host, with the tracing ``tracing`` asks for; see the module docstring."""
 

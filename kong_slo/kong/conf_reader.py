@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from kong_slo.errors import KongSloError
 
 ENCODING = ("utf-8", "surrogateescape")
+BOM = "\ufeff"
 """kong.conf bytes to text and back: bytes that are not UTF-8 pass through untouched."""
 LUA_SPACE = " \t\n\v\f\r"
 _SPACE = "[ \\t\\n\\v\\f\\r]"
@@ -111,7 +112,7 @@ def parse_layout(text: str) -> ConfLayout:
     pending: list[int] = []
     joined = ""
     for index, line in enumerate(lines):
-        if line.skipped:
+        if line.skipped or (index == 0 and _bare_marked_line(line)):
             if pending:
                 inside.add(index)
             continue
@@ -125,6 +126,13 @@ def parse_layout(text: str) -> ConfLayout:
     if pending:
         raise KongConfError(pending[0] + 1, "the line continues with `\\` but the file ends before it does")
     return ConfLayout(lines, tuple(entries), frozenset(inside))
+
+
+def _bare_marked_line(line: PhysicalLine) -> bool:
+    """A first line behind a UTF-8 byte-order mark and without ``=``: the mark hides a comment's ``#`` from Kong, and
+    Penlight's ``pl.config.read`` keeps a line without ``=`` as a bare value, which Kong never looks at. (A marked
+    ``key = value`` line is read, with the mark's bytes in its key, so Kong ignores that key too.)"""
+    return line.text.startswith(BOM) and "=" not in line.text
 
 
 def _entry(logical: str, parts: tuple[int, ...]) -> Entry:

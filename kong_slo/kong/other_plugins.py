@@ -12,7 +12,9 @@ plugin on a service (or route):
 
 Neither may happen silently. ``find_others`` lists them (pure decisions in ``relation``); ``refusal`` turns the
 ones the stack has not accepted (``kong.otherPlugins.broader`` / ``.narrower``) into one message.
-Disabled plugins run for no request and are left out; so are this stack's own plugins.
+Disabled plugins run for no request and are left out; so are this stack's own plugins, and plugins scoped to a
+consumer (or consumer group) on an API where no plugin can identify one: Kong picks a consumer-scoped plugin only
+once a plugin has authenticated the consumer (``kong.client.authenticate``), so there it never runs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME
 
 SCOPE_FIELDS = ("route", "service", "consumer", "consumer_group")
+NEVER_AUTHENTICATE = frozenset({
+    "acl", "acme", "ai-prompt-decorator", "ai-prompt-guard", "ai-prompt-template", "ai-proxy",
+    "ai-request-transformer", "ai-response-transformer", "aws-lambda", "azure-functions", "bot-detection",
+    "correlation-id", "cors", "datadog", "file-log", "grpc-gateway", "grpc-web", "http-log", "ip-restriction",
+    "loggly", "opentelemetry", "prometheus", "proxy-cache", "rate-limiting", "redirect", "request-size-limiting",
+    "request-termination", "request-transformer", "response-ratelimiting", "response-transformer",
+    "standard-webhooks", "statsd", "syslog", "tcp-log", "udp-log", "zipkin"})
+"""Kong's bundled plugins (``kong/constants.lua`` @3.9.1) that never set a consumer: every other one (the auth
+plugins, ``pre-function``/``post-function`` running any code, Enterprise and custom plugins) may identify one."""
 BROADER = "broader"
 NARROWER = "narrower"
 
@@ -63,6 +74,7 @@ def classify(plugins: list[dict[str, Any]], *, own_kind: str, service_id: str, r
     """The enabled ``opentelemetry`` plugins among ``plugins`` that can run for requests to the API: the service
     ``service_id``, reached through the routes ``route_ids`` (id → name; for a route API, that route only)."""
     own_tag = f"{OWNER_TAG}-stack:{stack}"
+    consumers_known = any(_may_identify_consumer(plugin, service_id, route_ids) for plugin in plugins)
     found = []
     for plugin in plugins:
         if plugin.get("name") != PLUGIN_NAME or plugin.get("enabled") is False or own_tag in (plugin.get("tags") or ()):
@@ -71,12 +83,25 @@ def classify(plugins: list[dict[str, Any]], *, own_kind: str, service_id: str, r
         if (service is not None and service != service_id) or (route is not None and route not in route_ids):
             continue
         scope = frozenset(field for field in SCOPE_FIELDS if _ref(plugin, field) is not None)
+        if scope & {"consumer", "consumer_group"} and not consumers_known:
+            continue  # no consumer is ever identified on this API: Kong never picks it
         kind = relation(scope, own_kind)
         if kind is None:
             continue
         found.append(OtherPlugin(id=str(plugin.get("id")), scope=_describe(plugin, route_ids), relation=kind,
                                  endpoint=_endpoint(plugin)))
     return found
+
+
+def _may_identify_consumer(plugin: dict[str, Any], service_id: str, route_ids: dict[str, str]) -> bool:
+    """Whether ``plugin`` runs for the API's requests (global, its service, one of its routes) and may set the
+    consumer."""
+    if plugin.get("enabled") is False or plugin.get("name") in NEVER_AUTHENTICATE:
+        return False
+    if _ref(plugin, "consumer") is not None or _ref(plugin, "consumer_group") is not None:
+        return False  # runs only once a consumer is known
+    service, route = _ref(plugin, "service"), _ref(plugin, "route")
+    return (service is None or service == service_id) and (route is None or route in route_ids)
 
 
 def _describe(plugin: dict[str, Any], route_ids: dict[str, str]) -> str:

@@ -1,47 +1,41 @@
-"""Burn-rate alerts for one SLO, as Dynatrace metric events (``builtin:anomaly-detection.metric-events``). Pure.
+"""The burn-rate rules that alert on an objective, for both Dynatrace flavours. Pure.
 
 Multiwindow, multi-burn-rate alerting from Google's SRE workbook (ch. 5, "Alerting on SLOs"). For a 30-day
 objective the workbook pages when the burn rate over 1 h is above 14.4 and over 5 min too (2 % of the budget
 spent in an hour), pages when over 6 h it is above 6 and over 30 min too (5 % in six hours), and raises a ticket
 when over 3 d it is above 1 and over 6 h too (10 % in three days). The long window says enough budget has gone;
-the short one (a twelfth of it) says it is still going, so an alert resolves soon after the failures stop.
+the short one (a twelfth of it, 5 minutes at least) says it is still going, so an alert resolves soon after the
+failures stop. ``workbook_rules`` scales those windows to any objective: objectives of 2.5 days or more get the
+three rules with every window scaled by objective / 30 days (a 28-day objective pages on 56 and 5 minutes);
+shorter ones, where the fast rule's hour would shrink below five minutes, one page when the objective's whole
+window has spent its budget.
 
-- **Objectives of 2.5 days or more**: the three rules, every window scaled by objective window / 30 days (a
-  28-day objective pages on 56 min and 5 min), so each rule still means the same share of the budget.
-- **Shorter objectives** (the default 1 h): scaled, the fast rule's hour would shrink below five minutes, and no
-  window may be longer than the objective. One page instead: the burn rate over the whole objective window is
-  above 1 (the window's budget is spent: the objective is failing right now) and over its last twelfth (at least
-  5 minutes) too. There is no ticket: the budget renews with every window.
+**Dynatrace evaluates no window longer than an hour** in an alert, in either flavour:
+- classic metric events read a metric selector, whose ``:rollup`` "window duration is limited to 60 minutes"
+  (Metrics API - Metric selector, rollup transformation);
+- a Davis anomaly detector runs its DQL every minute over "predefined sliding windows" of at most 60 one-minute
+  samples, and its query may not set its own timeframe: "You can't set timeframes using ``from:`` and ``to:``"
+  (Set up anomaly detectors via API; Anomaly Detection DQL best practices).
+``alert_rules`` therefore keeps the workbook rules whose windows fit in an hour, and where no page is left (an
+objective between an hour and 2.5 days, or longer than 30 days) adds the fastest page that fits: over the last
+hour (and 5 minutes), a burn rate of ``page_factor`` (the objective's whole budget in an hour when the objective
+is shorter than ``page_factor`` hours); objectives under 2.5 days also page over the last hour at
+``slow_page_factor`` (a 1-day objective: a quarter of its budget in an hour). What no flavour can express: the
+whole-window page of objectives between an hour and 2.5 days, the slow page of objectives longer than five days
+and every ticket (``unexpressed_rules``), which the README states.
 
-Each burn rate is computed over its whole window, not from one-minute samples:
-- windows up to an hour from the SLO counter (``:rollup(sum,<window>)`` of failed and of all requests; Dynatrace
-  rolls up at most 60 minutes). Below ``minRequests`` requests (per long window; the short window gets the same
-  rate), a window counts as if it had served ``minRequests``, so a quiet API's few failures cannot page;
-- longer windows from a classic SLO over exactly that window (``func:slo.<metricName>``, the SLO's value over its
-  timeframe, which Dynatrace's own SLO status alerts read): the objective's SLO itself when the window is the
-  objective's, otherwise a "window SLO" declared for the purpose (``window_definitions``). These windows are long
-  enough (6 h and more of a 30-day objective) that no minimum count is applied. With ``sliSource: service``
-  every window is read this way, since the counter does not exist then.
-As Dynatrace's metric selector has no ``min``/``max``, they are written as ``(a+b+|a-b|)/2`` and ``(a+b-|a-b|)/2``.
+A window that served fewer than ``minRequests`` requests (the short window: the same share of it) is judged as if
+it had served that many, so a quiet API's one failure cannot page while a busy API's burn rate is exact. A rule
+holds when both windows burn **at least** its factor (spending 2 % of the budget in the fast window pages) and
+faster than the budget is earned: at a burn rate of 1 or less an objective is met, and nothing fires.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
 
-from kong_slo import telemetry
-from kong_slo.objectives.sli import (
-    AVAILABILITY,
-    DESCRIPTION_MAX,
-    METRIC_NAME_MAX,
-    SLO_NAME_MAX,
-    SloDefinition,
-    selector_string,
-    slo_name_prefix,
-)
 from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.settings.objectives import window_seconds
 
@@ -49,18 +43,14 @@ WORKBOOK_MINUTES = 30 * 24 * 60
 SCALED_FROM_MINUTES = 3600
 """Objectives of at least 2.5 days get the three scaled rules: their fast window is then 5 minutes or more."""
 SHORT_WINDOW_MIN = 5
-ROLLUP_MAX_MINUTES = 60
-"""Dynatrace's metric selector reference: "The rollup window duration is limited to 60 minutes"."""
+ALERT_WINDOW_MAX = 60
+"""The longest window either flavour can evaluate in an alert (see the module docstring)."""
 PAGE, TICKET = "page", "ticket"
-EVENT_TYPES = {PAGE: "ERROR", TICKET: "CUSTOM_ALERT"}
-"""Pages raise Error problems; tickets the lowest severity, custom alerts."""
-SAMPLES, VIOLATING_SAMPLES, DEALERTING_SAMPLES = 3, 2, 3
-"""One-minute samples: fire when 2 of the last 3 violate, close after 3 clean ones."""
 
 
 @dataclass(frozen=True)
 class BurnRateRule:
-    """Alert when the burn rate is above ``factor`` over both windows (whole minutes)."""
+    """Alert when the burn rate is at least ``factor`` over both windows (whole minutes)."""
 
     key: str
     severity: str
@@ -73,104 +63,85 @@ class BurnRateRule:
         return self.factor * self.long_minutes / objective_minutes_
 
     @property
+    def strict(self) -> bool:
+        """Whether the factor is at most 1, so that the burn rate must also be above 1 (see the module)."""
+        return self.factor <= 1
+
+    def failed_share(self, target: float) -> str:
+        """The share of requests failing at exactly this burn rate, as an exact decimal (14.4 against a 99 %
+        target: ``0.144``). Alerts compare failed / all with it, so that 144 failures in 1,000 requests meet it
+        exactly, where computing 0.144 / 0.01 in floating point would give 14.399999999999999."""
+        return _decimal(Decimal(repr(self.factor)) * allowed_share(target))
+
+    def short_min_requests(self, min_requests: int) -> int:
+        """``minRequests`` for the short window: the long window's at the same rate, rounded up."""
+        return math.ceil(min_requests * self.short_minutes / self.long_minutes)
+
+    @property
     def windows(self) -> str:
         """``1 hour and 5 minutes``: the two windows, for people."""
-        return f"{_duration(self.long_minutes)} and {_duration(self.short_minutes)}"
+        return f"{duration(self.long_minutes)} and {duration(self.short_minutes)}"
+
+
+def allowed_share(target: float) -> Decimal:
+    """The share of requests the target lets fail, exactly: 99.9 → 0.001."""
+    return (Decimal(100) - Decimal(repr(target))) / Decimal(100)
+
+
+def _decimal(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".")
+
+
+def decimal_text(value: Decimal | float) -> str:
+    """A number as a plain decimal literal: ``0.001``, ``14.4``, ``1``."""
+    return _decimal(Decimal(repr(value)) if isinstance(value, float) else value)
 
 
 def objective_minutes(window: str) -> int:
     return window_seconds(window) // 60
 
 
-def rules_for(definition: SloDefinition, policy: BurnRatePolicy) -> list[BurnRateRule]:
-    """The burn-rate rules for one objective (see the module docstring)."""
-    minutes = objective_minutes(definition.window)
+def _short(long_minutes: int) -> int:
+    return min(long_minutes, max(SHORT_WINDOW_MIN, round(long_minutes / 12)))
+
+
+def workbook_rules(window: str, policy: BurnRatePolicy) -> list[BurnRateRule]:
+    """The workbook's rules for an objective of ``window``, scaled, whatever their windows (see the module)."""
+    minutes = objective_minutes(window)
     if minutes < SCALED_FROM_MINUTES:
-        short = min(minutes, max(SHORT_WINDOW_MIN, round(minutes / 12)))
-        return [BurnRateRule(PAGE, PAGE, minutes, short, 1.0)]
+        return [BurnRateRule(PAGE, PAGE, minutes, _short(minutes), 1.0)]
     scale = minutes / WORKBOOK_MINUTES
     workbook = (("fast", PAGE, 60, policy.page_factor), ("slow", PAGE, 360, policy.slow_page_factor),
                 ("ticket", TICKET, 3 * 24 * 60, policy.ticket_factor))
-    return [BurnRateRule(key, severity, max(1, round(long * scale)), max(1, round(long * scale / 12)), factor)
-            for key, severity, long, factor in workbook]
+    rules = []
+    for key, severity, long, factor in workbook:
+        scaled = max(1, round(long * scale))
+        rules.append(BurnRateRule(key, severity, scaled, _short(scaled), factor))
+    return rules
 
 
-def window_metric_name(definition: SloDefinition, minutes: int) -> str:
-    """The ``metricName`` of the SLO whose ``func:slo.`` metric gives the SLI over the last ``minutes``."""
-    if minutes == objective_minutes(definition.window):
-        return definition.metric_name
-    suffix, base = f"_w{minutes}m", definition.metric_name
-    if len(base) + len(suffix) > METRIC_NAME_MAX:  # keep the hash that makes the base name unique
-        base = base[: METRIC_NAME_MAX - len(suffix) - 9].rstrip("_") + "_" + base[-8:]
-    return base + suffix
+def alert_rules(window: str, policy: BurnRatePolicy) -> list[BurnRateRule]:
+    """The rules Dynatrace can evaluate for an objective of ``window``: the workbook's within an hour, and a page
+    over the last hour where none of its pages fits (see the module docstring)."""
+    fitting = [rule for rule in workbook_rules(window, policy) if rule.long_minutes <= ALERT_WINDOW_MAX]
+    if any(rule.severity == PAGE for rule in fitting):
+        return fitting
+    minutes = objective_minutes(window)
+    hourly = [BurnRateRule("fast", PAGE, ALERT_WINDOW_MAX, _short(ALERT_WINDOW_MAX),
+                           min(policy.page_factor, minutes / 60))]
+    if minutes < SCALED_FROM_MINUTES and policy.slow_page_factor < hourly[0].factor:
+        hourly.append(BurnRateRule("slow", PAGE, ALERT_WINDOW_MAX, _short(ALERT_WINDOW_MAX), policy.slow_page_factor))
+    return [*hourly, *fitting]
 
 
-def window_definitions(definition: SloDefinition, policy: BurnRatePolicy) -> list[SloDefinition]:
-    """The window SLOs the alerts of ``definition`` read windows longer than an hour from (none for the default
-    1 h objectives): same SLI and target, timeframe the window."""
-    objective = objective_minutes(definition.window)
-    windows = sorted({minutes for rule in rules_for(definition, policy)
-                      for minutes in (rule.long_minutes, rule.short_minutes)
-                      if _from_slo(definition, minutes) and minutes != objective})
-    found = []
-    for minutes in windows:
-        suffix = f", last {_duration(minutes)}"
-        description = f"{definition.description}; the last {_duration(minutes)}, for burn-rate alerts"
-        found.append(dataclasses.replace(
-            definition, name=definition.name[: SLO_NAME_MAX - len(suffix)] + suffix,
-            metric_name=window_metric_name(definition, minutes), window=f"{minutes}m",
-            description=description[: DESCRIPTION_MAX - 1] + "…" if len(description) > DESCRIPTION_MAX
-            else description))
-    return found
+def unexpressed_rules(window: str, policy: BurnRatePolicy) -> list[BurnRateRule]:
+    """The workbook's rules for ``window`` whose long window no Dynatrace alert can evaluate."""
+    return [rule for rule in workbook_rules(window, policy) if rule.long_minutes > ALERT_WINDOW_MAX]
 
 
-def _counter(api: str, condition: str | None, minutes: int) -> str:
-    service = f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(api)})"
-    where = f"and({service},{condition})" if condition else service
-    return (f"({telemetry.CALLS_METRIC_KEY}:filter({where}):splitBy():sum:default(0)"
-            f":rollup(sum,{minutes}m))")
-
-
-def _bad_condition(definition: SloDefinition) -> str:
-    if definition.objective == AVAILABILITY:
-        dimension, bad = telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE
-    else:
-        dimension, bad = telemetry.LATENCY_DIMENSION, telemetry.LATENCY_BAD
-    return f"eq({selector_string(dimension)},{selector_string(bad)})"
-
-
-def _number(value: float) -> str:
-    return f"({value:.10g})"
-
-
-def _from_slo(definition: SloDefinition, minutes: int) -> bool:
-    """Whether the window's SLI comes from an SLO: beyond an hour, and always for service-metric SLIs (the
-    counter selectors below read the collector's counter)."""
-    return minutes > ROLLUP_MAX_MINUTES or definition.sli_source != "collector"
-
-
-def window_burn_rate(definition: SloDefinition, minutes: int, min_requests: float) -> str:
-    """Burn rate over the last ``minutes``: failed / max(all, min_requests) / allowed failure share; beyond an
-    hour, (100 - SLI over the window) / (100 - target) from the window's SLO."""
-    if _from_slo(definition, minutes):
-        sli = f"(func:slo.{window_metric_name(definition, minutes)})"
-        return f"(((100)-{sli})/{_number(100 - definition.target)})"
-    bad = _counter(definition.api, _bad_condition(definition), minutes)
-    total = _counter(definition.api, None, minutes)
-    floor = _number(min_requests)
-    at_least = f"(({total}+{floor}+(({total}-{floor}):abs))/(2))"
-    return f"(({bad}/{at_least})/{_number((100 - definition.target) / 100)})"
-
-
-def rule_selector(definition: SloDefinition, rule: BurnRateRule, policy: BurnRatePolicy) -> str:
-    """min(long-window burn rate, short-window burn rate): above the factor only when both are."""
-    long = window_burn_rate(definition, rule.long_minutes, policy.min_requests)
-    short_floor = math.ceil(policy.min_requests * rule.short_minutes / rule.long_minutes)
-    short = window_burn_rate(definition, rule.short_minutes, short_floor)
-    return f"(({long}+{short}-(({long}-{short}):abs))/(2))"
-
-
-def _duration(minutes: int) -> str:
+def duration(minutes: int) -> str:
+    """``56 minutes``, ``1 hour``, ``5.6 hours``, ``2.8 days``."""
     if minutes >= 2880:
         days = minutes / 1440
         return f"{days:g} days" if days.is_integer() else f"{days:.1f} days"
@@ -178,62 +149,3 @@ def _duration(minutes: int) -> str:
         hours = minutes / 60
         return f"{hours:g} hours" if hours.is_integer() else f"{hours:.1f} hours"
     return "1 hour" if minutes == 60 else f"{minutes} minutes" if minutes != 1 else "1 minute"
-
-
-def _percent(share: float) -> str:
-    return f"{share * 100:.3g} %"
-
-
-def _last(minutes: int) -> str:
-    return {1: "the last minute", 60: "the last hour", 1440: "the last day"}.get(minutes,
-                                                                                f"the last {_duration(minutes)}")
-
-
-def alert_title(definition: SloDefinition, stack: str, rule: BurnRateRule) -> str:
-    """``kong-slo <stack>: <API> <objective> <page|ticket>: error budget burning over <window>``."""
-    return (f"{slo_name_prefix(stack)} {definition.api} {definition.objective} {rule.severity}: "
-            f"error budget burning over {_duration(rule.long_minutes)}")[:500]
-
-
-def alert_description(definition: SloDefinition, stack: str, rule: BurnRateRule) -> str:
-    """What failed, over which windows, how much budget that is, and where to see the budget left."""
-    minutes = objective_minutes(definition.window)
-    objective = _duration(minutes)
-    if rule.long_minutes == minutes:
-        pace = (f"Over {_last(rule.long_minutes)}, more requests failed than the {definition.target:g} % target "
-                f"allows: the error budget of the {objective} window is used up")
-    else:
-        speed = "at least as fast as" if rule.factor == 1 else f"more than {rule.factor:g} times as fast as"
-        pace = (f"Over {_last(rule.long_minutes)}, the error budget was used {speed} the {definition.target:g} % "
-                f"target over {objective} allows ({_percent(rule.budget_share(minutes))} of the budget in "
-                f"{_duration(rule.long_minutes)}); at this pace a full budget lasts less than "
-                f"{_duration(max(1, round(minutes / rule.factor)))}")
-    return (f"{definition.api} {definition.objective}: {definition.description}. {pace}, and failures go on at "
-            f"that pace over {_last(rule.short_minutes)}. Budget left: the SLO \"{definition.name}\" in "
-            f"Dynatrace, or `kong-slo status --stack {stack}`.")[:5000]
-
-
-def metric_event_value(definition: SloDefinition, stack: str, rule: BurnRateRule,
-                       policy: BurnRatePolicy) -> dict[str, Any]:
-    """The ``builtin:anomaly-detection.metric-events`` value of one rule of one SLO."""
-    selector = rule_selector(definition, rule, policy)
-    return {
-        "enabled": True,
-        "summary": f"{definition.name}: {rule.severity} on burn rate above {rule.factor:g}"[:500],
-        "queryDefinition": {"type": "METRIC_SELECTOR", "metricSelector": selector},
-        "modelProperties": {
-            "type": "STATIC_THRESHOLD",
-            "threshold": rule.factor,
-            "alertCondition": "ABOVE",
-            "alertOnNoData": False,
-            "samples": SAMPLES,
-            "violatingSamples": VIOLATING_SAMPLES,
-            "dealertingSamples": DEALERTING_SAMPLES,
-        },
-        "eventTemplate": {
-            "title": alert_title(definition, stack, rule),
-            "description": alert_description(definition, stack, rule),
-            "eventType": EVENT_TYPES[rule.severity],
-            "davisMerge": False,
-        },
-    }

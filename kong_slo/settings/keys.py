@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kong_slo.settings import dynatrace_section, objectives, parse, platform
+from kong_slo.settings import dynatrace_section, objectives, parse, platform, ssh
 
 
 def _under(prefix: str, keys: tuple[str, ...]) -> list[str]:
@@ -14,7 +14,8 @@ def all_key_paths() -> list[str]:
     paths = ["target"]
     paths += _under("collector", parse.COLLECTOR_KEYS)
     paths += _under("kong", tuple(key for key in parse.KONG_KEYS if key not in ("ssh", "otherPlugins")))
-    paths += _under("kong.ssh", parse.SSH_KEYS)
+    paths += _under("kong.ssh", ssh.SSH_KEYS)
+    paths += _under("kong.ssh.nodes[]", ssh.NODE_KEYS)
     paths += _under("kong.otherPlugins", parse.OTHER_PLUGIN_KEYS)
     sections = ("alerting", "oauth")
     paths += _under("dynatrace", tuple(key for key in dynatrace_section.DYNATRACE_KEYS if key not in sections))

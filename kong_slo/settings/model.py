@@ -128,7 +128,8 @@ class KongSettings:
     """``None``: export logs wherever the Kong version supports it (3.8+)."""
     collector_url: str | None
     ca_bundle: str | None
-    ssh: SshSettings | None
+    ssh: tuple[SshSettings, ...]
+    """The Kong nodes whose kong.conf kong-slo patches (``kong.ssh``); empty when it patches none."""
     incoming_trace_context: str = "ignore"
     """``ignore``: Kong reads no caller's trace context, so every request is counted; ``honour``: Kong continues
     the caller's trace, and requests the caller did not sample are not counted."""

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
 from kong_slo.errors import SettingsError
-from kong_slo.secrets import Secret
 from kong_slo.settings import objectives
 from kong_slo.settings.dynatrace_section import read_dynatrace
 from kong_slo.settings.model import (
@@ -24,7 +22,6 @@ from kong_slo.settings.model import (
     CollectorSettings,
     KongSettings,
     KongVersion,
-    SshSettings,
     StackSettings,
 )
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe, http_url
@@ -36,6 +33,7 @@ from kong_slo.settings.rules import (
     check_version_wishes,
 )
 from kong_slo.settings.scaling import SCALING_KEYS, read_scaling
+from kong_slo.settings.ssh import read_ssh
 
 TOP_KEYS = ("target", "collector", "kong", "dynatrace", "sloDefaults", "apis")
 COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress", "openGrpc", "instanceType",
@@ -43,10 +41,11 @@ COLLECTOR_KEYS = ("distribution", "image", "allowedCidrs", "allowPublicIngress",
 KONG_KEYS = ("adminUrl", "adminToken", "workspace", "version", "samplingRate", "exportLogs", "collectorUrl",
              "caBundle", "ssh", "incomingTraceContext", "otherPlugins")
 OTHER_PLUGIN_KEYS = ("broader", "narrower")
-SSH_KEYS = ("host", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand")
 API_KEYS = ("name", "route", "latency", "availability", "samplingRate")
 
-KONG_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
+KONG_NAME = re.compile(r"^(?:[A-Za-z0-9._~-]|[^\x00-\x7f])+$")
+"""Kong's ``typedefs.utf8_name`` (services, routes, workspaces): ASCII letters, digits and ``. - _ ~``, and any
+non-ASCII character (``validate_utf8_name``: ``^[%w%.%-%_~\128-\244]+$`` over valid UTF-8)."""
 KONG_NAME_MAX = 128
 """The longest service, route or workspace name kong-slo takes: the Dynatrace SLO named after an API
 (``kong-slo <stack>: <API> availability``) must stay within Dynatrace's 200 characters."""
@@ -166,49 +165,27 @@ def _kong(node: Node, target: str) -> KongSettings:
         export_logs=node.boolean("exportLogs", True) if node.has("exportLogs") else None,
         collector_url=http_url(node, "collectorUrl"),
         ca_bundle=node.string("caBundle"),
-        ssh=_ssh(node.child("ssh")),
+        ssh=read_ssh(node.child("ssh")),
         incoming_trace_context=node.choice("incomingTraceContext", TRACE_CONTEXT_CHOICES, "ignore"),
         broader_plugins=others.choice("broader", BROADER_PLUGIN_CHOICES, "stop"),
         narrower_plugins=others.choice("narrower", NARROWER_PLUGIN_CHOICES, "stop"),
     )
 
 
-def _ssh(node: Node | None) -> SshSettings | None:
-    if node is None:
-        return None
-    node.reject_unknown(SSH_KEYS)
-    host = node.string("host", required=True) or ""
-    key = node.secret("privateKey")
-    if key is None and "privateKey" not in node.data:
-        command = node.problems.config_set(node.key("privateKey"), "").replace(' "`', '"` < ~/.ssh/id_ed25519')
-        node.problem("privateKey", f"is required: {command}")
-    port = node.integer("port", 22)
-    if port is None or not 0 < port < 65536:
-        node.problem("port", f"{describe(node.raw('port'))} is not a TCP port")
-        port = 22
-    conf_path = node.string("confPath") or "/etc/kong/kong.conf"
-    if not conf_path.startswith("/"):
-        node.problem("confPath", f"{conf_path!r} is not an absolute path")
-    host_key = node.string("hostKey")
-    if host_key is not None and not re.match(r"^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$", host_key):
-        node.problem("hostKey", "is not a public key line such as 'ssh-ed25519 AAAA…' (ssh-keyscan prints them)")
-    any_host_key = node.boolean("acceptAnyHostKey", False)
-    if host_key is None and not any_host_key and "hostKey" not in node.data:
-        node.problem("hostKey", f"is required, so that kong.conf goes only to {host!r} itself: "
-                                f"`ssh-keyscan -t ed25519 {host}`; or set {node.key('acceptAnyHostKey')}: true to "
-                                "accept whatever key the host presents")
-    if host_key is not None and any_host_key:
-        node.problem("acceptAnyHostKey", "contradicts kong.ssh.hostKey: pin the key or accept any, not both")
-    restart = node.string("restartCommand") or f"kong restart -c {shlex.quote(conf_path)}"
-    return SshSettings(host, node.string("user") or "ubuntu", port, key or Secret(None), conf_path, restart, host_key)
-
-
 def _check_kong_name(node: Node, key: str, name: str, what: str) -> None:
     if len(name) > KONG_NAME_MAX:
         node.problem(key, f"{describe(name)} has {len(name)} characters; names are limited to {KONG_NAME_MAX} "
                           "(Dynatrace SLO names, which contain them, to 200)")
-    elif not KONG_NAME.match(name):
-        node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~)")
+    elif not KONG_NAME.match(name) or not _valid_utf8(name):
+        node.problem(key, f"{name!r} is not {what} (letters, digits, . - _ ~ and non-ASCII letters such as ü)")
+
+
+def _valid_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 sequence, so Kong's validate_utf8 refuses it
+        return False
+    return True
 
 
 def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:

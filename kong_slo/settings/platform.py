@@ -25,8 +25,11 @@ UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 
 def live_and_apps_urls(url: str) -> tuple[str, str | None]:
-    """``(live URL, apps URL)`` for an environment URL; the apps URL is None for Managed and other hosts."""
+    """``(live URL, apps URL)`` for an environment URL; the apps URL is None for Managed and other hosts. A
+    Dynatrace on this machine (an emulator, a tunnel) serves both on one address."""
     host = urlsplit(url).hostname or ""
+    if host in LOOPBACK_HOSTS:
+        return url, url
     if ".apps." in host:
         return url.replace(".apps.", ".live.", 1), url
     if ".live." in host:
@@ -37,7 +40,7 @@ def live_and_apps_urls(url: str) -> tuple[str, str | None]:
 def read_platform(node: Node, url: str | None) -> tuple[str, str | None, PlatformSettings | None]:
     """``(flavour, live URL, platform settings)`` from the ``dynatrace`` block, problems recorded on ``node``."""
     live, apps = live_and_apps_urls(url) if url else (None, None)
-    is_apps = bool(url) and apps == url
+    is_apps = bool(url) and apps == url and live != url
     flavour = node.choice("flavour", FLAVOURS, "platform" if is_apps else "classic")
     token, oauth = node.secret("platformToken"), _oauth(node.child("oauth"))
     if flavour == "classic":

@@ -32,10 +32,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes import dynatrace_ingest
+from tests.fakes.dynatrace_detectors import detector_problems
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
-from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos, detector_problems
-from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, token_route
+from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos
+from tests.fakes.dynatrace_settings_rules import value_problems
+from tests.fakes.dynatrace_tokens import READ_ONLY_POSTS, TokenInfo, missing_scope, token_route
 
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FLOAT_DRIFT = 0.0000015
@@ -246,6 +248,14 @@ class FakeDynatrace:
 
     # -- Settings 2.0 -------------------------------------------------------------------------------
 
+    def value_refusal(self, schema: str, value: dict[str, Any]) -> dict[str, Any] | None:
+        """The item error for a value its schema refuses (typed properties, the metric selector), or None."""
+        problems = value_problems(schema, value)
+        if problems:
+            return _item_error(400, "; ".join(problems), problems[0].split(":", 1)[0])
+        refused = dynatrace_ingest.metric_event_refusal(self, schema, value)
+        return _item_error(400, refused, "queryDefinition/metricSelector") if refused else None
+
     def settings_item(self, item: dict[str, Any]) -> dict[str, Any]:
         schema, ext_id, value = item.get("schemaId"), item.get("externalId"), item.get("value")
         if schema not in SCHEMAS:
@@ -255,9 +265,9 @@ class FakeDynatrace:
         taken = any(o["schemaId"] == schema and o.get("externalId") == ext_id for o in self.settings.values())
         if ext_id and self.unique_external_ids and taken:
             return _item_error(400, f"An object with external ID {ext_id} already exists", "externalId")
-        refused = dynatrace_ingest.metric_event_refusal(self, schema, value)
+        refused = self.value_refusal(schema, value)
         if refused:
-            return _item_error(400, refused, "queryDefinition/metricSelector")
+            return refused
         if schema == "builtin:davis.anomaly-detectors" and detector_problems(value):
             return _item_error(400, "; ".join(detector_problems(value)), "value")
         if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in self.settings:
@@ -322,8 +332,9 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                                                               "constraintViolations": None}}, fault.headers)
             authorization = self.headers.get("Authorization") or ""
             prefix = f"{fake.prefix}/api/v2"
-            if path.startswith(PLATFORM_SETTINGS):  # Settings 2.0 through the platform: Bearer auth, same objects
-                refused = fake.platform.settings_refusal(method, authorization)
+            through_platform = path.startswith(PLATFORM_SETTINGS)
+            if through_platform:  # Settings 2.0 through the platform: Bearer auth, same objects
+                refused = fake.platform.settings_refusal(method, authorization, json.loads(raw) if raw else None)
                 if refused:
                     return self.reply(*refused)
                 path = prefix + path.removeprefix(PLATFORM_SETTINGS)
@@ -340,7 +351,8 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw) if raw and not path.endswith("/metrics/ingest") else None
             query = {key: values[0] for key, values in parse_qs(parts.query).items()}
             with fake.lock:
-                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault, raw)
+                status, payload, headers = self.route(method, path[len(prefix):], query, body, fault, raw,
+                                                      through_platform)
             self.answer(fault, status, payload, headers)
 
         def answer(self, fault: Fault | None, status: int, payload: Any, headers: dict[str, str]) -> None:
@@ -351,10 +363,12 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 return self.reply(500, {"error": {"code": 500, "message": "Internal error"}})
             self.reply(status, payload, headers)
 
-        def route(self, method: str, path: str, query: dict[str, str], body: Any,
-                  fault: Fault | None, raw: bytes = b"") -> tuple[int, Any, dict[str, str]]:
+        def route(self, method: str, path: str, query: dict[str, str], body: Any, fault: Fault | None,
+                  raw: bytes = b"", through_platform: bool = False) -> tuple[int, Any, dict[str, str]]:
             if (tokens := token_route(fake.token, fake.token_info, method, path, body)) is not None:
                 return tokens
+            if not through_platform and (refused := missing_scope(fake.token_info, method, path)) is not None:
+                return refused
             if path.startswith("/metrics"):
                 return dynatrace_ingest.route(fake, method, path, query, raw)
             if path.startswith("/slo") and method in ("POST", "PUT") and isinstance(body, dict):
@@ -450,6 +464,11 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                 del fake.settings[object_id]
                 return 204, None, {}
             if method == "PUT":
+                value = body.get("value") if isinstance(body, dict) else None
+                refused = fake.value_refusal(obj["schemaId"], value) if isinstance(value, dict) else \
+                    _item_error(400, "value is required", "value")
+                if refused:
+                    return 400, {"error": refused["error"]}, {}
                 obj["value"] = {**SETTINGS_DEFAULTS.get(obj["schemaId"], {}), **body["value"]}
                 obj["updateToken"] = uuid.uuid4().hex
                 return 200, {"code": 200, "objectId": object_id}, {}

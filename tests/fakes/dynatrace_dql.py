@@ -30,8 +30,12 @@ from tests.fakes.dynatrace_metrics import DataPoint, MetricStore
 __all__ = ["DqlError", "Parser", "evaluate", "grail_points"]
 
 
-def grail_points(store: MetricStore, metric: str) -> Iterable[DataPoint]:
-    """The points DQL reads as ``metric``: ingested under that key, or as a counter Classic suffixed ``.count``."""
+def grail_points(store: MetricStore, metric: str, start_ms: int | None = None,
+                 end_ms: int | None = None) -> Iterable[DataPoint]:
+    """The points DQL reads as ``metric``: ingested under that key, or as a counter Classic suffixed ``.count``
+    (within ``[start_ms, end_ms)`` when given)."""
+    if start_ms is not None and end_ms is not None:
+        return [*store.between(metric, start_ms, end_ms), *store.between(f"{metric}.count", start_ms, end_ms)]
     return [point for point in store.points() if point.key in (metric, f"{metric}.count")]
 
 
@@ -46,7 +50,7 @@ def evaluate(query_text: str, store: MetricStore, *, now_ms: int, from_ms: int |
     buckets = max(1, -(-(end - start) // interval))
     groups: dict[tuple[str | None, ...], dict[str, list[list[float]]]] = {}
     for aggregation in query.aggregations:
-        for point in grail_points(store, aggregation.metric):
+        for point in grail_points(store, aggregation.metric, start, end):
             if not (start <= point.timestamp_ms < end and query.condition(point) and aggregation.condition(point)):
                 continue
             key = tuple(point.dimension(name) for name in query.by)
@@ -56,14 +60,13 @@ def evaluate(query_text: str, store: MetricStore, *, now_ms: int, from_ms: int |
     records = []
     for key, columns in groups.items():
         record: dict[str, Any] = {"timeframe": {"start": start, "end": start + buckets * interval},
-                                  "interval": interval, "_length": buckets, **dict(zip(query.by, key, strict=True))}
+                                  "interval": interval, **dict(zip(query.by, key, strict=True))}
         for aggregation in query.aggregations:
             slots = columns.get(aggregation.column, [[] for _ in range(buckets)])
             record[aggregation.column] = [AGGREGATIONS[aggregation.function](values) if values
                                           else aggregation.default for values in slots]
         for name, expression in query.fields:
             record[name] = expression(record)
-        del record["_length"]
         if query.kept is not None:
             record = {name: record[name] for name in query.kept if name in record}
         records.append(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,20 +11,26 @@ from typing import Any
 from tests.fakes.dynatrace_metrics import DataPoint
 
 TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>\d+(?:\.\d+)?(?:[smhd]\b)?)|'
-                   r"(?P<op>==|!=|\[\]|[{}(),:=|+\-*/])|(?P<name>[A-Za-z_][A-Za-z0-9_.]*(?<!\.)))")
+                   r"(?P<op>==|!=|>=|<=|\[\]|[{}(),:=|+\-*/<>])|(?P<name>[A-Za-z_][A-Za-z0-9_.]*(?<!\.)))")
 UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 AGGREGATIONS: dict[str, Callable[[list[float]], float]] = {
     "sum": sum, "avg": lambda values: sum(values) / len(values), "min": min, "max": max,
     "count": lambda values: float(len(values)),
 }
 Series = list[float | None]
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+Value = float | None | Series
+"""A field: a series (``timeseries`` columns, iterative expressions ``name[]``) or one number (``arrayLast``)."""
 
 
 class DqlError(ValueError):
     """The query is outside the supported subset or malformed; the message says where."""
 
 
-def tokens(query: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=256)
+def tokens(query: str) -> tuple[tuple[str, str], ...]:
     found, position = [], 0
     query = query.rstrip()
     while position < len(query):
@@ -33,7 +40,7 @@ def tokens(query: str) -> list[tuple[str, str]]:
         kind = match.lastgroup or ""
         found.append((kind, match.group(kind)))
         position = match.end()
-    return found
+    return tuple(found)
 
 
 @dataclass
@@ -53,7 +60,7 @@ class Query:
     interval_ms: int | None
     from_ms: int | None
     to_ms: int | None
-    fields: list[tuple[str, Callable[[dict[str, Any]], Series]]]
+    fields: list[tuple[str, Callable[[dict[str, Any]], Value]]]
     kept: list[str] | None = None
 
 
@@ -205,18 +212,18 @@ class Parser:
             return lambda point: point.dimension(dimension) == value
         return lambda point: point.dimension(dimension) not in (None, value)
 
-    def assignment(self) -> tuple[str, Callable[[dict[str, Any]], Series]]:
+    def assignment(self) -> tuple[str, Callable[[dict[str, Any]], Value]]:
         name = self.take()
         self.take("=")
         return name, self.sum_expression()
 
-    def sum_expression(self) -> Callable[[dict[str, Any]], Series]:
+    def sum_expression(self) -> Callable[[dict[str, Any]], Value]:
         return self.binary(("+", "-"), self.product, _combine)
 
-    def product(self) -> Callable[[dict[str, Any]], Series]:
+    def product(self) -> Callable[[dict[str, Any]], Value]:
         return self.binary(("*", "/"), self.operand, _combine)
 
-    def operand(self) -> Callable[[dict[str, Any]], Series]:
+    def operand(self) -> Callable[[dict[str, Any]], Value]:
         if self.peek() == "(":
             self.take("(")
             inner = self.sum_expression()
@@ -224,43 +231,125 @@ class Parser:
             return inner
         if self.kind() == "number":
             number = float(self.take())
-            return lambda record: [number] * record["_length"]
+            return lambda record: number
         name = self.take()
         if self.peek() == "(":
             return self.function(name)
-        self.take("[]")
-        return lambda record: record[name]
+        if self.peek() == "[]":
+            self.take("[]")
+            return lambda record: _field(record, name, series=True)
+        return lambda record: _field(record, name, series=False)
 
-    def function(self, name: str) -> Callable[[dict[str, Any]], Series]:
+    def function(self, name: str) -> Callable[[dict[str, Any]], Value]:
+        """``abs``; ``if(condition, then[, else: other])`` over numbers; the array functions
+        ``arrayMovingSum(array, N)``, ``arrayLast(array)``, ``arraySum(array)``
+        (https://docs.dynatrace.com/docs/shortlink/array-functions), whose array is a field named bare."""
         self.take("(")
+        if name == "if":
+            return self.if_function()
         if name == "abs":
             inner = self.sum_expression()
             self.take(")")
-            return lambda record: [None if value is None else abs(value) for value in inner(record)]
+            return lambda record: _apply(abs, inner(record))
+        if name not in ("arrayMovingSum", "arrayLast", "arraySum"):
+            raise DqlError(f"function {name!r} is outside the emulated subset")
+        array = self.array_argument()
         if name == "arrayMovingSum":
-            field, _, size = self.take(), self.take(","), int(self.take())
+            self.take(",")
+            size = int(self.take())
             self.take(")")
-            return lambda record: _moving_sum(record[field], size)
-        raise DqlError(f"function {name!r} is outside the emulated subset")
+            return lambda record: _moving_sum(array(record), size)
+        self.take(")")
+        if name == "arrayLast":
+            return lambda record: array(record)[-1] if array(record) else None
+        return lambda record: sum(value for value in array(record) if value is not None)
+
+    def if_function(self) -> Callable[[dict[str, Any]], Value]:
+        condition = self.binary(("and",), self.comparison, lambda _, a, b: a and b)
+        self.take(",")
+        then = self.sum_expression()
+        otherwise: Callable[[dict[str, Any]], Value] = lambda record: None  # noqa: E731
+        if self.peek() == ",":
+            self.take(",")
+            self.take("else")
+            self.take(":")
+            otherwise = self.sum_expression()
+        self.take(")")
+        return lambda record: then(record) if condition(record) else otherwise(record)
+
+    def comparison(self) -> Callable[[dict[str, Any]], bool]:
+        left = self.sum_expression()
+        operator = self.take()
+        if operator not in COMPARISONS:
+            raise DqlError(f"expected a comparison, found {operator!r}")
+        right = self.sum_expression()
+
+        def compare(record: dict[str, Any]) -> bool:
+            a, b = left(record), right(record)
+            if isinstance(a, list) or isinstance(b, list):
+                raise DqlError("the emulated if() compares numbers, not arrays")
+            return a is not None and b is not None and COMPARISONS[operator](a, b)
+        return compare
+
+    def array_argument(self) -> Callable[[dict[str, Any]], Series]:
+        if self.peek(1) == "(":
+            inner = self.function(self.take())
+            return lambda record: _series(inner(record))
+        name = self.take()
+        if self.peek() == "[]":
+            raise DqlError(f"an array function takes the array {name}, not the iterative expression {name}[]")
+        return lambda record: _field(record, name, series=True)
 
 
 def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", r"\1", literal[1:-1])
 
 
-def _combine(operator: str, left: Series, right: Series) -> Series:
-    out: Series = []
-    for a, b in zip(left, right, strict=True):
-        if a is None or b is None or (operator == "/" and b == 0):
-            out.append(None)
-        else:
-            out.append(a + b if operator == "+" else a - b if operator == "-" else a * b if operator == "*" else a / b)
-    return out
+def _field(record: dict[str, Any], name: str, *, series: bool) -> Value:
+    if name not in record:
+        raise DqlError(f"the field {name} does not exist")
+    value = record[name]
+    if series != isinstance(value, list):
+        raise DqlError(f"{name} is {'not ' if series else ''}an array: write {name if series else name + '[]'}")
+    return value
+
+
+def _series(value: Value) -> Series:
+    if not isinstance(value, list):
+        raise DqlError("an array function needs an array")
+    return value
+
+
+def _apply(function: Callable[[float], float], value: Value) -> Value:
+    if isinstance(value, list):
+        return [None if item is None else function(item) for item in value]
+    return None if value is None else function(value)
+
+
+def _arithmetic(operator: str, a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or (operator == "/" and b == 0):
+        return None
+    return a + b if operator == "+" else a - b if operator == "-" else a * b if operator == "*" else a / b
+
+
+def _combine(operator: str, left: Value, right: Value) -> Value:
+    """Element by element; a number meets every element of a series (a null or a division by zero gives null)."""
+    if not isinstance(left, list) and not isinstance(right, list):
+        return _arithmetic(operator, left, right)
+    length = len(left) if isinstance(left, list) else len(right)  # type: ignore[arg-type]
+    lefts = left if isinstance(left, list) else [left] * length
+    rights = right if isinstance(right, list) else [right] * length
+    return [_arithmetic(operator, a, b) for a, b in zip(lefts, rights, strict=True)]
 
 
 def _moving_sum(values: Series, size: int) -> Series:
+    """Each element: the sum of the non-null values among the last ``size`` up to it (null when there are none)."""
     sums: Series = []
-    for index in range(len(values)):
-        window = [value for value in values[max(0, index - size + 1):index + 1] if value is not None]
-        sums.append(sum(window) if window else None)
+    total, present = 0.0, 0
+    for index, value in enumerate(values):
+        if value is not None:
+            total, present = total + value, present + 1
+        if index >= size and values[index - size] is not None:
+            total, present = total - values[index - size], present - 1  # type: ignore[operator]
+        sums.append(total if present else None)
     return sums

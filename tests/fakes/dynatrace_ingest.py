@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from tests.fakes.dynatrace_selector_parser import SelectorError, duration_ms, metric_keys
+from tests.fakes.dynatrace_selector_rules import check
 from tests.fakes.dynatrace_selectors import Timeframe, evaluate, single_value
 
 LINE = re.compile(r"^(?P<key>[A-Za-z][\w.\-]*)(?P<dims>(?:,[\w.\-:]+=\"(?:[^\"\\]|\\.)*\")*)\s+(?P<payload>\S+)"
@@ -88,13 +89,17 @@ def descriptor(fake: Any, key: str) -> tuple[int, dict[str, Any]]:
 
 
 def unknown_metric_error(fake: Any, expression: Any) -> dict[str, Any] | None:
-    """The 400 body Dynatrace gives an SLO whose expression is invalid or reads an unknown custom key."""
-    if not fake.require_known_metrics or not isinstance(expression, str):
+    """The 400 body Dynatrace gives an SLO or metric event whose selector is invalid (always, see
+    ``dynatrace_selector_rules``) or reads an unknown custom key (when the emulator requires known metrics)."""
+    if not isinstance(expression, str):
         return None
     try:
+        check(expression)
         keys = metric_keys(expression)
     except SelectorError as error:
         return _invalid(f"{UNKNOWN_METRIC}: {error}")
+    if not fake.require_known_metrics:
+        return None
     unknown = sorted(key for key in keys if not key.startswith(BUILTIN_PREFIXES)
                      and key not in fake.metrics.known_keys())
     if unknown:

@@ -4,8 +4,14 @@ The model is ``builtin:anomaly-detection.metric-events`` (schema 1.0.19) with a 
 property descriptions put it: ``samples`` is "the number of one-minute samples that form the sliding evaluation
 window", ``violatingSamples`` "the number of one-minute samples within the evaluation window that must violate to
 trigger an event", ``dealertingSamples`` "the number of one-minute samples within the evaluation window that must
-go back to normal to close the event"; with ``alertOnNoData`` false, "missing data is not considered a
-violation". A problem reaches the recipients of every enabled e-mail notification whose alerting profile
+go back to normal to close the event"; with ``alertOnNoData`` false, "missing data is not treated as a violation
+but will still contribute to dealerting". An open event closes when, within the window, fewer samples than
+``violatingSamples`` violate and at least ``dealertingSamples`` are normal (Dynatrace's anomaly detection
+configuration: "The number of violating samples must be lower than the threshold number" and "The number of
+'normal' samples must be greater than or equal to the number of de-alerting samples"). The selector is evaluated
+at one-minute resolution, a rollup being the trailing window that ends at each minute.
+
+A problem reaches the recipients of every enabled e-mail notification whose alerting profile
 (``builtin:alerting.profile``) has a severity rule for the event's severity and whose event filters pass the
 title.
 """
@@ -15,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.dynatrace_selector_parser import duration_ms
 from tests.fakes.dynatrace_selectors import Timeframe, evaluate
 
 MINUTE_MS = 60_000
@@ -35,16 +40,15 @@ class Problem:
     recipients: tuple[str, ...]
 
 
-def slo_windows(fake: Any) -> dict[str, tuple[str, int]]:
-    """What ``func:slo.<metricName>`` reads: each stored SLO's expression and timeframe."""
-    return {slo["metricName"]: (slo["metricExpression"], duration_ms(str(slo["timeframe"]).removeprefix("-")))
-            for slo in list(fake.slos.values())}
+def slo_expressions(fake: Any) -> dict[str, str]:
+    """What ``func:slo.<metricName>`` reads: each stored SLO's expression."""
+    return {slo["metricName"]: slo["metricExpression"] for slo in list(fake.slos.values())}
 
 
 def samples(value: dict[str, Any], fake: Any, start_ms: int, end_ms: int) -> list[float | None]:
     """One value per minute of ``[start_ms, end_ms)``: the event's selector, which must give one series."""
     series = evaluate(value["queryDefinition"]["metricSelector"], fake.metrics, Timeframe(start_ms, end_ms, MINUTE_MS),
-                      slo_windows(fake))
+                      slo_expressions(fake))
     if len(series) > 1:
         raise AssertionError("the emulator models metric events on a single series only")
     return next(iter(series.values()), [None] * Timeframe(start_ms, end_ms, MINUTE_MS).slots)
@@ -59,15 +63,21 @@ def _violates(model: dict[str, Any], value: float | None) -> bool:
 
 def episodes(model: dict[str, Any], values: list[float | None]) -> list[tuple[int, int | None]]:
     """(minute the event opens, minute it closes or None) for each event the samples raise."""
-    window, violating, dealerting = int(model["samples"]), int(model["violatingSamples"]), \
-        int(model["dealertingSamples"])
-    marks = [_violates(model, value) for value in values]
+    return sliding_window_episodes([_violates(model, value) for value in values], model["samples"],
+                                   model["violatingSamples"], model["dealertingSamples"])
+
+
+def sliding_window_episodes(marks: list[bool], window: int, violating: int,
+                            dealerting: int) -> list[tuple[int, int | None]]:
+    """Events over per-minute violation marks: open when at least ``violating`` of the last ``window`` minutes
+    violate; close when fewer than ``violating`` do and at least ``dealerting`` are normal."""
     found, opened = [], None
     for minute in range(len(marks)):
+        recent = marks[max(0, minute - window + 1):minute + 1]
         if opened is None:
-            if sum(marks[max(0, minute - window + 1):minute + 1]) >= violating:
+            if sum(recent) >= violating:
                 opened = minute
-        elif minute - opened >= dealerting - 1 and not any(marks[minute - dealerting + 1:minute + 1]):
+        elif sum(recent) < violating and len(recent) - sum(recent) >= dealerting:
             found.append((opened, minute))
             opened = None
     if opened is not None:

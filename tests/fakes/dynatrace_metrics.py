@@ -7,9 +7,11 @@ timestamp, which is what Dynatrace stores for a delta counter (a counter ``x`` a
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,12 @@ class DataPoint:
     timestamp_ms: int
     value: float
 
+    @cached_property
+    def dimension_map(self) -> dict[str, str]:
+        return dict(self.dimensions)
+
     def dimension(self, name: str) -> str | None:
-        return dict(self.dimensions).get(name)
+        return self.dimension_map.get(name)
 
 
 class MetricStore:
@@ -28,6 +34,8 @@ class MetricStore:
 
     def __init__(self) -> None:
         self._points: list[DataPoint] = []
+        self._by_key: dict[str, tuple[list[int], list[DataPoint]]] = {}
+        """Per key, the timestamps and points in time order, for reading a timeframe without a full scan."""
         self._declared: set[str] = set()
         self._lock = threading.Lock()
 
@@ -35,6 +43,16 @@ class MetricStore:
         point = DataPoint(key, tuple(sorted(dimensions.items())), timestamp_ms, float(value))
         with self._lock:
             self._points.append(point)
+            stamps, points = self._by_key.setdefault(key, ([], []))
+            at = bisect.bisect_right(stamps, timestamp_ms)
+            stamps.insert(at, timestamp_ms)
+            points.insert(at, point)
+
+    def between(self, key: str, start_ms: int, end_ms: int) -> list[DataPoint]:
+        """The points of ``key`` with ``start_ms <= timestamp < end_ms``, in time order."""
+        with self._lock:
+            stamps, points = self._by_key.get(key, ([], []))
+            return points[bisect.bisect_left(stamps, start_ms):bisect.bisect_left(stamps, end_ms)]
 
     def declare(self, key: str) -> None:
         """Make ``key`` known without a data point (a metric metadata declaration)."""

@@ -11,7 +11,9 @@ clients call it (dynatrace-oss/dtctl ``sdk/api/slo/slo.go``):
 - exactly one of ``sliReference``/``customSli``, else 400; the indicator must be DQL the emulator understands;
 - ``POST /slos/evaluation:start`` then ``GET /slos/evaluation:poll?evaluation-token=`` evaluate the SLI over the
   metric store: the SLO's value is the mean of the ``sli`` series over the criterion's timeframe (the
-  emulator's reading of the docs; unverified against a tenant).
+  emulator's reading of the docs; unverified against a tenant). The poll's documented answers are 200, 400, 401,
+  403, 410, 429 and 5xx, the start's example carrying ``ttlSeconds``; ``gone_polls`` makes the next polls answer
+  410 Gone, as for an evaluation whose time to live ran out.
 Neither ``externalId`` nor ``name`` is unique here: a client must find its own SLO rather than rely on a clash.
 
 The token endpoint (``POST /sso/oauth2/token``, form-encoded ``grant_type=client_credentials``, ``client_id``,
@@ -36,9 +38,11 @@ PLATFORM_SETTINGS = "/platform/classic/environment-api/v2"
 TOKEN_PATH = "/sso/oauth2/token"
 READ, WRITE = "slo:slos:read", "slo:slos:write"
 SETTINGS_READ, SETTINGS_WRITE = "settings:objects:read", "settings:objects:write"
-PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE})
-STATIC_THRESHOLD = "dt.statistics.ui.anomaly_detection.StaticThresholdAnomalyDetectionAnalyzer"
-DETECTOR_INPUTS = ("query", "threshold", "alertCondition")
+DETECTOR_SCOPES = frozenset({"storage:metrics:read", "davis:analyzers:execute"})
+"""What a detector without a service-user actor runs with: "Grail-specific permissions for the data you want to
+query (such as … ``storage:metrics:read``)" and "If you plan to run custom alerts without using service user as an
+actor, ``davis:analyzers:execute`` is a mandatory permission" (Set up anomaly detectors via API)."""
+PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE, *DETECTOR_SCOPES})
 Reply = tuple[int, Any, dict[str, str]]
 
 
@@ -50,27 +54,6 @@ def _violations(problems: list[str]) -> list[dict[str, str]]:
     """``path: message`` lines as the platform error envelope's ``details.constraintViolations``."""
     return [dict(zip(("path", "message"), line.split(": ", 1), strict=True)) if ": " in line
             else {"path": "", "message": line} for line in problems]
-
-
-def detector_problems(value: dict[str, Any]) -> list[str]:
-    """Why a ``builtin:davis.anomaly-detectors`` value is refused: the schema's title length, a known analyzer
-    with its required inputs, a query the DQL evaluator understands, an event name."""
-    problems = []
-    if not 2 <= len(str(value.get("title") or "")) <= 500:
-        problems.append("title: size must be between 2 and 500")
-    analyzer = value.get("analyzer") or {}
-    inputs = {item.get("key"): item.get("value") for item in analyzer.get("input") or []}
-    if analyzer.get("name") != STATIC_THRESHOLD:
-        problems.append(f"analyzer.name: only {STATIC_THRESHOLD} is emulated")
-    problems += [f"analyzer.input: {key} is required" for key in DETECTOR_INPUTS if not inputs.get(key)]
-    try:
-        Parser(str(inputs.get("query") or "")).query(0)
-    except DqlError as error:
-        problems.append(f"analyzer.input.query: {error}")
-    properties = {item.get("key") for item in (value.get("eventTemplate") or {}).get("properties") or []}
-    if "event.name" not in properties:
-        problems.append("eventTemplate.properties: event.name is required")
-    return problems
 
 
 @dataclass
@@ -86,6 +69,10 @@ class PlatformSlos:
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
     now_ms: int | None = None
     """The evaluation clock; wall-clock time when None."""
+    platform_token_scopes: frozenset[str] = PLATFORM_TOKEN_SCOPES
+    """What the platform token was given; tests take scopes away."""
+    gone_polls: int = 0
+    """How many of the next ``evaluation:poll`` calls answer 410 Gone (the evaluation expired)."""
 
     @staticmethod
     def owns(path: str) -> bool:
@@ -112,6 +99,10 @@ class PlatformSlos:
         if path == f"{BASE}/slos/evaluation:start" and method == "POST":
             return self.start_evaluation(body)
         if path == f"{BASE}/slos/evaluation:poll" and method == "GET":
+            if self.gone_polls > 0:
+                self.gone_polls -= 1
+                self.evaluations.pop(query.get("evaluation-token", ""), None)
+                return _error(410, "The evaluation is no longer available")
             result = self.evaluations.get(query.get("evaluation-token", ""))
             return (200, result, {}) if result else _error(404, "Evaluation token not found")
         if path.startswith(f"{BASE}/slos/"):
@@ -125,17 +116,23 @@ class PlatformSlos:
         if scheme != "Bearer" or not token:
             return None
         if token == self.platform_token:
-            return set(PLATFORM_TOKEN_SCOPES)
+            return set(self.platform_token_scopes)
         return self.access_tokens.get(token)
 
-    def settings_refusal(self, method: str, authorization: str) -> tuple[int, Any] | None:
-        """Why a Settings call through the platform is refused (401, 403 with the missing scope), or None."""
+    def settings_refusal(self, method: str, authorization: str, body: Any = None) -> tuple[int, Any] | None:
+        """Why a Settings call through the platform is refused (401, 403 with the missing scope), or None. Writing
+        a detector that runs as its writer (no actor) takes the scopes its query runs with."""
         scopes = self.scopes_of(authorization)
         if scopes is None:
             return 401, {"error": {"code": 401, "message": "Authentication required"}}
-        needed = SETTINGS_READ if method == "GET" else SETTINGS_WRITE
-        if needed not in scopes:
-            return 403, {"error": {"code": 403, "message": f"Missing scope {needed}"}}
+        needed = {SETTINGS_READ if method == "GET" else SETTINGS_WRITE}
+        items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+        if any(isinstance(item, dict) and item.get("schemaId") == "builtin:davis.anomaly-detectors"
+               and not ((item.get("value") or {}).get("executionSettings") or {}).get("actor") for item in items):
+            needed |= DETECTOR_SCOPES
+        missing = sorted(needed - scopes)
+        if missing:
+            return 403, {"error": {"code": 403, "message": f"Missing scope {' '.join(missing)}"}}
         return None
 
     def issue_token(self, form_text: str) -> Reply:

@@ -1,23 +1,27 @@
 """The metric selector language, as far as kong-slo speaks it, evaluated over the emulator's metric store.
 
-Semantics follow Dynatrace's metric selector reference
-(https://docs.dynatrace.com/docs/dynatrace-api/environment-api/metric-v2/metric-selector):
+Every selector is first checked against what Dynatrace documents (``dynatrace_selector_rules``). Semantics follow
+Dynatrace's metric selector and metric expression references
+(https://docs.dynatrace.com/docs/dynatrace-api/environment-api/metric-v2/metric-selector, …/metric-expressions):
 
 - a metric key selects one series per dimension set; the value of a slot is the sum of its data points (what a
   delta counter's ``:sum`` gives);
 - ``:filter(and(...), or(...), not(...), eq("dim","value"), ne(...))`` keeps the series whose dimensions match;
 - ``:splitBy("a",…)`` merges series by those dimensions (``splitBy()``: into one), adding slot by slot;
-- ``:sum`` / ``:value`` are the counter's aggregation (no change here);
+- ``:sum`` / ``:value`` are the counter's aggregation (no change here); ``:avg``/``:min``/``:max`` only on a
+  series of one value per slot (``func:`` metrics, expressions), where they change nothing either;
 - ``:default(v)`` fills empty slots of existing series; ``:default(v,always)`` also makes a series when there is none;
 - ``:rollup(sum|avg|min|max, 5m)`` replaces each slot by the aggregation over the window that ends with it
-  (data before the query's start counts); "the rollup window duration is limited to 60 minutes";
-- ``func:slo.<metricName>`` is the classic SLO's value over its own timeframe, ending at each slot (what
-  Dynatrace's own SLO status alert reads), computed from the SLO's expression when ``slos`` names it;
+  (data before the query's start counts);
+- ``:partition("dim", value("v", gt(x)), …)``: per data point, the first partition whose criterion it meets gets
+  it; each partition is a series with the new dimension, null where its criterion was not met;
+- ``func:slo.<metricName>`` is the stored metric query holding the classic SLO's expression (settings schema
+  ``builtin:metric.query``, scope ``metric-func:slo.<metricName>``): the expression evaluated per slot, at the
+  query's resolution — per minute in a metric event, not over the SLO's timeframe;
 - ``:fold`` / ``:fold(sum|avg|min|max)`` collapses the time axis into one slot;
-- ``:abs``;
 - ``+ - * /`` between selectors and numbers: series are paired by dimensions, a dimensionless operand applies to
   every series; an empty slot or a division by zero gives an empty slot.
-Anything else raises ``SelectorError`` ("Metric selector is invalid"), so an unsupported construct is noticed.
+A documented construct outside this list raises ``SelectorError`` saying it is not emulated.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.dynatrace_metrics import MetricStore
-from tests.fakes.dynatrace_selector_parser import SelectorError, duration_ms, parse
+from tests.fakes.dynatrace_selector_parser import SelectorError, duration_ms
+from tests.fakes.dynatrace_selector_rules import check
 
 Dims = tuple[tuple[str, str], ...]
 Slots = list[float | None]
 Series = dict[Dims, Slots]
 
-ROLLUP_MAX_MS = 3_600_000
 SLO_FUNCTION = "func:slo."
 AGGREGATIONS: dict[str, Callable[[list[float]], float]] = {
     "sum": sum, "value": sum, "avg": statistics.fmean, "min": min, "max": max,
@@ -55,19 +59,17 @@ class Timeframe:
         return max(1, math.ceil((self.end_ms - self.start_ms) / self.resolution_ms))
 
 
-SloWindows = Mapping[str, tuple[str, int]]
-"""``metricName`` → (metric expression, timeframe in ms) of the classic SLOs ``func:slo.<metricName>`` reads."""
+SloExpressions = Mapping[str, str]
+"""``metricName`` → metric expression of the classic SLOs ``func:slo.<metricName>`` reads."""
 
 
-def evaluate(selector: str, store: MetricStore, timeframe: Timeframe, slos: SloWindows | None = None,
-             *, rolling_ms: int = 0) -> Series:
-    """The selector's series over ``timeframe``; rollups (and ``rolling_ms``, a window every metric key is summed
-    over first) read data from before its start."""
-    tree = parse(selector)
-    lookback = math.ceil((_longest_rollup(tree) + rolling_ms) / timeframe.resolution_ms)
+def evaluate(selector: str, store: MetricStore, timeframe: Timeframe, slos: SloExpressions | None = None) -> Series:
+    """The selector's series over ``timeframe``; rollups read data from before its start."""
+    tree = check(selector)
+    lookback = math.ceil(_longest_rollup(tree) / timeframe.resolution_ms)
     extended = Timeframe(timeframe.start_ms - lookback * timeframe.resolution_ms, timeframe.end_ms,
                          timeframe.resolution_ms)
-    result = _Evaluator(store, extended, slos or {}, rolling_ms // timeframe.resolution_ms).node(tree)
+    result = _Evaluator(store, extended, slos or {}).node(tree)
     return {dims: slots[lookback:] if len(slots) > lookback else slots for dims, slots in result.items()}
 
 
@@ -91,8 +93,8 @@ def _longest_rollup(node: Any) -> int:
 
 
 class _Evaluator:
-    def __init__(self, store: MetricStore, timeframe: Timeframe, slos: SloWindows, rolling_slots: int) -> None:
-        self.store, self.timeframe, self.slos, self.rolling_slots = store, timeframe, slos, rolling_slots
+    def __init__(self, store: MetricStore, timeframe: Timeframe, slos: SloExpressions) -> None:
+        self.store, self.timeframe, self.slos = store, timeframe, slos
         self.read: dict[str, Series] = {}
         """Each key is read once per evaluation; no transformation changes a series in place."""
 
@@ -100,9 +102,9 @@ class _Evaluator:
         if node[0] == "num":
             return {(): [node[1]] * self.timeframe.slots}
         if node[0] == "key":
-            return self.transform(self.metric(node[1]), node[2])
+            return self.transform(self.metric(node[1]), node[2], derived=node[1].startswith("func:"))
         if node[0] == "group":
-            return self.transform(self.node(node[1]), node[2])
+            return self.transform(self.node(node[1]), node[2], derived=True)
         return _arithmetic(node[1], self.node(node[2]), self.node(node[3]))
 
     def metric(self, key: str) -> Series:
@@ -114,46 +116,71 @@ class _Evaluator:
         metric_name = key.removeprefix(SLO_FUNCTION)
         if metric_name not in self.slos:
             return {}
-        expression, window_ms = self.slos[metric_name]
-        return evaluate(expression, self.store, self.timeframe, rolling_ms=window_ms)
+        return evaluate(self.slos[metric_name], self.store, self.timeframe)
 
     def _slots(self, key: str) -> Series:
         frame, series = self.timeframe, {}
-        for point in self.store.points(key):
-            if not frame.start_ms <= point.timestamp_ms < frame.end_ms:
-                continue
+        for point in self.store.between(key, frame.start_ms, frame.end_ms):
             slots = series.setdefault(point.dimensions, [None] * frame.slots)
             index = (point.timestamp_ms - frame.start_ms) // frame.resolution_ms
             slots[index] = (slots[index] or 0.0) + point.value
-        if self.rolling_slots:
-            return {dims: _rolling_sum(slots, self.rolling_slots, average=False) for dims, slots in series.items()}
         return series
 
-    def transform(self, series: Series, transforms: Sequence[tuple[str, list[Any]]]) -> Series:
+    def transform(self, series: Series, transforms: Sequence[tuple[str, list[Any]]], *, derived: bool) -> Series:
         for name, args in transforms:
             if name == "filter":
                 _check_condition(args[0] if args else None)
                 series = {dims: slots for dims, slots in series.items() if _matches(args[0], dict(dims))}
             elif name == "splitBy":
                 series = _split_by(series, [str(arg) for arg in args])
-            elif name in ("sum", "value"):
+            elif name in ("sum", "value") or (derived and name in ("avg", "min", "max")):
                 continue
             elif name == "default":
                 series = _default(series, float(args[0]), "always" in args[1:], self.timeframe.slots)
             elif name == "rollup":
-                if duration_ms(str(args[1])) > ROLLUP_MAX_MS:
-                    raise SelectorError("the rollup window duration is limited to 60 minutes")
                 series = {dims: _rollup(slots, _aggregation(args[0]),
                                         duration_ms(str(args[1])) // self.timeframe.resolution_ms)
                           for dims, slots in series.items()}
             elif name == "fold":
                 aggregate = _aggregation(args[0] if args else "value")
                 series = {dims: [_combine(aggregate, slots)] for dims, slots in series.items()}
-            elif name == "abs":
-                series = {dims: [None if v is None else abs(v) for v in slots] for dims, slots in series.items()}
+            elif name == "partition":
+                series = _partition(series, str(args[0]), args[1:])
             else:
-                raise SelectorError(f"the transformation :{name} is not supported here")
+                raise SelectorError(f"the documented transformation :{name} is not emulated here")
         return series
+
+
+def _partition(series: Series, dimension: str, partitions: list[Any]) -> Series:
+    """Each data point to the first partition whose value criterion it meets (``otherwise`` meets any)."""
+    if any(kind == "dimension" for kind, _ in partitions):
+        raise SelectorError("partition dimension conditions are not emulated here")
+    result: Series = {}
+    for dims, slots in series.items():
+        for index, value in enumerate(slots):
+            if value is None:
+                continue
+            for kind, args in partitions:
+                label, criterion = (args[0], "otherwise") if kind == "otherwise" else (args[0], args[1])
+                if criterion == "otherwise" or _meets(criterion, value):
+                    target = result.setdefault(tuple(sorted((*dims, (dimension, str(label))))), [None] * len(slots))
+                    target[index] = value
+                    break
+    return result
+
+
+def _meets(criterion: Any, value: float) -> bool:
+    name, args = criterion
+    if name in ("and", "or"):
+        found = [_meets(inner, value) for inner in args]
+        return all(found) if name == "and" else any(found)
+    if name == "not":
+        return not _meets(args[0], value)
+    if name == "range":
+        return args[0] <= value < args[1]
+    bound = args[0]
+    return {"lt": value < bound, "le": value <= bound, "eq": value == bound, "ne": value != bound,
+            "ge": value >= bound, "gt": value > bound}[name]
 
 
 def _aggregation(name: Any) -> Callable[[list[float]], float]:

@@ -46,3 +46,25 @@ def token_route(token: str, info: TokenInfo, method: str, path: str, body: Any) 
                  "personalAccessToken": False, "owner": "sre@example.com",
                  "creationDate": "2026-01-05T09:00:00.000Z", "expirationDate": info.expiration_date,
                  "lastUsedDate": None, "scopes": sorted(info.scopes)}, {}
+
+
+SCOPE_RULES = (
+    ("/slo", {"GET": "slo.read", "*": "slo.write"}),
+    ("/settings/objects", {"GET": "settings.read", "*": "settings.write"}),
+    ("/metrics/ingest", {"*": "metrics.ingest"}),
+    ("/metrics", {"GET": "metrics.read"}),
+)
+"""Per path prefix and method, the scope Dynatrace's API reference names for the call ("To execute this request,
+you need an access token with ``slo.read`` scope", and so on); token lookup takes any scope."""
+
+
+def missing_scope(info: TokenInfo, method: str, path: str) -> Reply | None:
+    """The 403 for a call the token's scopes do not cover, or None."""
+    for prefix, scopes in SCOPE_RULES:
+        if path == prefix or path.startswith(prefix + "/"):
+            needed = scopes.get(method, scopes.get("*"))
+            if needed is None or needed in info.scopes:
+                return None
+            message = f"Token is missing required scope. Use one of: {needed}"
+            return 403, {"error": {"code": 403, "message": message}}, {}
+    return None

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from tests.fakes import kong_replies
 from tests.fakes.kong_plugins import Store
@@ -271,7 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         fake: FakeKong = self.server.fake  # type: ignore[attr-defined]
-        path, _, raw_query = self.path.partition("?")
+        raw_path, _, raw_query = self.path.partition("?")
+        path = unquote(raw_path)  # Kong routes the Admin API on the decoded URI (ngx.var.uri)
         query = dict(part.split("=", 1) if "=" in part else (part, "") for part in raw_query.split("&") if part)
         query = {key: unquote_plus(value) for key, value in query.items()}
         length = int(self.headers.get("Content-Length") or 0)

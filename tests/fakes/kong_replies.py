@@ -13,7 +13,9 @@ from tests.fakes.kong_schema import flatten
 
 BAD_JSON = object()
 MAX_PAGE = 1000
-NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
+NAME = re.compile(r"^(?:[A-Za-z0-9._~-]|[^\x00-\x7f])+$")
+"""``typedefs.utf8_name`` (kong/db/schema/typedefs.lua@3.9.1 ``validate_utf8_name``): ``^[%w%.%-%_~\128-\244]+$``
+over valid UTF-8: ASCII letters, digits and ``. - _ ~``, and any non-ASCII character."""
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,27 @@
 """A stand-in for Kong's ``opentelemetry`` plugin on the wire: the OTLP/HTTP trace exports Kong sends.
 
-What Kong puts in an export, from its source (``kong/tracing/instrumentation.lua`` and
-``kong/plugins/opentelemetry/otlp.lua``, tags 3.4.2, 3.9.1 and 3.12.0):
+What Kong puts in an export, from its source (Kong/kong ``kong/tracing/instrumentation.lua`` @3.0.0-@3.7.0,
+``kong/observability/tracing/instrumentation.lua`` @3.8.0-@3.9.1, ``kong/plugins/opentelemetry/otlp.lua``
+@3.0.0-@3.8.0 and ``kong/observability/otlp/init.lua`` @3.9.0; 3.12.0 is an Enterprise build and is taken as 3.9):
 - one ``ExportTraceServiceRequest`` per plugin instance and batch (each API has its own plugin, so its own
   resource), protobuf, ``Content-Type: application/x-protobuf``, not compressed;
 - resource attributes ``service.name`` (``kong`` unless the plugin's ``resource_attributes`` set it),
   ``service.instance.id`` (the node id) and ``service.version`` (the Kong version), plus the plugin's own;
-- scope ``kong-internal`` version ``0.1.0``;
-- per request a root span ``kong`` of kind SERVER from the start of processing to the end of the body filter,
-  carrying ``http.method``, ``http.url``, ``http.host``, ``http.scheme``, ``http.flavor``, ``http.client_ip``,
-  ``net.peer.ip``, ``kong.request.id``, the status (:func:`status_attribute`) and, from 3.4, ``http.route``;
-- with ``tracing_instrumentations = all``, children: ``kong.router``, one ``kong.access.plugin.<name>`` and
-  ``kong.header_filter.plugin.<name>`` per plugin, and ``kong.balancer`` (kind CLIENT) per upstream try.
+- scope ``kong-internal`` version ``0.1.0`` on every release (``otlp.lua`` @3.0.0, @3.8.0; ``otlp/init.lua`` @3.9.0);
+- per request one root span of kind SERVER (``span_kind = 2`` in ``_M.request``; no other span Kong starts is a
+  SERVER span, @3.0.0 to @3.9.1), from the start of processing to the end of the body filter. Its name is
+  ``"<METHOD> <path>"`` up to 3.2 (``local span_name = method .. " " .. path`` @3.0.0, @3.2.0) and ``kong`` from
+  3.3 (``tracer.start_span("kong", …)`` @3.3.0). It carries ``http.method``, ``http.url`` (the request URI up to
+  3.1, the full URL from 3.2), ``http.host``, ``http.scheme``, ``http.flavor``, ``net.peer.ip``; from 3.3
+  ``http.client_ip``; from 3.5 ``kong.request.id``; the status (:func:`status_attribute`, 3.2+) and, from 3.4,
+  ``http.route`` — both set in ``runloop_before_header_filter``, so a request whose client went away before
+  Kong sent the response headers (nginx 499) carries neither, and its span ends when Kong logs it
+  (``runloop_log_before`` finishes it at ``KONG_BODY_FILTER_ENDED_AT_NS``, nil then: now);
+- with ``tracing_instrumentations = all``, children: the router, one access and one header-filter span per
+  plugin, and a balancer span (kind CLIENT) per upstream try (``http.status_code`` only on a failed try).
+  Up to 3.2 they are named ``router``, ``access phase: <plugin>``, ``header_filter phase: <plugin>``,
+  ``balancer try #<n>``; from 3.3 ``kong.router``, ``kong.access.plugin.<plugin>``,
+  ``kong.header_filter.plugin.<plugin>``, ``kong.balancer``.
 Whether a request is exported at all (a caller's ``sampled=0`` against the plugin's propagation settings, the
 plugin's sampling rate) and which attribute carries the status are Kong's rules in
 :mod:`tests.fakes.kong_tracing_rules`.
@@ -35,8 +45,10 @@ from tests.fakes.kong_tracing_rules import exports_spans, parent_sampled, status
 SERVER = trace_pb2.Span.SpanKind.SPAN_KIND_SERVER
 CLIENT = trace_pb2.Span.SpanKind.SPAN_KIND_CLIENT
 INTERNAL = trace_pb2.Span.SpanKind.SPAN_KIND_INTERNAL
-VERSIONS = ("3.4.2", "3.9.1", "3.12.0")
-"""The Kong releases the stand-in speaks for; the e2e tests run each."""
+VERSIONS = ("3.0.0", "3.1.1", "3.2.0", "3.3.0", "3.4.2", "3.5.0", "3.9.1", "3.12.0")
+"""One release per shape of Kong's spans that kong-slo supports (3.0 on); the e2e tests feed each."""
+SCOPE = "kong-internal"
+"""The instrumentation scope of every span Kong exports."""
 BATCH_SIZE = 200
 """Kong's plugin queue default ``max_batch_size``."""
 
@@ -47,12 +59,17 @@ class KongRequest:
 
     api: str
     duration_ms: float
-    status: int
+    status: int | None
+    """The response status; None when the client went away before Kong sent the headers (nginx logs 499)."""
     route: str = "/"
     method: str = "GET"
     plugins: tuple[str, ...] = ("opentelemetry",)
     traceparent: str | None = None
     """The caller's W3C trace context, if it sent one."""
+
+    @property
+    def path(self) -> str:
+        return f"{self.route.rstrip('/')}/1"
 
 
 def _value(value: object) -> common_pb2.AnyValue:
@@ -69,6 +86,34 @@ def _attributes(values: dict[str, object]) -> list[common_pb2.KeyValue]:
     return [common_pb2.KeyValue(key=key, value=_value(value)) for key, value in values.items()]
 
 
+def _release(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def root_span_name(request: KongRequest, version: str) -> str:
+    """``"<METHOD> <path>"`` up to 3.2 (instrumentation.lua@3.2.0), ``kong`` from 3.3 (@3.3.0)."""
+    return "kong" if _release(version) >= (3, 3) else f"{request.method} {request.path}"
+
+
+def _root_attributes(request: KongRequest, version: str, rng: random.Random) -> dict[str, object]:
+    release = _release(version)
+    url = f"http://kong.example:8000{request.path}" if release >= (3, 2) else request.path
+    values: dict[str, object] = {"http.method": request.method, "http.url": url, "http.host": "kong.example",
+                                 "http.scheme": "http", "http.flavor": "1.1"}
+    if release >= (3, 3):
+        values["http.client_ip"] = "10.0.0.7"
+    values["net.peer.ip"] = "10.0.0.7"
+    if release >= (3, 5):
+        values["kong.request.id"] = rng.randbytes(12).hex()
+    if request.status is not None:  # runloop_before_header_filter: only once response headers go out
+        if (attribute := status_attribute(version)) is not None:
+            values[attribute] = request.status
+        if release >= (3, 4):
+            values["http.route"] = request.route
+    return values
+
+
 def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: random.Random) -> list[trace_pb2.Span]:
     """The spans Kong exports for one request: the root span first, then its children."""
     trace_id = rng.randbytes(16)
@@ -77,18 +122,9 @@ def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: rando
         trace_id, parent_id = bytes.fromhex(request.traceparent[3:35]), bytes.fromhex(request.traceparent[36:52])
     root_id = rng.randbytes(8)
     start_ns = end_ns - int(request.duration_ms * 1_000_000)
-    root_attributes: dict[str, object] = {
-        "http.method": request.method, "http.url": f"http://kong.example:8000{request.route}",
-        "http.host": "kong.example", "http.scheme": "http", "http.flavor": "1.1",
-        "http.client_ip": "10.0.0.7", "net.peer.ip": "10.0.0.7", "kong.request.id": rng.randbytes(12).hex(),
-    }
-    if (attribute := status_attribute(version)) is not None:
-        root_attributes[attribute] = request.status
-    if tuple(int(part) for part in version.split(".")[:2]) >= (3, 4):
-        root_attributes["http.route"] = request.route
-    root = trace_pb2.Span(trace_id=trace_id, span_id=root_id, parent_span_id=parent_id, name="kong", kind=SERVER,
-                          start_time_unix_nano=start_ns, end_time_unix_nano=end_ns,
-                          attributes=_attributes(root_attributes))
+    root = trace_pb2.Span(trace_id=trace_id, span_id=root_id, parent_span_id=parent_id,
+                          name=root_span_name(request, version), kind=SERVER, start_time_unix_nano=start_ns,
+                          end_time_unix_nano=end_ns, attributes=_attributes(_root_attributes(request, version, rng)))
 
     def child(name: str, kind: int, begin: float, end: float, **attributes: object) -> trace_pb2.Span:
         length = end_ns - start_ns
@@ -96,13 +132,17 @@ def request_spans(request: KongRequest, version: str, *, end_ns: int, rng: rando
                               kind=kind, start_time_unix_nano=start_ns + int(length * begin),
                               end_time_unix_nano=start_ns + int(length * end), attributes=_attributes(attributes))
 
-    children = [child("kong.router", INTERNAL, 0.0, 0.01)]
+    new_names = _release(version) >= (3, 3)
+    children = [child("kong.router" if new_names else "router", INTERNAL, 0.0, 0.01)]
     for plugin in request.plugins:
-        children.append(child(f"kong.access.plugin.{plugin}", INTERNAL, 0.01, 0.02))
-    children.append(child("kong.balancer", CLIENT, 0.02, 0.98, try_count=1, **{"net.peer.ip": "10.0.1.20",
-                                                                               "net.peer.port": 8080}))
-    for plugin in request.plugins:
-        children.append(child(f"kong.header_filter.plugin.{plugin}", INTERNAL, 0.98, 0.99))
+        name = f"kong.access.plugin.{plugin}" if new_names else f"access phase: {plugin}"
+        children.append(child(name, INTERNAL, 0.01, 0.02))
+    upstream: dict[str, object] = {"net.peer.ip": "10.0.1.20", "net.peer.port": 8080}
+    children.append(child("kong.balancer" if new_names else "balancer try #1", CLIENT, 0.02, 0.98, **upstream))
+    if request.status is not None:  # the header filter runs only when Kong answers
+        for plugin in request.plugins:
+            name = f"kong.header_filter.plugin.{plugin}" if new_names else f"header_filter phase: {plugin}"
+            children.append(child(name, INTERNAL, 0.98, 0.99))
     return [root, *children]
 
 
@@ -127,7 +167,7 @@ def export_requests(requests_: Sequence[KongRequest], version: str, *, seed: int
                      for span in request_spans(request, version, end_ns=now, rng=rng)]
             exports.append(trace_service_pb2.ExportTraceServiceRequest(resource_spans=[
                 trace_pb2.ResourceSpans(resource={"attributes": resource}, scope_spans=[
-                    trace_pb2.ScopeSpans(scope={"name": "kong-internal", "version": "0.1.0"}, spans=spans)])]))
+                    trace_pb2.ScopeSpans(scope={"name": SCOPE, "version": "0.1.0"}, spans=spans)])]))
     return exports
 
 

@@ -126,7 +126,8 @@ def test_a_metric_never_seen_is_declared_and_then_accepted_by_an_slo(environment
 def _burn_rate_alert_on(metric_key: str, run_id: str) -> dict:
     """The 28-day fast-burn page kong-slo would create, reading ``metric_key`` instead of the real counter."""
     from kong_slo import telemetry
-    from kong_slo.objectives.burn_rate import metric_event_value, rules_for
+    from kong_slo.dynatrace.classic.metric_events import metric_event_value
+    from kong_slo.objectives.burn_rate import alert_rules
     from kong_slo.objectives.sli import availability_definition
     from kong_slo.settings.model import BurnRatePolicy
     from tests.providers.dynatrace_helpers import stack_settings
@@ -135,7 +136,7 @@ def _burn_rate_alert_on(metric_key: str, run_id: str) -> dict:
     api = settings.apis[0]
     assert api.availability is not None
     definition = availability_definition(settings, api, api.availability)
-    value = metric_event_value(definition, settings.stack, rules_for(definition, BurnRatePolicy())[0],
-                               BurnRatePolicy())
+    value = metric_event_value(definition, settings.stack, alert_rules(definition.window, BurnRatePolicy())[0],
+                               BurnRatePolicy().min_requests)
     selector = value["queryDefinition"]["metricSelector"].replace(telemetry.CALLS_METRIC_KEY, metric_key)
     return {**value, "queryDefinition": {**value["queryDefinition"], "metricSelector": selector}}

@@ -108,7 +108,10 @@ def test_alerting_declares_profile_notification_and_an_alert_per_slo_of_one_hour
     slo_names = {resource.inputs["payload"]["name"] for resource in recorder.of_type(SLO_TYPE)}
     alerts = [alert.inputs["value"] for alert in by_schema["builtin:anomaly-detection.metric-events"]]
     assert {alert["summary"].split(": page")[0] for alert in alerts} == slo_names
-    assert {alert["modelProperties"]["threshold"] for alert in alerts} == {1}  # 1 h objectives: budget spent
+    selectors = [alert["queryDefinition"]["metricSelector"] for alert in alerts]
+    # 1 h objectives: the window's budget spent (at least 1 % failing, and more than 1 %) over both windows
+    assert all(s.count('value("burning",and(ge(0.01),gt(0.01)))') == 2 for s in selectors)
+    assert {alert["modelProperties"]["threshold"] for alert in alerts} == {0}
     assert len({resource.inputs["external_id"] for resource in objects}) == len(objects)
 
 
@@ -162,13 +165,14 @@ def test_the_counter_is_declared_before_any_slo_on_a_collector_stack(monkeypatch
     assert depends_on == [[recorder.component.metric]] * 4  # type: ignore[attr-defined]
 
 
-def test_a_28_day_objective_gets_two_pages_and_a_ticket_with_the_stacks_factors():
+def test_a_28_day_objective_gets_the_fast_page_with_the_stacks_factor_and_no_window_slo():
     recorder = declare(stack([{"name": "Orders", "latency": False, "availability": {"window": "28d"}}],
                              alerting={"emails": ["sre@example.com"],
                                        "burnRate": {"pageFactor": 10, "slowPageFactor": 5, "ticketFactor": 1.5}}))
     alerts = [resource.inputs["value"] for resource in recorder.of_type(SETTINGS_TYPE)
               if resource.inputs["schema_id"] == "builtin:anomaly-detection.metric-events"]
-    assert sorted((alert["eventTemplate"]["eventType"], alert["modelProperties"]["threshold"]) for alert in alerts) \
-        == [("CUSTOM_ALERT", 1.5), ("ERROR", 5), ("ERROR", 10)]
-    timeframes = sorted(resource.inputs["payload"]["timeframe"] for resource in recorder.of_type(SLO_TYPE))
-    assert timeframes == ["-28d", "-336m", "-4032m"]  # the objective and the two windows longer than an hour
+    (page,) = alerts  # the slow page (5.6 h) and the ticket (2.8 d) fit no Dynatrace alert window
+    assert page["eventTemplate"]["eventType"] == "ERROR"
+    assert page["queryDefinition"]["metricSelector"].count('value("burning",ge(0.1))') == 2  # 10 x the 1 % budget
+    timeframes = [resource.inputs["payload"]["timeframe"] for resource in recorder.of_type(SLO_TYPE)]
+    assert timeframes == ["-28d"]

@@ -70,11 +70,23 @@ def test_kong_conf_is_patched_only_when_ssh_is_configured(dev_run: ProgramRun) -
                                       "hostKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase64Key"}
     run = run_program(config, stack="dev")
     patches = run.of_type(CONF_PATCH)
-    assert len(patches) == 1
+    assert [patch.name for patch in patches] == ["kong-conf-10.0.1.10-22"]
     plugins = run.of_type(PLUGIN)
-    write = next(r for r in run.resources if r.name == "kong-conf-write")
+    write = next(r for r in run.resources if r.name == "kong-conf-10.0.1.10-22-write")
     assert plugins and all(write.urn in plugin.dependencies for plugin in plugins), \
-        "the Admin API calls wait for the patched kong.conf and Kong's restart"
+        "the Admin API calls wait for the patched kong.conf and Kong's reload"
+
+
+def test_every_listed_node_is_patched_and_the_plugins_wait_for_all() -> None:
+    config = stack_config("dev")
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBase64Key"
+    config["kong-slo:kong"]["ssh"] = {"privateKey": {"secure": "v1:key"}, "nodes": [
+        {"host": "10.0.1.10", "hostKey": key}, {"host": "10.0.1.11", "port": 2222, "hostKey": key}]}
+    run = run_program(config, stack="dev")
+    assert [patch.name for patch in run.of_type(CONF_PATCH)] == ["kong-conf-10.0.1.10-22", "kong-conf-10.0.1.11-2222"]
+    writes = [r for r in run.resources if r.name.endswith("-write")]
+    assert [w.inputs["connection"]["host"] for w in writes] == ["10.0.1.10", "10.0.1.11"]
+    assert all(w.urn in plugin.dependencies for plugin in run.of_type(PLUGIN) for w in writes)
 
 
 def test_no_secret_in_any_output(dev_run: ProgramRun) -> None:

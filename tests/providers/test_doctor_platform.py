@@ -117,3 +117,23 @@ def test_doctor_on_a_platform_stack_checks_the_ingest_token_and_the_platform(fak
     found = states(checks)
     assert found["dynatrace.token"] == "ok" and found["dynatrace.platform.credentials"] == "ok"
     assert "dynatrace.scopes.slos" not in found
+
+
+def test_with_an_oauth_client_the_detectors_are_read_with_a_settings_scope(fake: FakeDynatrace, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """An access token carries only the scopes asked for: the SLO scopes cannot list Settings objects."""
+    secret, account = "dt0s02.CLIENT.DOCTORCLIENTSECRET", "urn:dtaccount:12345678-1234-1234-1234-123456789abc"
+    fake.platform.add_client("dt0s02.CLIENT", secret, account)
+    path = write_aws_stack(tmp_path, "ci", apis=[{"name": "Orders"}], dynatrace={
+        "environmentUrl": "https://abc12345.apps.dynatrace.com", "apiToken": Secret(TOKEN),
+        "oauth": {"clientId": "dt0s02.CLIENT", "clientSecret": Secret(secret), "accountUrn": account,
+                  "tokenUrl": f"{fake.url}/sso/oauth2/token"},
+        "alerting": {"emails": ["sre@example.com"]}})
+    settings = load_stack_file(path, "ci")
+    deploy(fake, settings)
+    monkeypatch.delenv(PLATFORM_TOKEN_ENV, raising=False)
+    monkeypatch.setenv("DT_CLIENT_SECRET", secret)
+    checks = check_platform(settings, fake.url, QUICK)
+    assert set(states(checks).values()) == {"ok"}, [(c.name, c.detail) for c in checks]
+    asked = [set(scopes) for scopes in fake.platform.access_tokens.values()]
+    assert {"settings:objects:read"} in asked and all("settings:objects:write" not in s for s in asked)

@@ -1,159 +1,125 @@
-"""Burn-rate alerts end to end in the emulator: the metric events kong-slo creates, evaluated minute by minute over
-synthetic traffic in the metric store, and the problems they raise reaching the stack's e-mail through the
-alerting profile (see tests/fakes/dynatrace_metric_events.py for the model and its source)."""
+"""Burn-rate alerts end to end in the emulator: the metric events and Davis detectors kong-slo creates, replayed
+minute by minute over traffic histories (tests/providers/alert_replay.py), and the properties the SRE workbook's
+rules promise held on the results. The README's alert timing table is this replay's output."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from kong_slo import telemetry
-from kong_slo.dynatrace.alerting import (
-    ALERTING_PROFILE_SCHEMA,
-    METRIC_EVENT_SCHEMA,
-    NOTIFICATION_SCHEMA,
-    alerting_profile_value,
-    email_notification_value,
-)
-from kong_slo.dynatrace.classic.slo import ServiceLevelObjectiveProvider
+from kong_slo.dynatrace.classic.metric_events import METRIC_EVENT_SCHEMA, metric_event_value
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.settings_objects import SettingsObjectProvider
-from kong_slo.objectives.burn_rate import metric_event_value, rules_for, window_definitions
-from kong_slo.objectives.sli import slo_definitions, slo_payload
+from kong_slo.objectives.burn_rate import alert_rules, unexpressed_rules
+from kong_slo.objectives.sli import slo_definitions
+from kong_slo.settings.model import BurnRatePolicy
 from tests.fakes.dynatrace import FakeDynatrace
-from tests.fakes.dynatrace_metric_events import Problem, problems
+from tests.providers.alert_replay import (
+    EMAIL,
+    OBJECTIVES,
+    TABLE_END,
+    TABLE_START,
+    Outcome,
+    markdown_table,
+    replay,
+)
 from tests.providers.dynatrace_helpers import TOKEN, checked, configured, stack_settings
 
-MINUTE = 60_000
-START = 1_700_000_000_000 // MINUTE * MINUTE
-EMAIL = "sre@example.com"
-HISTORY = 3 * 1440
-"""Minutes of earlier traffic, so the 28-day objective's longest window (2.8 days) is full."""
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeDynatrace]:
-    with FakeDynatrace(TOKEN, read_lag=0) as server:
-        server.metrics.declare(telemetry.CALLS_METRIC_KEY)  # as MetricDeclaration does before the alerts
-        yield server
+@pytest.fixture(scope="module")
+def outcomes() -> list[Outcome]:
+    return [outcome for objective in OBJECTIVES for outcome in replay(objective)]
 
 
-def deploy_alerts(fake: FakeDynatrace, window: str) -> None:
-    """The availability SLO with its window SLOs, the alerting profile, the e-mail notification and the SLO's
-    alerts, created by the providers."""
-    settings = stack_settings(apis=[{"name": "Orders", "latency": False, "availability": {"window": window}}],
-                              alerting={"emails": [EMAIL]})
-    assert settings.dynatrace is not None and settings.dynatrace.alerting is not None
-    policy = settings.dynatrace.alerting.burn_rate
-    provider = SettingsObjectProvider()
-    configured(provider)
-
-    def create(schema: str, name: str, value: dict) -> str:
-        props = {"schema_id": schema, "external_id": f"kong-slo:test:{name}", "value": value,
-                 "environment_url": fake.url}
-        return provider.create(checked(provider, props)).id
-
-    profile = create(ALERTING_PROFILE_SCHEMA, "profile", alerting_profile_value("test"))
-    create(NOTIFICATION_SCHEMA, "email", email_notification_value("test", [EMAIL], profile))
-    (definition,) = slo_definitions(settings)
-    slos = ServiceLevelObjectiveProvider()
-    configured(slos)
-    for slo in (definition, *window_definitions(definition, policy)):
-        slos.create(checked(slos, {"payload": slo_payload(slo), "environment_url": fake.url}))
-    for rule in rules_for(definition, policy):
-        create(METRIC_EVENT_SCHEMA, f"burn-{rule.key}", metric_event_value(definition, "test", rule, policy))
+def find(outcomes: list[Outcome], objective: str, scenario: str) -> list[Outcome]:
+    found = [o for o in outcomes if o.objective == objective and o.scenario.key == scenario]
+    assert len(found) == 2  # classic and platform
+    return found
 
 
-def traffic(fake: FakeDynatrace, minutes: range, per_minute: float, failing: float, api: str = "Orders") -> None:
-    """``per_minute`` requests each minute, ``failing`` of them (a share) answered with a 5xx."""
-    for minute in minutes:
-        for outcome, share in ((telemetry.OUTCOME_SUCCESS, 1 - failing), (telemetry.OUTCOME_FAILURE, failing)):
-            fake.metrics.add(telemetry.CALLS_METRIC_KEY,
-                             {telemetry.SERVICE_DIMENSION: api, telemetry.OUTCOME_DIMENSION: outcome,
-                              telemetry.LATENCY_DIMENSION: telemetry.LATENCY_GOOD},
-                             per_minute * share, START + minute * MINUTE)
+def test_no_alert_fires_where_none_should(outcomes):
+    assert [(o.objective, o.scenario.key, o.flavour) for o in outcomes if o.false_alerts] == []
 
 
-def raised(fake: FakeDynatrace, minutes: int) -> list[Problem]:
-    return problems(fake, START, START + minutes * MINUTE)
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_a_burn_that_keeps_pace_with_the_budget_never_pages(outcomes, objective):
+    assert all(o.page_after is None for o in find(outcomes, objective, "burn1"))
 
 
-def minute_of(ms: int | None) -> int | None:
-    return None if ms is None else (ms - START) // MINUTE
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_a_quiet_api_with_one_failure_in_three_requests_does_not_page(outcomes, objective):
+    assert all(o.page_after is None for o in find(outcomes, objective, "quiet"))
 
 
-@pytest.mark.parametrize("window", ["1h", "28d"])
-def test_a_steady_half_percent_of_failures_never_alerts(fake, window):
-    deploy_alerts(fake, window)
-    days = 1 if window == "1h" else 4  # the 28-day ticket looks back 2.8 days
-    traffic(fake, range(days * 1440), per_minute=100, failing=0.005)
-    assert raised(fake, days * 1440) == []
+def test_a_14_4x_burn_of_a_28_day_budget_pages_once_2_percent_of_the_budget_is_gone(outcomes):
+    # At exactly 14.4x, 2 % of the budget is gone when the whole 56-minute fast window has burned at that rate.
+    for outcome in find(outcomes, "28d", "burn14"):
+        assert outcome.page_after is not None and outcome.page_after <= 56, outcome
 
 
-def test_one_hour_objective_a_ten_minute_burst_of_20_percent_pages_within_5_minutes_and_resolves(fake):
-    deploy_alerts(fake, "1h")
-    traffic(fake, range(0, 120), per_minute=100, failing=0.001)
-    traffic(fake, range(120, 130), per_minute=100, failing=0.20)
-    traffic(fake, range(130, 240), per_minute=100, failing=0.001)
-    (problem,) = raised(fake, 240)
-    assert 120 <= minute_of(problem.opened_ms) <= 125  # type: ignore[operator]
-    assert 130 < minute_of(problem.closed_ms) <= 145  # type: ignore[operator]
-    assert problem.event_type == "ERROR" and problem.recipients == (EMAIL,)
-    assert problem.title == "kong-slo test: Orders availability page: error budget burning over 1 hour"
-    assert "Over the last hour" in problem.description and "last 5 minutes" in problem.description
-    assert "Budget left" in problem.description
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_an_outage_pages_within_ten_minutes(outcomes, objective):
+    for outcome in find(outcomes, objective, "outage"):
+        assert outcome.page_after is not None and outcome.page_after <= 10, outcome
 
 
-def test_28_day_objective_a_ten_minute_burst_spends_half_a_percent_of_the_budget_and_does_not_page(fake):
-    deploy_alerts(fake, "28d")
-    traffic(fake, range(-HISTORY, 120), per_minute=100, failing=0.001)
-    traffic(fake, range(120, 130), per_minute=100, failing=0.20)
-    traffic(fake, range(130, 300), per_minute=100, failing=0.001)
-    assert raised(fake, 300) == []
+def test_every_page_resets_within_ten_minutes_of_the_burn_ending(outcomes):
+    paged = [o for o in outcomes if o.page_after is not None]
+    assert paged and all(not o.still_open and o.reset_after is not None and o.reset_after <= 10 for o in paged)
 
 
-def test_28_day_objective_an_outage_pages_within_10_minutes_and_resolves_after_it_ends(fake):
-    deploy_alerts(fake, "28d")
-    traffic(fake, range(-HISTORY, 120), per_minute=100, failing=0.001)
-    traffic(fake, range(120, 135), per_minute=100, failing=1.0)  # 3.7 % of the budget: the fast page only
-    traffic(fake, range(135, 300), per_minute=100, failing=0.001)
-    (problem,) = raised(fake, 300)
-    assert 120 <= minute_of(problem.opened_ms) <= 130  # type: ignore[operator]
-    assert 135 < minute_of(problem.closed_ms) <= 150  # type: ignore[operator]
-    assert problem.title == "kong-slo test: Orders availability page: error budget burning over 56 minutes"
-    assert "more than 14.4 times as fast" in problem.description and problem.recipients == (EMAIL,)
+def test_faster_burns_page_no_later_and_the_flavours_agree_within_two_minutes(outcomes):
+    for objective in OBJECTIVES:
+        for flavour in ("classic", "platform"):
+            times = [o.page_after for key in ("burn2", "burn6", "burn14", "outage")
+                     for o in find(outcomes, objective, key) if o.flavour == flavour and o.page_after is not None]
+            assert times == sorted(times, reverse=True), (objective, flavour, times)
+        for key in ("burn2", "burn6", "burn14", "outage", "burst"):
+            classic, platform = find(outcomes, objective, key)
+            assert (classic.page_after is None) == (platform.page_after is None)
+            if classic.page_after is not None:
+                assert abs(classic.page_after - platform.page_after) <= 2  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("window", ["1h", "28d"])
-def test_a_quiet_api_with_2_failures_in_an_hour_does_not_page(fake, window):
-    deploy_alerts(fake, window)
-    for minute in range(-HISTORY, 180, 6):  # ten requests an hour, for days
-        failing = 1.0 if minute in (66, 96) else 0.0
-        traffic(fake, range(minute, minute + 1), per_minute=1, failing=failing)
-    assert raised(fake, 180) == []
+def test_a_ten_minute_burst_pages_a_one_hour_objective_and_no_longer_one(outcomes):
+    assert all(o.page_after is not None for o in find(outcomes, "1h", "burst"))
+    assert all(o.page_after is None for objective in ("1d", "7d", "28d")
+               for o in find(outcomes, objective, "burst"))
 
 
-def test_28_day_objective_a_day_of_2_percent_failures_raises_the_ticket_and_no_page(fake):
-    deploy_alerts(fake, "28d")
-    traffic(fake, range(0, 1440), per_minute=100, failing=0.02)
-    found = raised(fake, 1440)
-    assert [problem.event_type for problem in found] == ["CUSTOM_ALERT"]
-    (ticket,) = found
-    assert ticket.title == "kong-slo test: Orders availability ticket: error budget burning over 2.8 days"
-    assert minute_of(ticket.opened_ms) <= 6 * 60  # type: ignore[operator]  # the 5.6-hour short window
-    assert ticket.closed_ms is None and ticket.recipients == (EMAIL,)
+def test_tickets_are_what_no_alert_window_can_hold(outcomes):
+    assert all(o.ticket_after is None for o in outcomes)
+    for objective in OBJECTIVES:
+        policy = BurnRatePolicy()
+        tickets = [rule for rule in unexpressed_rules(objective, policy) if rule.severity == "ticket"]
+        assert not [rule for rule in alert_rules(objective, policy) if rule.severity == "ticket"]
+        assert tickets or objective in ("1h", "1d")  # the short objectives' workbook rules have no ticket
+
+
+def test_the_readme_shows_this_replay(outcomes):
+    text = README.read_text(encoding="utf-8")
+    assert TABLE_START in text and TABLE_END in text
+    shown = text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0].strip()
+    assert shown == markdown_table(outcomes), "run: .venv/bin/python benchmarks/alert_timing.py --readme"
+
+
+def test_every_page_reaches_the_stacks_email_in_both_flavours(outcomes):
+    paged = [o for o in outcomes if o.page_after is not None]
+    assert {o.flavour for o in paged} == {"classic", "platform"}
+    assert all(o.recipients == (EMAIL,) for o in paged)
 
 
 def test_an_alert_on_a_metric_never_seen_is_refused():
+    settings = stack_settings(apis=[{"name": "Orders", "latency": False}], alerting={"emails": [EMAIL]})
+    (definition,) = slo_definitions(settings)
+    (rule,) = alert_rules(definition.window, BurnRatePolicy())
+    provider = SettingsObjectProvider()
+    configured(provider)
+    provider.create_attempts = 1  # type: ignore[misc]
     with FakeDynatrace(TOKEN, read_lag=0) as fresh, pytest.raises(DynatraceError, match="Metric selector is invalid"):
-        deploy_alerts(fresh, "1h")
-
-
-def test_28_day_objective_after_clean_days_2_percent_raises_the_ticket_once_10_percent_of_the_budget_is_gone(fake):
-    deploy_alerts(fake, "28d")
-    traffic(fake, range(-HISTORY, 0), per_minute=100, failing=0.001)
-    traffic(fake, range(0, 40 * 60), per_minute=100, failing=0.02)
-    (ticket,) = raised(fake, 40 * 60)
-    assert ticket.event_type == "CUSTOM_ALERT"
-    assert 31 * 60 <= minute_of(ticket.opened_ms) <= 33 * 60  # type: ignore[operator]
+        provider.create(checked(provider, {"schema_id": METRIC_EVENT_SCHEMA, "external_id": "kong-slo:t:burn",
+                                           "value": metric_event_value(definition, "t", rule, 1000),
+                                           "environment_url": fresh.url}))

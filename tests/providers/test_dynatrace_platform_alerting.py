@@ -70,5 +70,5 @@ def test_the_live_host_and_missing_scopes_are_refused(fake, provider):
 def test_a_detector_the_emulator_cannot_run_is_refused_with_the_reason(fake, provider):
     bad = props(fake)
     bad["value"] = {**bad["value"], "analyzer": {"name": "x", "input": []}}
-    with pytest.raises(DynatraceError, match="query is required"):
+    with pytest.raises(DynatraceError, match=r"analyzer\.input\.query: is required"):
         provider.create(checked(provider, bad))

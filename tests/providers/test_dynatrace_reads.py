@@ -61,7 +61,7 @@ def test_recent_calls_are_summed_per_service_within_the_window(fake, client):
 
 
 def test_a_selector_the_emulator_does_not_evaluate_is_refused_not_guessed(client):
-    with pytest.raises(DynatraceError, match="not supported"):
+    with pytest.raises(DynatraceError, match="not emulated"):
         query_series(client, f"{CALLS_METRIC_KEY}:splitBy():avg", since="now-30m")
 
 

@@ -62,7 +62,6 @@ def test_arithmetic_applies_numbers_to_every_series_and_empty_slots_stay_empty()
     frame = Timeframe(0, 2 * MINUTE)
     assert evaluate(f"(100)*({failures()})/(2)", store, frame) == {(): [200.0, None]}
     assert evaluate(f"({failures()})/({failures()}:default(0))", store, frame) == {(): [1.0, None]}  # 0/0: empty
-    assert evaluate(f"(({failures()})-(10)):abs", store, frame) == {(): [6.0, None]}
     assert evaluate(f"({failures()}):fold(sum)", store, frame) == {(): [4.0]}
 
 
@@ -111,20 +110,48 @@ def test_ingest_query_and_an_slo_evaluated_from_ingested_points():
         assert requests.get(f"{fake.url}/api/v2/metrics/nope.count", headers=headers, timeout=5).status_code == 404
 
 
+@pytest.mark.parametrize(("selector", "reason"), [
+    (f"({KEY}:splitBy():sum):abs", "unknown transformation :abs"),
+    (f"{KEY}:splitBy():rollup(sum,5m)", "aggregation transformation must come before :rollup"),
+    (f'{KEY}:splitBy():partition("p",value("x",gt(1)))', "aggregation transformation must come before partition"),
+    (f'{KEY}:splitBy():sum:partition("p",value("x",between(1)))', "is not a partition criterion"),
+    ("(1)+(2)", "at least one metric key"),
+    (f"{KEY}:splitBy():sum:timeshift(-1h)", "not emulated"),
+])
+def test_what_dynatrace_documents_as_invalid_or_the_emulator_cannot_evaluate_is_refused(selector, reason):
+    """The metric selector reference lists every transformation and what each needs before it."""
+    with pytest.raises(SelectorError, match=reason):
+        evaluate(selector, MetricStore(), Timeframe(0, MINUTE))
+
+
+def test_partition_keeps_each_point_in_the_first_partition_it_meets_and_default_always_fills_the_rest():
+    store = MetricStore()
+    for minute, value in enumerate((5, 20, 50)):
+        store.add(KEY, {"service.name": "Orders", "slo.outcome": "failure"}, value, minute * MINUTE)
+    frame = Timeframe(0, 3 * MINUTE)
+    parts = evaluate(f'{failures()}:partition("p",value("high",ge(20)),value("low",otherwise))', store, frame)
+    assert parts == {(("p", "high"),): [None, 20.0, 50.0], (("p", "low"),): [5.0, None, None]}
+    at_least = f'({failures()}:partition("p",value("x",ge(20))):default(20,always):splitBy())'
+    assert evaluate(at_least, store, frame) == {(): [20.0, 20.0, 50.0]}  # max(count, 20)
+    assert evaluate(f'{failures()}:partition("p",value("x",ge(99))):default(7,always):splitBy()', store, frame) == \
+        {(): [7.0, 7.0, 7.0]}
+
+
 def test_a_rollup_longer_than_an_hour_is_refused_as_dynatrace_documents():
     with pytest.raises(SelectorError, match="limited to 60 minutes"):
         evaluate(f"({failures()}):rollup(sum,61m)", MetricStore(), Timeframe(0, MINUTE))
 
 
-def test_func_slo_is_the_slos_value_over_its_own_timeframe_at_every_slot():
+def test_func_slo_is_the_slos_expression_at_the_querys_resolution():
+    """``func:slo.<metricName>`` is the stored metric query holding the SLO's expression (schema
+    ``builtin:metric.query``): a metric event sampling it per minute reads each minute's SLI, not the timeframe's."""
     store = MetricStore()
     traffic(store, range(0, 60), good=100, bad=0)
     traffic(store, range(60, 120), good=90, bad=10)
     availability = slo_payload(slo_definitions(stack_settings(apis=[{"name": "Orders"}]))[1])
-    slos = {"orders_window": (availability["metricExpression"], 60 * MINUTE)}
-    series = evaluate("func:slo.orders_window", store, Timeframe(59 * MINUTE, 121 * MINUTE), slos)
-    values = series[()]
-    assert values[0] == pytest.approx(100.0)  # minutes 0 to 59: no failure
-    assert values[1] == pytest.approx(100 - 10 / 100 * 100 / 60)  # one failing minute in the hour
-    assert values[61] == pytest.approx(90.0)  # minutes 61 to 120: all at 10 % failures
+    slos = {"orders": availability["metricExpression"]}
+    values = evaluate("func:slo.orders", store, Timeframe(59 * MINUTE, 121 * MINUTE), slos)[()]
+    assert values[0] == pytest.approx(100.0) and values[1] == pytest.approx(90.0) and values[61] is None
+    rolled = evaluate("func:slo.orders:avg:rollup(avg,60m)", store, Timeframe(119 * MINUTE, 120 * MINUTE), slos)
+    assert rolled[()] == [pytest.approx(90.0)]
     assert evaluate("func:slo.unknown", store, Timeframe(0, MINUTE), slos) == {}

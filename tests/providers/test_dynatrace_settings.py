@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -15,9 +16,10 @@ from kong_slo.dynatrace.alerting import (
     alerting_profile_value,
     email_notification_value,
 )
+from kong_slo.dynatrace.classic.metric_events import metric_event_value
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.settings_objects import SettingsObjectProvider, external_id
-from kong_slo.objectives.burn_rate import metric_event_value, rules_for
+from kong_slo.objectives.burn_rate import alert_rules
 from kong_slo.objectives.sli import slo_definitions
 from kong_slo.settings.model import BurnRatePolicy
 from kong_slo.telemetry import CALLS_METRIC_KEY
@@ -155,8 +157,8 @@ def test_external_id_change_is_a_replacement(fake, provider):
 def test_a_burn_rate_alert_is_stored_and_its_title_passes_the_profile(fake, provider):
     settings = stack_settings(apis=[{"name": "Orders"}], alerting={"emails": ["sre@example.com"]})
     definition = slo_definitions(settings)[0]
-    rule = rules_for(definition, BurnRatePolicy())[0]
-    value = metric_event_value(definition, "test", rule, BurnRatePolicy())
+    rule = alert_rules(definition.window, BurnRatePolicy())[0]
+    value = metric_event_value(definition, "test", rule, BurnRatePolicy().min_requests)
     assert value["modelProperties"]["alertCondition"] == "ABOVE"
     profile_filter = alerting_profile_value("test")["eventFilters"][0]["customFilter"]["titleFilter"]
     assert value["eventTemplate"]["title"].startswith(profile_filter["value"])
@@ -171,3 +173,40 @@ def test_creates_of_one_stack_and_schema_share_one_listing(fake, provider):
         create(provider, dict(profile_props(fake), external_id=external_id("kong-slo", "test", "profile", str(index)),
                               value={**alerting_profile_value("test"), "name": f"profile {index}"}))
     assert fake.per_method() == {"GET": 1, "POST": 5}
+
+
+def engine_numbers(value):
+    """``value`` as the Pulumi engine hands it to a dynamic provider: every number a double."""
+    if isinstance(value, bool) or not isinstance(value, int | float | dict | list):
+        return value
+    if isinstance(value, dict):
+        return {key: engine_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [engine_numbers(item) for item in value]
+    return float(value)
+
+
+def test_the_emulator_refuses_a_decimal_where_the_schema_types_an_integer(fake):
+    """builtin:alerting.profile 8.6.3 types severityRules[].delayInMinutes as integer (range 0-10000) and
+    builtin:anomaly-detection.metric-events 1.0.19 types modelProperties.samples integer (3-60)."""
+    value = alerting_profile_value("test")
+    refused = fake.settings_item({"schemaId": ALERTING_PROFILE_SCHEMA, "externalId": "x",
+                                  "value": engine_numbers(value)})
+    assert refused["code"] == 400
+    assert "severityRules[0].delayInMinutes: 0.0 is not an integer" in refused["error"]["message"]
+    assert fake.settings_item({"schemaId": ALERTING_PROFILE_SCHEMA, "externalId": "x", "value": value})["code"] == 200
+
+
+def test_numbers_the_engine_made_doubles_leave_as_integers(fake, provider):
+    settings = stack_settings(apis=[{"name": "Orders"}], alerting={"emails": ["sre@example.com"]})
+    definition = slo_definitions(settings)[0]
+    rule = alert_rules(definition.window, BurnRatePolicy())[0]
+    for schema, value in ((ALERTING_PROFILE_SCHEMA, alerting_profile_value("test")),
+                          (METRIC_EVENT_SCHEMA, metric_event_value(definition, "test", rule, 1000))):
+        doubled = engine_numbers(value)
+        created = create(provider, {"schema_id": schema, "environment_url": fake.url, "value": doubled,
+                                    "external_id": external_id("kong-slo", "test", schema)})
+        stored = fake.settings[created.id]["value"]
+        # 3, not 3.0: every integer property as the schema types it (json tells them apart; == does not)
+        assert {key: json.dumps(stored[key]) for key in value} == {key: json.dumps(item) for key, item in value.items()}
+        provider.update(created.id, created.outs, {**created.outs, "value": doubled})  # the PUT too

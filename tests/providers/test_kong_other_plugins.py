@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 
@@ -49,12 +50,34 @@ def test_a_route_plugin_on_the_apis_service_stops_the_stack(kong: FakeKong) -> N
     assert other["id"] in reason and "route orders-v1" in reason and "would not be counted" in reason
 
 
+def add_auth(kong: FakeKong, name: str = "key-auth", **scope: str) -> None:
+    """An authentication plugin (the emulator serves only opentelemetry's schema, so it goes straight in)."""
+    store = kong.store()
+    refs = {field: {"id": store.find(f"{field}s", value)["id"]} for field, value in scope.items()}
+    plugin_id = str(uuid.uuid4())
+    store.plugins[plugin_id] = {"id": plugin_id, "name": name, "enabled": True, "config": {}, "tags": None,
+                                "route": None, "service": None, "consumer": None, **refs}
+
+
 def test_consumer_plugins_stop_the_stack_unless_on_another_service(kong: FakeKong) -> None:
+    add_auth(kong)
     kong.add_plugin(otel(), service="billing", consumer="mobile")
     assert check_failures(kong) == {}
     other = kong.add_plugin(otel(), consumer="partner")
     reason = check_failures(kong)["service"]
     assert other["id"] in reason and "consumer " in reason
+
+
+def test_a_consumer_plugin_where_nothing_authenticates_never_runs_and_stops_nothing(kong: FakeKong) -> None:
+    """Kong picks a consumer-scoped plugin only for an authenticated consumer (kong/runloop/plugins_iterator.lua
+    @3.9.1 reads ``ctx.authenticated_consumer``): without an auth plugin on the API it never runs."""
+    kong.add_plugin(otel(), consumer="partner")
+    kong.add_plugin(otel(), route="orders-v1", consumer="partner")
+    add_auth(kong, "cors")  # bundled, never sets a consumer
+    add_auth(kong, "key-auth", service="billing")  # authenticates another API only
+    assert check_failures(kong) == {}
+    add_auth(kong, "pre-function", route="orders-v1")  # runs any code, so may call kong.client.authenticate
+    assert "consumer " in check_failures(kong)["service"]
 
 
 def test_plugins_elsewhere_disabled_or_of_this_stack_do_not_count(kong: FakeKong) -> None:

@@ -261,3 +261,17 @@ def test_read_of_a_deleted_plugin_reports_it_gone(kong: FakeKong) -> None:
     created = plugins.create(checked(plugins, kong.url, sampling_rate=sampling_for(kong.version)))
     requests.delete(f"{kong.url}/plugins/{created.id}", timeout=5)
     assert not plugins.read(created.id, created.outs).id
+
+
+def test_a_service_with_a_utf8_name_gets_its_plugin() -> None:
+    """Kong names services with ``typedefs.utf8_name`` (kong/db/schema/typedefs.lua@3.9.1): ``Bestellübersicht``
+    is a service name; its plugin goes to ``/services/Bestell%C3%BCbersicht/plugins/…``."""
+    with FakeKong("3.9") as kong:
+        kong.add_service("Bestellübersicht")
+        plugins = provider()
+        created = plugins.create(checked(plugins, kong.url, api_name="Bestellübersicht", service="Bestellübersicht"))
+        stored = only_plugin(kong)
+        assert created.id == stored["id"]
+        assert stored["config"]["resource_attributes"] == {"service.name": "Bestellübersicht"}
+        service = next(iter(kong.store().services.values()))
+        assert stored["service"] == {"id": service["id"]}

@@ -101,3 +101,26 @@ def test_no_platform_credentials_is_bad_input(fake, tmp_path, monkeypatch, capsy
     assert run(fake, path) == 2
     assert "DT_PLATFORM_TOKEN" in capsys.readouterr().err
     assert fake.calls == []
+
+
+def test_an_evaluation_gone_before_its_poll_is_started_again(fake, tmp_path, monkeypatch, capsys):
+    """``evaluation:poll`` documents 410 among its answers: the evaluation expired; a new one is started."""
+    path = write_aws_stack(tmp_path, "ci", apis=APIS, dynatrace=dynatrace(platformToken=Secret(PLATFORM_TOKEN)))
+    monkeypatch.setenv("DT_PLATFORM_TOKEN", PLATFORM_TOKEN)
+    deploy_all(fake)
+    calls(fake, "HealthService", good=998, bad=2)
+    fake.platform.gone_polls = 1
+    run(fake, path)
+    rows = {(row["api"], row["objective"]): row for row in json.loads(capsys.readouterr().out)}
+    assert rows[("HealthService", "availability")]["current"] == pytest.approx(99.8)
+    assert fake.count("POST", "/platform/slo/v1/slos/evaluation:start") == len(rows) + 1
+
+
+def test_evaluations_that_keep_expiring_say_so_in_one_line(fake, tmp_path, monkeypatch, capsys):
+    path = write_aws_stack(tmp_path, "ci", apis=APIS, dynatrace=dynatrace(platformToken=Secret(PLATFORM_TOKEN)))
+    monkeypatch.setenv("DT_PLATFORM_TOKEN", PLATFORM_TOKEN)
+    deploy_all(fake)
+    fake.platform.gone_polls = 1000
+    assert run(fake, path) != 0
+    err = capsys.readouterr().err
+    assert "expired before it finished (410 Gone)" in err and "Traceback" not in err

@@ -84,6 +84,8 @@ def test_secrets_never_show_in_repr() -> None:
      "kong-slo:apis[0].availability.failOn[0]: '6xx' is not a status class"),
     ({"apis": [{"name": "A"}, {"name": "a"}]}, "kong-slo:apis[1].name: 'a' is already used by kong-slo:apis[0]"),
     ({"apis": [{"name": "has space"}]}, "kong-slo:apis[0].name: 'has space' is not a Kong service name"),
+    ({"apis": [{"name": "a/b"}]}, "kong-slo:apis[0].name: 'a/b' is not a Kong service name"),
+    ({"apis": [{"name": "bad\ud800"}]}, "kong-slo:apis[0].name: 'bad\\ud800' is not a Kong service name"),
     ({"apis": []}, "kong-slo:apis: is required"),
     ({"apis": [{"nam": "A"}]}, "kong-slo:apis[0].nam: unknown key; did you mean 'name'?"),
     ({"colector": {}}, "kong-slo:colector: unknown key; did you mean 'collector'?"),

@@ -360,7 +360,7 @@ def test_the_shipped_template_is_a_valid_aws_stack_of_its_own(root: Path) -> Non
 
     template = load_stack_file(root / "examples" / "stacks" / "Pulumi.pr-template.yaml")
     dev = load_stack_file(root / "examples" / "stacks" / "Pulumi.dev.yaml")
-    assert template.target == "aws" and template.kong.ssh is None
+    assert template.target == "aws" and template.kong.ssh == ()
     assert (template.kong.admin_url, template.kong.workspace) != (dev.kong.admin_url, dev.kong.workspace)
     assert template.dynatrace is not None and dev.dynatrace is not None
     assert template.dynatrace.environment_url != dev.dynatrace.environment_url

@@ -21,6 +21,8 @@ SLO_API_PATH = "/platform/slo/v1"
 SETTINGS_API_PATH = "/platform/classic/environment-api/v2"
 """Settings 2.0 through the platform (Bearer auth); its ``/settings/objects`` calls are the classic ones."""
 PAGE_SIZE = 500
+EVALUATION_STARTS = 3
+"""Evaluations started afresh after a poll answered 410 Gone, at most."""
 EVALUATION_POLLS = 10
 EVALUATION_POLL_MS = 3000
 
@@ -82,17 +84,24 @@ class PlatformClient(DynatraceClient):
                             params={"optimistic-locking-version": version}, what=f"delete SLO {slo_id}")
 
     def evaluate_platform_slo(self, slo_id: str) -> list[dict[str, Any]]:
-        """Evaluate now: ``evaluation:start``, then poll with the token until results arrive (bounded)."""
+        """Evaluate now: ``evaluation:start``, then poll with the token until results arrive (bounded). A poll
+        answered 410 Gone (the evaluation's time to live ran out) starts a new evaluation, once per attempt."""
         what = f"evaluate SLO {slo_id}"
-        started = self.expect(self.request("POST", "/slos/evaluation:start", json={"id": slo_id}, what=what),
-                              what, 200, 201, 202).json()
-        results = started.get("evaluationResults") or []
-        token = started.get("evaluationToken")
-        for _ in range(EVALUATION_POLLS):
-            if results or not token:
+        results: list[dict[str, Any]] = []
+        for _ in range(EVALUATION_STARTS):
+            started = self.expect(self.request("POST", "/slos/evaluation:start", json={"id": slo_id}, what=what),
+                                  what, 200, 201, 202).json()
+            results = started.get("evaluationResults") or []
+            token = started.get("evaluationToken")
+            for _ in range(EVALUATION_POLLS):
+                if results or not token:
+                    return results
+                params = {"evaluation-token": token, "request-timeout-milliseconds": EVALUATION_POLL_MS}
+                response = self.request("GET", "/slos/evaluation:poll", params=params, what=what)
+                if response.status_code == 410:
+                    break
+                results = self.expect(response, what, 200, 202).json().get("evaluationResults") or []
+            else:
                 return results
-            params = {"evaluation-token": token, "request-timeout-milliseconds": EVALUATION_POLL_MS}
-            polled = self.expect(self.request("GET", "/slos/evaluation:poll", params=params, what=what),
-                                 what, 200, 202).json()
-            results = polled.get("evaluationResults") or []
-        return results
+        raise DynatraceError(f"{what}: the evaluation expired before it finished (410 Gone), "
+                             f"{EVALUATION_STARTS} times", status=410)
