@@ -173,9 +173,10 @@ def test_a_second_render_clears_what_an_earlier_stack_left_and_nothing_else(
     (out / "old").mkdir()
     capsys.readouterr()
     assert main(["render", "--stack", "local", "--out", str(out)]) == 0
-    removed = "removed cloud-init.yaml, slos.json, alerts.json: stack local renders no such file"
+    removed = "removed cloud-init.yaml, slos.json, dashboard.json, alerts.json: stack local renders no such file"
     assert removed in capsys.readouterr().out
-    assert {path.name for path in out.iterdir()} == (FILES - {"cloud-init.yaml", "slos.json"}) | {
+    assert {path.name for path in out.iterdir()} == (FILES - {"cloud-init.yaml", "slos.json", "dashboard.json",
+                                                              "alerts.json"}) | {
         "notes.md", "platform-slos.json.orig", "old"}
     assert (out / "notes.md").read_text() == "mine\n"
 
