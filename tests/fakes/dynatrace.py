@@ -36,6 +36,7 @@ from tests.fakes.dynatrace_dashboards import ConfigDashboards
 from tests.fakes.dynatrace_detectors import detector_problems
 from tests.fakes.dynatrace_documents import BASE as DOCUMENTS
 from tests.fakes.dynatrace_documents import Documents
+from tests.fakes.dynatrace_grail_query import GrailQueries
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
 from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos
@@ -106,6 +107,8 @@ class FakeDynatrace:
         """Classic dashboards (``/api/config/v1/dashboards``, Api-Token with ReadConfig/WriteConfig)."""
         self.documents = Documents()
         """Latest Dynatrace documents (``/platform/document/v1``, Bearer)."""
+        self.grail = GrailQueries()
+        """The Grail DQL query API (``/platform/storage/query/v1``, Bearer)."""
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -359,6 +362,11 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                     reply = fake.documents.handle(method, path, parts.query, raw,
                                                   self.headers.get("Content-Type") or "",
                                                   fake.platform.scopes_of(authorization))
+                return self.answer(fault, *reply)
+            elif fake.grail.owns(path):
+                with fake.lock:
+                    reply = fake.grail.handle(fake, method, path, parts.query, raw,
+                                              fake.platform.scopes_of(authorization))
                 return self.answer(fault, *reply)
             elif fake.platform.owns(path):
                 with fake.lock:
