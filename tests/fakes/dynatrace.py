@@ -36,6 +36,7 @@ from tests.fakes.dynatrace_dashboards import ConfigDashboards
 from tests.fakes.dynatrace_detectors import detector_problems
 from tests.fakes.dynatrace_documents import BASE as DOCUMENTS
 from tests.fakes.dynatrace_documents import Documents
+from tests.fakes.dynatrace_grail_query import EXECUTE as QUERY_EXECUTE
 from tests.fakes.dynatrace_grail_query import GrailQueries
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
@@ -151,7 +152,7 @@ class FakeDynatrace:
     def writes(self) -> int:
         """Calls that change something: token lookups and SLO evaluations are POSTs that only read."""
         return sum(1 for method, path in self.calls if method in ("POST", "PUT", "PATCH", "DELETE")
-                   and path not in READ_ONLY_POSTS and path != EVALUATION_START)
+                   and path not in READ_ONLY_POSTS and path not in (EVALUATION_START, QUERY_EXECUTE))
 
     def per_method(self) -> Counter[str]:
         return Counter(method for method, _ in self.calls)

@@ -38,6 +38,7 @@ from tests.fakes.dynatrace_detectors import detector_events
 from tests.fakes.dynatrace_dql import DqlError, evaluate
 
 BASE = "/platform/storage/query/v1"
+EXECUTE = f"{BASE}/query:execute"
 BUCKETS, METRICS, EVENTS = "storage:buckets:read", "storage:metrics:read", "storage:events:read"
 EXECUTE_KEYS = {"query": str, "defaultTimeframeStart": str, "defaultTimeframeEnd": str, "timezone": str,
                 "locale": str, "maxResultRecords": int, "maxResultBytes": int, "fetchTimeoutSeconds": int,
