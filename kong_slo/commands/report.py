@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,9 +17,9 @@ from kong_slo.commands.report_html import render_html
 from kong_slo.dynatrace.classic.report import classic_report
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.credentials import TOKEN_ENV, MissingToken
-from kong_slo.dynatrace.platform.status import platform_rows
+from kong_slo.dynatrace.platform.report import platform_report
 from kong_slo.http import RetryPolicy, Unreachable
-from kong_slo.objectives.report_model import ObjectiveReport, Report
+from kong_slo.objectives.report_model import Report
 from kong_slo.objectives.sli import slo_definitions
 from kong_slo.settings import StackSettings
 
@@ -28,8 +27,6 @@ NAME = "report"
 HELP = ("write one self-contained HTML page (or --json) with each SLO's value, error budget, its budget and burn "
         "over the window, and the alerts that fired (token from DT_API_TOKEN; DT_PLATFORM_TOKEN for platform SLOs)")
 POLICY = RetryPolicy(attempts=3, timeout=10.0)
-PLATFORM_NOTE = ("Budget and burn charts and fired alerts are not read for platform stacks yet; the values are the "
-                 "platform SLO API's evaluation.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,19 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read from this base URL instead of the stack's environmentUrl")
 
 
-def _platform_report(settings: StackSettings, url: str | None) -> Report:
-    definitions = slo_definitions(settings)
-    rows = platform_rows(settings, url, definitions)
-    objectives = [ObjectiveReport(row, definition.window, 0.0) for definition, row in zip(definitions, rows,
-                                                                                          strict=True)]
-    return Report(settings.stack, "platform", url or "", int(time.time() * 1000), objectives, [], [PLATFORM_NOTE])
-
-
 def read_report(settings: StackSettings, url: str | None) -> Report:
     """The report of the stack's flavour; raises ``Unreachable``, ``MissingToken`` or ``DynatraceError``."""
     assert settings.dynatrace is not None
     if settings.dynatrace.flavour == "platform":
-        return _platform_report(settings, url)
+        return platform_report(settings, url, slo_definitions(settings))
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         raise MissingToken(f"set {TOKEN_ENV} to a Dynatrace API token with slo.read, metrics.read and problems.read")

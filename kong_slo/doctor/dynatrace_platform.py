@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kong_slo.doctor.dynatrace_platform_reads import check_dashboard, check_report_reads
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.credentials import MissingToken
@@ -47,6 +48,8 @@ def check_platform(settings: StackSettings, url: str | None, policy: RetryPolicy
         checks = [ok(LINK, "dynatrace.platform.credentials", f"the platform SLO API at {platform_url} answers")]
         checks += [_slo_check(client, definition, found.get(platform_external_id(definition)))
                    for definition in slo_definitions(settings)]
+    checks += [check_dashboard(settings, platform_url, credentials, policy),
+               check_report_reads(settings, platform_url, credentials, policy)]
     if settings.dynatrace.alerting is not None:
         try:  # an OAuth client asks SSO again: reading detectors takes a Settings scope, not the SLO scopes
             settings_bearer = credentials.bearer(policy, DETECTOR_READ_SCOPES)

@@ -38,8 +38,10 @@ def required_scopes(settings: StackSettings) -> list[ScopeNeed]:
     if alerting:
         needs.append(ScopeNeed("alerting", "burn-rate alerts and e-mail (`pulumi up`)",
                                ("settings.read", "settings.write")))
+    needs.append(ScopeNeed("dashboard", "the stack's dashboard (`pulumi up`)", ("ReadConfig", "WriteConfig")))
     reads = ("slo.read", "metrics.read") + (("settings.read",) if alerting else ())
     needs.append(ScopeNeed("reads", "`kong-slo status` and doctor", reads))
+    needs.append(ScopeNeed("report", "`kong-slo report`", ("slo.read", "metrics.read", "problems.read")))
     return needs
 
 

@@ -34,8 +34,9 @@ PLATFORM_API_SCOPES = {"openTelemetryTrace.ingest", "metrics.ingest", "logs.inge
 """The README's API token scopes for a platform stack: ingest, and the alerting profile and e-mail notification."""
 PLATFORM_TOKEN_SCOPES = {"slo:slos:read", "slo:slos:write", "storage:metrics:read", "settings:objects:read",
                          "settings:objects:write", "davis:analyzers:execute", "document:documents:read",
-                         "document:documents:write", "document:documents:delete", "document:trash.documents:delete"}
-"""The README's platform token scopes with alerting."""
+                         "document:documents:write", "document:documents:delete", "document:trash.documents:delete",
+                         "storage:buckets:read", "storage:events:read"}
+"""The README's platform token scopes with alerting, the dashboard and ``kong-slo report``."""
 
 
 def readme_paragraph(start: str) -> str:

@@ -36,6 +36,8 @@ from tests.fakes.dynatrace_dashboards import ConfigDashboards
 from tests.fakes.dynatrace_detectors import detector_problems
 from tests.fakes.dynatrace_documents import BASE as DOCUMENTS
 from tests.fakes.dynatrace_documents import Documents
+from tests.fakes.dynatrace_grail_query import EXECUTE as QUERY_EXECUTE
+from tests.fakes.dynatrace_grail_query import GrailQueries
 from tests.fakes.dynatrace_metrics import MetricStore
 from tests.fakes.dynatrace_otlp import OtlpIngest
 from tests.fakes.dynatrace_platform import EVALUATION_START, PLATFORM_SETTINGS, PlatformSlos
@@ -106,6 +108,8 @@ class FakeDynatrace:
         """Classic dashboards (``/api/config/v1/dashboards``, Api-Token with ReadConfig/WriteConfig)."""
         self.documents = Documents()
         """Latest Dynatrace documents (``/platform/document/v1``, Bearer)."""
+        self.grail = GrailQueries()
+        """The Grail DQL query API (``/platform/storage/query/v1``, Bearer)."""
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
@@ -148,7 +152,7 @@ class FakeDynatrace:
     def writes(self) -> int:
         """Calls that change something: token lookups and SLO evaluations are POSTs that only read."""
         return sum(1 for method, path in self.calls if method in ("POST", "PUT", "PATCH", "DELETE")
-                   and path not in READ_ONLY_POSTS and path != EVALUATION_START)
+                   and path not in READ_ONLY_POSTS and path not in (EVALUATION_START, QUERY_EXECUTE))
 
     def per_method(self) -> Counter[str]:
         return Counter(method for method, _ in self.calls)
@@ -359,6 +363,11 @@ def _handler(fake: FakeDynatrace) -> type[BaseHTTPRequestHandler]:
                     reply = fake.documents.handle(method, path, parts.query, raw,
                                                   self.headers.get("Content-Type") or "",
                                                   fake.platform.scopes_of(authorization))
+                return self.answer(fault, *reply)
+            elif fake.grail.owns(path):
+                with fake.lock:
+                    reply = fake.grail.handle(fake, method, path, parts.query, raw,
+                                              fake.platform.scopes_of(authorization))
                 return self.answer(fault, *reply)
             elif fake.platform.owns(path):
                 with fake.lock:

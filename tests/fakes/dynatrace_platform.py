@@ -43,7 +43,10 @@ DETECTOR_SCOPES = frozenset({"storage:metrics:read", "davis:analyzers:execute"})
 """What a detector without a service-user actor runs with: "Grail-specific permissions for the data you want to
 query (such as … ``storage:metrics:read``)" and "If you plan to run custom alerts without using service user as an
 actor, ``davis:analyzers:execute`` is a mandatory permission" (Set up anomaly detectors via API)."""
-PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE, *DETECTOR_SCOPES, *DOCUMENT_SCOPES})
+GRAIL_READ_SCOPES = frozenset({"storage:buckets:read", "storage:events:read"})
+"""Reading Grail through the query API (the report): the bucket permission and the events table's."""
+PLATFORM_TOKEN_SCOPES = frozenset({READ, WRITE, SETTINGS_READ, SETTINGS_WRITE, *DETECTOR_SCOPES, *DOCUMENT_SCOPES,
+                                   *GRAIL_READ_SCOPES})
 Reply = tuple[int, Any, dict[str, str]]
 
 

@@ -13,8 +13,11 @@ import requests
 from kong_slo.doctor.diagnose import Access, check_dynatrace
 from kong_slo.doctor.dynatrace_platform import check_platform
 from kong_slo.doctor.dynatrace_token import required_scopes
+from kong_slo.dynatrace.dashboard_sections import dashboard_external_id, dashboard_name
 from kong_slo.dynatrace.platform.alerting import DETECTOR_SCHEMA, detectors
 from kong_slo.dynatrace.platform.credentials import PLATFORM_TOKEN_ENV
+from kong_slo.dynatrace.platform.dashboard import DOCUMENT_API_PATH, _form
+from kong_slo.dynatrace.platform.dashboard_content import platform_dashboard
 from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 from kong_slo.dynatrace.platform.detectors import burn_rate_detectors
 from kong_slo.http import RetryPolicy
@@ -23,6 +26,7 @@ from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, load_stack_file
 from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.dynatrace_platform import PLATFORM_TOKEN_SCOPES
 from tests.unit.settings_helpers import TOKEN
 from tests.unit.stack_files import write_aws_stack
 
@@ -60,6 +64,10 @@ def deploy(fake: FakeDynatrace, settings: StackSettings, *, skip_detector: str |
             if rule.key != skip_detector:
                 item = fake.settings_item({"schemaId": DETECTOR_SCHEMA, "value": value, "externalId": ext_id})
                 assert item["code"] == 200, item
+    content = platform_dashboard("ci", fake.url, slo_definitions(settings))
+    form = _form(dashboard_name("ci"), content, dashboard_external_id(settings.project, "ci"))
+    reply = requests.post(f"{fake.url}{DOCUMENT_API_PATH}/documents", files=form, headers=bearer, timeout=5)
+    assert reply.status_code == 201, reply.text
 
 
 def states(checks: list) -> dict[str, str]:
@@ -137,3 +145,14 @@ def test_with_an_oauth_client_the_detectors_are_read_with_a_settings_scope(fake:
     assert set(states(checks).values()) == {"ok"}, [(c.name, c.detail) for c in checks]
     asked = [set(scopes) for scopes in fake.platform.access_tokens.values()]
     assert {"settings:objects:read"} in asked and all("settings:objects:write" not in s for s in asked)
+
+
+def test_a_token_without_the_report_or_document_scopes_is_named(fake: FakeDynatrace, tmp_path: Path) -> None:
+    settings = platform_stack(tmp_path)
+    deploy(fake, settings)
+    fake.platform.platform_token_scopes = PLATFORM_TOKEN_SCOPES - {"storage:events:read", "document:documents:read"}
+    checks = {check.name: check for check in check_platform(settings, fake.url, QUICK)}
+    report, dashboard = checks["dynatrace.platform.report"], checks["dynatrace.platform.dashboard"]
+    assert report.state == "problem" and "storage:events:read" in report.detail + report.fix
+    assert dashboard.state == "problem" and "document:documents:read" in dashboard.detail + dashboard.fix
+    assert checks["dynatrace.platform.credentials"].state == "ok"

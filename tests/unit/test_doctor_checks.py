@@ -109,6 +109,7 @@ def test_scopes_follow_what_the_stack_deploys():
     lean = {need.key: need.scopes for need in required_scopes(settings(exportLogs=False))}
     assert "logs.ingest" not in lean["export"] and "alerting" not in lean
     assert "settings.read" not in lean["reads"]
+    assert lean["dashboard"] == ("ReadConfig", "WriteConfig") and "problems.read" in lean["report"]
 
 
 def test_an_expiry_counts_only_once_passed():
