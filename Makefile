@@ -24,7 +24,7 @@ help:
 	@echo "make render [STACK=…]      write what the stack would deploy to out/STACK"
 	@echo "make setup                 create .venv with everything, test tools included (make up installs less)"
 	@echo "make test                  lint and run the whole test suite"
-	@echo "make lint                  ruff only"
+	@echo "make lint                  ruff, and zizmor on the GitHub workflows"
 	@echo "make test-live             lifecycle tests against a real Kong / Dynatrace"
 	@echo "make test-lowest           the suite on the lowest dependency versions pyproject.toml allows"
 	@echo "make tools                 build the real collector and Pulumi CLI into .tools/bin (needs Go)"
@@ -35,7 +35,7 @@ help:
 
 # What running needs (the package and its runtime dependencies), then the test tools on top.
 $(BIN)/.runtime: pyproject.toml requirements.txt
-	@$(PYTHON) -m kong_slo.preflight --python-only --venv $(VENV)
+	@$(PYTHON) kong_slo/preflight.py --python-only --venv $(VENV)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing kong-slo and what it needs to run into $(VENV)..."
 	@$(PIP) install --upgrade pip
@@ -51,9 +51,10 @@ runtime: $(BIN)/.runtime
 
 setup: $(BIN)/.installed
 
-# Before anything is installed: the .venv's Python, Docker for a local stack, and which Pulumi CLI will run.
+# Before anything is installed: the .venv's Python, Docker for a local stack, and which Pulumi CLI will run (and
+# whether it can run the policy pack ARGS names). Run as a file, so that any Python 3 reaches its version message.
 preflight:
-	@$(PYTHON) -m kong_slo.preflight --stack $(STACK) --venv $(VENV)
+	@$(PYTHON) kong_slo/preflight.py --stack $(STACK) --venv $(VENV) $(if $(findstring --policy-pack,$(ARGS)),--policy-pack)
 
 up: preflight runtime
 	$(BIN)/kong-slo validate --stack $(STACK)
@@ -97,8 +98,10 @@ validate: runtime
 render: runtime
 	$(BIN)/kong-slo render --stack $(STACK) --out out/$(STACK)
 
+# ruff on the Python; zizmor (offline: no GitHub API) on the workflows, with .github/zizmor.yml.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/zizmor --offline --no-progress .github/workflows
 
 # The live suite needs a real Kong / Dynatrace (see README: Live tests); `make test-live` runs it.
 test: setup lint

@@ -27,24 +27,32 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kong_slo.collector.render import render_collector_config
+from kong_slo.kong.payload import resource_attributes
+from kong_slo.settings import StackSettings
 from tests.e2e.collector import Collector
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_spans import BATCH_SIZE, KongRequest, export_requests
 from tests.unit.settings_helpers import aws_config, parse
 
-SIZES = (1, 10, 100)
+SIZES = (1, 100, 1000)
 SENDERS = 4
 
 
-def stack(apis: int) -> str:
+def settings_of(apis: int) -> StackSettings:
     entries = [{"name": f"api-{index}", "latency": {"thresholdMs": 300 + 100 * (index % 5)}} for index in range(apis)]
-    return render_collector_config(parse(aws_config(apis=entries)))
+    return parse(aws_config(apis=entries))
+
+
+def stack(apis: int) -> str:
+    return render_collector_config(settings_of(apis))
 
 
 def payloads(apis: int) -> list[bytes]:
+    """Kong's exports under kong-slo's plugins: each API's objectives on its resource, as its plugin sets them."""
+    configs = {api.name: {"resource_attributes": resource_attributes(api)} for api in settings_of(apis).apis}
     requests_ = [KongRequest(f"api-{index % apis}", 20 + index % 900, 500 if index % 50 == 0 else 200)
                  for index in range(BATCH_SIZE * max(apis, 4))]
-    return [export.SerializeToString() for export in export_requests(requests_, "3.9.1")]
+    return [export.SerializeToString() for export in export_requests(requests_, "3.9.1", plugin_configs=configs)]
 
 
 def peak_memory_mib(pid: int) -> float:

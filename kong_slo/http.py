@@ -8,7 +8,10 @@ stored on objects that Pulumi pickles.
 from __future__ import annotations
 
 import email.utils
+import html
+import json
 import random
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -33,6 +36,49 @@ class ApiError(KongSloError):
 
 class Unreachable(ApiError):
     """The server could not be reached (no connection, no answer in time) after every retry."""
+
+
+class NotJson(ApiError):
+    """A server asked for JSON answered something else: an SSO login page, a proxy's error page, plain text."""
+
+
+SHAPE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+"""What reading JSON of another shape than the API's raises (a list where an object was expected, …): callers at
+a command's edge turn these into one line naming the server."""
+TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def what_came_back(response: requests.Response) -> str:
+    """A few words on a body, for one line of output: ``an HTML page ("Sign in")``, ``text "Bad gateway"``,
+    ``an empty body``. Never the whole page."""
+    text = response.text or ""
+    if not text.strip():
+        return "an empty body"
+    kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if "html" in kind or text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        title = TITLE.search(text)
+        words = " ".join(html.unescape(title.group(1)).split())[:80] if title else ""
+        return f'an HTML page ("{words}")' if words else "an HTML page"
+    words = " ".join(text.split())
+    return f'{kind or "text"} "{words[:80]}{"…" if len(words) > 80 else ""}"'
+
+
+def _asks_for_json(session: requests.Session, kwargs: dict[str, Any]) -> bool:
+    headers = kwargs.get("headers") or {}
+    accept = headers.get("Accept") or (getattr(session, "headers", None) or {}).get("Accept") or ""
+    return str(accept).strip() == "application/json"
+
+
+def _refuse_non_json(response: requests.Response) -> None:
+    """Raise ``NotJson`` for a success answer to a JSON request whose body is not JSON."""
+    if not 200 <= response.status_code < 300 or not response.content.strip():
+        return
+    try:
+        json.loads(response.content)
+    except ValueError:
+        where = response.url.split("?")[0]
+        raise NotJson(f"{where} answered HTTP {response.status_code} with {what_came_back(response)}, not JSON",
+                      status=response.status_code) from None
 
 
 def plain_reason(error: BaseException) -> str:
@@ -125,7 +171,8 @@ def send(
     have been applied by the server, so callers make writes idempotent (PUT with a client-chosen id) or
     recognise their own earlier write (a POST answered "already exists" is looked up, not repeated).
     A TLS failure (untrusted certificate, wrong host name) is not transient and fails at once. Raises
-    ``ApiError`` when the server cannot be reached.
+    ``Unreachable`` when the server cannot be reached, and ``NotJson`` when a request that asks for JSON
+    (``Accept: application/json``) gets a success answer whose body is not JSON.
     """
     statuses = frozenset(retry_statuses)
     label = describe or f"{method} {url}"
@@ -144,6 +191,8 @@ def send(
                 policy.sleep(policy.backoff(attempt))
             continue
         if response.status_code not in statuses or attempt + 1 == policy.attempts:
+            if _asks_for_json(session, kwargs):
+                _refuse_non_json(response)
             return response
         hinted = wait_hint(response)
         delay = policy.backoff(attempt) if hinted is None else min(hinted, policy.max_delay * 2)

@@ -1,10 +1,11 @@
 """What `make up` checks before it installs anything: the Python, the Docker engine, the Pulumi CLI.
 
-Runs with the interpreter that would create ``.venv`` (``python3 -m kong_slo.preflight``), before any dependency
-is installed, so it uses the standard library only. Every problem is printed with what to do; exit 2 if any.
+Runs with the interpreter that would create ``.venv`` (``python3 kong_slo/preflight.py``, run as a file so that
+nothing else of the package is imported), before any dependency is installed, so it uses the standard library
+only. It must reach its version message on any Python 3, so it is written for Python 3.6: annotations are quoted,
+no dataclasses, no ``from __future__ import annotations``, no walrus. Every problem is printed with what to do;
+exit 2 if any; a ``pulumi`` on PATH older than the README's minimum is a warning.
 """
-
-from __future__ import annotations
 
 import argparse
 import os
@@ -12,9 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, NamedTuple, Optional, Sequence, Tuple
 
 SUPPORTED_PYTHON = ((3, 11), (3, 13))
 """The oldest and newest Python minor versions kong-slo supports (pyproject's requires-python)."""
@@ -24,12 +24,17 @@ TOOLS_PULUMI = Path(".tools") / "bin" / "pulumi"
 """Built from source by `make tools`."""
 PROJECT_PULUMI_ROOT = Path(".tools") / "pulumi-cli"
 """Where a pinned release is installed when no other CLI is found (``<root>/bin/pulumi``)."""
+PULUMI_MINIMUM = (3, 216)
+"""The oldest Pulumi CLI of the user's own that runs the program (the README's minimum)."""
+POLICY_PACK_HOST = "3.68"
+"""The Python language host `make tools` builds (the newest the Go module proxy serves): it cannot start a policy
+pack, so the CLI built beside it cannot run ``--policy-pack``."""
 DOCKER_TIMEOUT_SECONDS = 20
 
 _TARGET_LINE = re.compile(r"""^\s*kong-slo:target\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s#]+))""", re.MULTILINE)
 
 
-def python_problem(version: tuple[int, int], what: str) -> str | None:
+def python_problem(version: "Tuple[int, ...]", what: str) -> "Optional[str]":
     """Why ``version`` cannot run kong-slo, or None."""
     (oldest, newest) = SUPPORTED_PYTHON
     if oldest <= tuple(version[:2]) <= newest:
@@ -39,7 +44,7 @@ def python_problem(version: tuple[int, int], what: str) -> str | None:
     return f"{what} is Python {shown}; kong-slo needs Python {wanted}"
 
 
-def venv_python(venv: Path) -> tuple[int, int] | None:
+def venv_python(venv: Path) -> "Optional[Tuple[int, int]]":
     """The Python version a virtualenv was made with (from ``pyvenv.cfg``), or None when there is none."""
     try:
         config = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
@@ -49,11 +54,11 @@ def venv_python(venv: Path) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def venv_problem(venv: Path, creator: tuple[int, int]) -> str | None:
+def venv_problem(venv: Path, creator: "Tuple[int, int]", python: str = "python3") -> "Optional[str]":
     """Why ``venv`` (or, when it does not exist yet, the interpreter that would create it) is unusable."""
     made_with = venv_python(venv)
     if made_with is None:
-        problem = python_problem(creator, "python3")
+        problem = python_problem(creator, python)
         return None if problem is None else (
             f"{problem}: run `make up PYTHON=python3.12` (or another of them) to create {venv} with it")
     problem = python_problem(made_with, str(venv))
@@ -70,8 +75,8 @@ def stack_target(stack_file_text: str) -> str:
     return next(group for group in match.groups() if group is not None).strip() or "local"
 
 
-def docker_problem(run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
-                   which: Callable[[str], str | None] = shutil.which) -> str | None:
+def docker_problem(run: "Callable[..., subprocess.CompletedProcess]" = subprocess.run,
+                   which: "Callable[[str], Optional[str]]" = shutil.which) -> "Optional[str]":
     """Why the local Docker engine cannot be used (``docker info`` fails), or None."""
     if which("docker") is None:
         return "Docker is not installed; the local stack runs on it: https://docs.docker.com/get-docker/"
@@ -91,8 +96,7 @@ def docker_problem(run: Callable[..., subprocess.CompletedProcess[str]] = subpro
             "`sudo systemctl start docker`)")
 
 
-@dataclass(frozen=True)
-class PulumiChoice:
+class PulumiChoice(NamedTuple):
     """The Pulumi CLI to run and where it comes from: ``path`` (the user's own), ``tools`` (`make tools`),
     ``project`` (installed into the project earlier) or ``install`` (to be installed into the project)."""
 
@@ -100,7 +104,7 @@ class PulumiChoice:
     source: str
 
 
-def pulumi_choice(root: Path, which: Callable[[str], str | None] = shutil.which) -> PulumiChoice:
+def pulumi_choice(root: Path, which: "Callable[[str], Optional[str]]" = shutil.which) -> PulumiChoice:
     """The user's own ``pulumi`` on PATH wins; then ``.tools/bin/pulumi``; then the project's pinned install."""
     own = which("pulumi")
     if own is not None:
@@ -122,10 +126,46 @@ def describe_choice(choice: PulumiChoice) -> str:
     }[choice.source]
 
 
-def problems(root: Path, stack: str, venv: Path, creator: tuple[int, int],
-             docker: Callable[[], str | None] = docker_problem) -> list[str]:
+def pulumi_version(executable: Path,
+                   run: "Callable[..., subprocess.CompletedProcess]" = subprocess.run) -> "Optional[Tuple[int, int]]":
+    """``(major, minor)`` that ``pulumi version`` prints, or None when it cannot be run or read."""
+    try:
+        result = run([str(executable), "version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     universal_newlines=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.match(r"\s*v?(\d+)\.(\d+)", result.stdout or "")
+    return (int(match.group(1)), int(match.group(2))) if match and result.returncode == 0 else None
+
+
+def pulumi_warnings(choice: PulumiChoice,
+                    version: "Callable[[Path], Optional[Tuple[int, int]]]" = pulumi_version) -> "list":
+    """A ``pulumi`` of the user's own older than ``PULUMI_MINIMUM``, named (it still runs: a warning)."""
+    if choice.source != "path":
+        return []
+    found = version(choice.executable)
+    if found is None or found >= PULUMI_MINIMUM:
+        return []
+    (major, minor), (least_major, least_minor) = found, PULUMI_MINIMUM
+    return [f"warning: {choice.executable} is Pulumi {major}.{minor}, older than the {least_major}.{least_minor} "
+            "kong-slo needs; upgrade it (https://www.pulumi.com/docs/install/), or take it off PATH and make "
+            f"installs Pulumi {PULUMI_VERSION} into the project"]
+
+
+def policy_pack_problem(choice: PulumiChoice) -> "Optional[str]":
+    """Why the CLI make picks cannot run ``--policy-pack``, or None."""
+    if choice.source != "tools":
+        return None
+    return (f"--policy-pack: the Pulumi CLI make picks, {choice.executable} (built by make tools), cannot run a "
+            f"policy pack: its Python language host is {POLICY_PACK_HOST}, which cannot start one. Put a released "
+            f"Pulumi CLI ({PULUMI_VERSION} or later) on PATH (make prefers it), or remove .tools/bin/pulumi so that "
+            f"make installs Pulumi {PULUMI_VERSION} into the project")
+
+
+def problems(root: Path, stack: str, venv: Path, creator: "Tuple[int, int]",
+             docker: "Callable[[], Optional[str]]" = docker_problem, python: str = "python3") -> "list":
     """Everything that stops `make up STACK=stack` before it installs anything."""
-    found = [problem for problem in (venv_problem(venv, creator),) if problem is not None]
+    found = [problem for problem in (venv_problem(venv, creator, python),) if problem is not None]
     stack_file = root / "stacks" / f"Pulumi.{stack}.yaml"
     try:
         target = stack_target(stack_file.read_text(encoding="utf-8", errors="replace"))
@@ -139,25 +179,32 @@ def problems(root: Path, stack: str, venv: Path, creator: tuple[int, int],
     return found
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: "Optional[Sequence[str]]" = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m kong_slo.preflight", description=__doc__)
     parser.add_argument("--stack", default="local")
     parser.add_argument("--venv", type=Path, default=Path(".venv"))
     parser.add_argument("--python-only", action="store_true", help="check only the Python of the virtualenv")
+    parser.add_argument("--policy-pack", action="store_true", help="the Pulumi command will run a policy pack")
     args = parser.parse_args(argv)
     root = Path.cwd()
     creator = (sys.version_info[0], sys.version_info[1])
+    python = sys.executable or "python3"
     if args.python_only:
-        problem = venv_problem(args.venv, creator)
+        problem = venv_problem(args.venv, creator, python)
         found = [] if problem is None else [problem]
     else:
-        found = problems(root, args.stack, args.venv, creator)
+        found = problems(root, args.stack, args.venv, creator, python=python)
+    choice = None if args.python_only or found else pulumi_choice(root)
+    if choice is not None and args.policy_pack:
+        found += [problem for problem in (policy_pack_problem(choice),) if problem is not None]
     for problem in found:
         print(f"make: {problem}", file=sys.stderr)
     if found:
         return 2
-    if not args.python_only:
-        print(describe_choice(pulumi_choice(root)))
+    if choice is not None:
+        print(describe_choice(choice))
+        for warning in pulumi_warnings(choice):
+            print(f"make: {warning}", file=sys.stderr)
     return 0
 
 

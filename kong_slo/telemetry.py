@@ -31,3 +31,14 @@ CALLS_METRIC_KEY = f"{CALLS_METRIC}.count"
 """``CALLS_METRIC`` as Dynatrace stores it. OTLP metric ingest maps a delta monotonic sum to a Dynatrace
 counter and suffixes counter keys with ``.count``; SLO expressions must use the suffixed key. Dimension keys
 keep their dots (``service.name``, ``slo.latency``) and are quoted in metric selectors."""
+
+LATENCY_OBJECTIVE_ATTRIBUTE = "kong_slo.latency_ms"
+"""Sent by each API's plugin as a resource attribute: its latency threshold in whole milliseconds, or ``off``."""
+FAIL_ON_ATTRIBUTE = "kong_slo.fail_on"
+"""Sent by each API's plugin as a resource attribute: its ``failOn`` list joined by commas (``5xx,404``), or
+``off``. The collector reads both from each request, so its config names no API."""
+OBJECTIVE_OFF = "off"
+DEFAULT_LATENCY_MS = 600
+DEFAULT_FAIL_ON = ("5xx",)
+"""What the collector applies to a request whose plugin sends no objective (a plugin set up before kong-slo sent
+them): kong-slo's own defaults."""

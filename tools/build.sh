@@ -23,26 +23,34 @@ module_dir() {
     go mod download -json "$1@$2" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))'
 }
 
-# wrapper DIR MODULE VERSION PACKAGE: a module of ours requiring MODULE@VERSION that repeats MODULE's non-local
-# replace directives (a replace only applies in the main module, so `go install MODULE@VERSION` refuses them).
-wrapper() {
-    local dir=$1 module=$2 version=$3 package=$4 upstream
-    upstream=$(module_dir "$module" "$version") || fail "$package" "$module@$version"
-    rm -rf "$dir" && mkdir -p "$dir"
-    (
-        cd "$dir"
-        go mod init kong-slo.tools/"$(basename "$dir")" >/dev/null 2>&1
-        go mod edit -json "$upstream/go.mod" | python3 -c '
+# The replace directives of a go.mod (as `go mod edit -json` prints it) as `go mod edit` flags; local (path-only)
+# replaces point into the upstream repository and are left out. Python 3.11 parses it (no backslash in an f-string).
+REPLACES_PY='
 import json, sys
 for r in json.load(sys.stdin).get("Replace") or []:
-    new = r["New"]
-    if new.get("Version"):  # local (path-only) replaces point into the upstream repository: leave them out
-        old = r["Old"]["Path"] + ("@" + r["Old"]["Version"] if r["Old"].get("Version") else "")
-        print(f"-replace={old}={new[\"Path\"]}@{new[\"Version\"]}")
-' | xargs -r go mod edit
-        printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >tools.go
-        go get "$module@$version" && go mod tidy
-    ) || fail "$package" "$module@$version"
+    new, old = r["New"], r["Old"]
+    if new.get("Version"):
+        path = old["Path"] + ("@" + old["Version"] if old.get("Version") else "")
+        print("-replace=" + path + "=" + new["Path"] + "@" + new["Version"])
+'
+
+# wrapper DIR MODULE VERSION PACKAGE: a module of ours requiring MODULE@VERSION that repeats MODULE's non-local
+# replace directives (a replace only applies in the main module, so `go install MODULE@VERSION` refuses them).
+# Every step is checked on its own: `set -e` does nothing inside a subshell whose failure is handled with `||`.
+wrapper() {
+    local dir=$1 module=$2 version=$3 package=$4 upstream replaces
+    upstream=$(module_dir "$module" "$version") || fail "$package" "$module@$version"
+    rm -rf "$dir" && mkdir -p "$dir" || fail "$package" "$module@$version"
+    replaces=$(go mod edit -json "$upstream/go.mod" | python3 -c "$REPLACES_PY") \
+        || fail "$package" "$module@$version (its replace directives could not be read)"
+    (cd "$dir" && go mod init kong-slo.tools/"$(basename "$dir")" >/dev/null 2>&1) || fail "$package" "$module@$version"
+    if [[ -n $replaces ]]; then
+        # shellcheck disable=SC2086  # one flag per line, none with spaces
+        (cd "$dir" && go mod edit $replaces) || fail "$package" "$module@$version (go mod edit -replace)"
+    fi
+    printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >"$dir/tools.go"
+    (cd "$dir" && go get "$module@$version") || fail "$package" "$module@$version"
+    (cd "$dir" && go mod tidy) || fail "$package" "$module@$version (go mod tidy)"
 }
 
 build_otelcol() {

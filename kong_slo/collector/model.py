@@ -1,19 +1,21 @@
 """What the collector deployment is made of, computed from the stack settings (pure, no I/O).
 
-The templates in ``templates/`` lay these values out; everything that needs a decision (histogram
-buckets, which APIs share which OTTL rules, memory sizing, the components a distribution ships)
-is decided here so it can be tested without rendering.
+The templates in ``templates/`` lay these values out; everything that needs a decision (the OTTL rules, memory
+sizing, the components a distribution ships) is decided here so it can be tested without rendering. Nothing here
+depends on the stack's APIs or objectives: each API's plugin sends its objectives with every request
+(``telemetry.LATENCY_OBJECTIVE_ATTRIBUTE``, ``telemetry.FAIL_ON_ATTRIBUTE``), so adding an API or changing an
+objective leaves the collector as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from kong_slo import telemetry
 from kong_slo.kong.release_facts import NEWER_STATUS_ATTRIBUTE
-from kong_slo.settings import Api, StackSettings
+from kong_slo.settings import StackSettings
 
 OTLP_HTTP_PORT = 4318
 OTLP_GRPC_PORT = 4317
@@ -99,126 +101,68 @@ def attribute(name: str) -> str:
     return f"span.attributes[{ottl_string(name)}]"
 
 
+def resource_attribute(name: str) -> str:
+    return f"resource.attributes[{ottl_string(name)}]"
+
+
 def set_attribute(name: str, value: str, where: str | None = None) -> str:
     statement = f"set({attribute(name)}, {ottl_string(value)})"
     return statement if where is None else f"{statement} where {where}"
 
 
-def _status_ranges(fail_on: Iterable[str]) -> list[tuple[int, int]]:
-    """Inclusive status ranges: classes (``5xx``) and codes (``404``), merged where they touch or overlap."""
-    ranges = sorted((int(entry[0]) * 100, int(entry[0]) * 100 + 99) if entry.lower().endswith("xx")
-                    else (int(entry), int(entry)) for entry in fail_on)
-    merged: list[tuple[int, int]] = []
-    for low, high in ranges:
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
+def _objective(name: str, default: str) -> tuple[str, str]:
+    """Copy the API's objective from the resource to the span (the API's plugin sends it), or the default."""
+    return (f"set({attribute(name)}, {resource_attribute(name)}) where {resource_attribute(name)} != nil",
+            set_attribute(name, default, f"{resource_attribute(name)} == nil"))
 
 
-def failure_condition(fail_on: Iterable[str]) -> str:
-    """An OTTL condition true when the span's status code matches a ``failOn`` entry (``5xx``, ``404``, ...).
-
-    A span without a status code compares false everywhere; ``outcome_statements`` marks it ``unknown``."""
-    parts = [f"{STATUS_CODE} == {low}" if low == high else f"({STATUS_CODE} >= {low} and {STATUS_CODE} <= {high})"
-             for low, high in _status_ranges(fail_on)]
-    if not parts:
-        raise ValueError("failOn names no status")
-    return " or ".join(parts)
+LATENCY = attribute(telemetry.LATENCY_OBJECTIVE_ATTRIBUTE)
+FAIL_ON = attribute(telemetry.FAIL_ON_ATTRIBUTE)
+OFF = ottl_string(telemetry.OBJECTIVE_OFF)
 
 
-def latency_statements(threshold_ms: int) -> tuple[str, ...]:
-    """Mark a span bad, then good when Kong answered within the threshold (inclusive, like the bucket)."""
-    return (
-        set_attribute(telemetry.LATENCY_DIMENSION, telemetry.LATENCY_BAD),
-        set_attribute(telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD,
-                      f"{SPAN_DURATION_NS} <= {threshold_ms * 1_000_000}"),
-    )
+def _listed(item: str) -> str:
+    return f"ContainsValue(Split({FAIL_ON}, {ottl_string(',')}), {item})"
 
 
-def outcome_statements(fail_on: tuple[str, ...]) -> tuple[str, ...]:
-    """Mark a span ``unknown``; a success once it has a status code; a failure when that code is one the API
-    counts as failing. A span without a status is never a success (the availability SLI counts successes)."""
-    return (
-        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_UNKNOWN),
-        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS, f"{STATUS_CODE} != nil"),
-        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE, failure_condition(fail_on)),
-    )
-
-
-def unmark_statement(dimension: str) -> str:
-    return f"delete_key(span.attributes, {ottl_string(dimension)})"
+STATUS_TEXT = f"Format({ottl_string('%d')}, [{STATUS_CODE}])"
+STATUS_CLASS = f"Format({ottl_string('%dxx')}, [{STATUS_CODE} / 100])"
+FAILED = f"{STATUS_CODE} != nil and ({_listed(STATUS_TEXT)} or {_listed(STATUS_CLASS)})"
+"""True when the span's status code, or its class (``5xx``), is in the request's ``failOn`` list."""
 
 
 @dataclass(frozen=True)
 class SloRule:
-    """OTTL statements and the APIs they apply to (``services`` empty: every span)."""
+    """OTTL statements of one context, run in order on every span the filter kept."""
 
-    services: tuple[str, ...]
+    context: str
     statements: tuple[str, ...]
     summary: str
 
-    @property
-    def conditions(self) -> tuple[str, ...]:
-        """One per API (the transform processor ORs a group's conditions)."""
-        return tuple(f"resource.attributes[{ottl_string(telemetry.SERVICE_DIMENSION)}] == {ottl_string(name)}"
-                     for name in self.services)
 
-
-def _grouped(pairs: Iterable[tuple[T, str]]) -> dict[T, tuple[str, ...]]:
-    groups: dict[T, list[str]] = {}
-    for key, name in pairs:
-        groups.setdefault(key, []).append(name)
-    return {key: tuple(names) for key, names in groups.items()}
-
-
-def _most_common(groups: Mapping[T, tuple[str, ...]]) -> T | None:
-    """The key most APIs share (the first listed on a tie)."""
-    return max(groups, key=lambda key: len(groups[key]), default=None)
-
-
-def slo_rules(apis: Iterable[Api]) -> tuple[SloRule, ...]:
-    """The transform rules, sized by the exceptions rather than by the number of APIs.
-
-    First every span gets the marks of the most common latency threshold and failOn list; then the APIs
-    with another threshold or list get theirs (APIs sharing one share a rule, in stack order), and the
-    APIs with an objective switched off lose that mark. Later statements win, so each API ends up with
-    exactly its own objectives. Spans of services the stack does not list are marked by the first rule,
-    which no SLO reads.
-    """
-    apis = tuple(apis)
-    latency = _grouped((api.latency.threshold_ms, api.name) for api in apis if api.latency is not None)
-    outcome = _grouped((api.availability.fail_on, api.name) for api in apis if api.availability is not None)
-    base_threshold, base_fail_on = _most_common(latency), _most_common(outcome)
-
-    parts: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
-    base_statements: tuple[str, ...] = ()
-    base_summary: list[str] = []
-    if base_threshold is not None:
-        base_statements += latency_statements(base_threshold)
-        base_summary.append(f"latency good within {base_threshold} ms")
-    if base_fail_on is not None:
-        base_statements += (STATUS_FALLBACK, *outcome_statements(base_fail_on))
-        base_summary.append(f"availability fails on {', '.join(base_fail_on)}")
-    parts.append(((), base_statements, "; ".join(base_summary)))
-    parts += [(names, latency_statements(threshold), f"latency good within {threshold} ms")
-              for threshold, names in latency.items() if threshold != base_threshold]
-    parts += [(names, outcome_statements(fail_on), f"availability fails on {', '.join(fail_on)}")
-              for fail_on, names in outcome.items() if fail_on != base_fail_on]
-    for dimension, base, label, has_objective in (
-            (telemetry.LATENCY_DIMENSION, base_threshold, "latency", lambda api: api.latency is not None),
-            (telemetry.OUTCOME_DIMENSION, base_fail_on, "availability", lambda api: api.availability is not None)):
-        without = tuple(api.name for api in apis if not has_objective(api))
-        if base is not None and without:
-            parts.append((without, (unmark_statement(dimension),), f"no {label} objective"))
-
-    rules: dict[tuple[str, ...], SloRule] = {}
-    for names, statements, summary in parts:
-        known = rules.get(names)
-        rules[names] = SloRule(names, statements, summary) if known is None else SloRule(
-            names, known.statements + statements, f"{known.summary}; {summary}")
-    return tuple(rule for rule in rules.values() if rule.statements)
+SLO_RULES = (
+    SloRule("span", (
+        *_objective(telemetry.LATENCY_OBJECTIVE_ATTRIBUTE, str(telemetry.DEFAULT_LATENCY_MS)),
+        set_attribute(telemetry.LATENCY_DIMENSION, telemetry.LATENCY_BAD),
+        set_attribute(telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD,
+                      f"{SPAN_DURATION_NS} <= Int({LATENCY}) * 1000000"),
+        f"delete_key(span.attributes, {ottl_string(telemetry.LATENCY_DIMENSION)}) where {LATENCY} == {OFF}",
+    ), "latency: good within the API's threshold (sent by its plugin; 600 ms when it sends none)"),
+    SloRule("span", (
+        STATUS_FALLBACK,
+        *_objective(telemetry.FAIL_ON_ATTRIBUTE, ",".join(telemetry.DEFAULT_FAIL_ON)),
+        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_UNKNOWN),
+        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS, f"{STATUS_CODE} != nil"),
+        set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE, FAILED),
+        f"delete_key(span.attributes, {ottl_string(telemetry.OUTCOME_DIMENSION)}) where {FAIL_ON} == {OFF}",
+    ), "availability: fails on the API's failOn list (sent by its plugin; 5xx when it sends none)"),
+    SloRule("span", tuple(f"delete_key(span.attributes, {ottl_string(name)})" for name in (
+        telemetry.LATENCY_OBJECTIVE_ATTRIBUTE, telemetry.FAIL_ON_ATTRIBUTE)), "the objectives, once read"),
+    SloRule("resource", tuple(f"delete_key(resource.attributes, {ottl_string(name)})" for name in (
+        telemetry.LATENCY_OBJECTIVE_ATTRIBUTE, telemetry.FAIL_ON_ATTRIBUTE)), "and from the resource: no dimension"),
+)
+"""The marks, the same for every API: each request carries its API's objectives. An objective switched off (``off``)
+removes its mark; an unreadable one leaves the mark as set before (OTTL's ``error_mode: ignore``)."""
 
 
 def sampling_percentage(share: float) -> str:
@@ -246,7 +190,10 @@ class CollectorModel:
     otlp_endpoint: str | None
     sampling_percentage: str | None
     """``None`` when every trace is forwarded."""
-    rules: tuple[SloRule, ...]
+
+    @property
+    def rules(self) -> tuple[SloRule, ...]:
+        return SLO_RULES
 
     @property
     def request_span_drop(self) -> str:
@@ -288,7 +235,6 @@ def collector_model(settings: StackSettings) -> CollectorModel:
         counts_exporter="debug" if endpoint is None else COUNTS_EXPORTER,
         otlp_endpoint=endpoint,
         sampling_percentage=None if sampling >= 1 else sampling_percentage(sampling),
-        rules=slo_rules(settings.apis),
     )
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from kong_slo.collector.model import OTLP_HTTP_PORT
 from kong_slo.collector.render import render_cloud_init, render_collector_config, render_compose
+from kong_slo.commands.alert_files import alert_definitions
 from kong_slo.commands.dashboard_file import dashboard_json
 from kong_slo.dynatrace.platform.definitions import platform_slo_payload
 from kong_slo.infra.aws_plan import token_parameter_name
@@ -97,8 +98,9 @@ def _platform(settings: StackSettings) -> bool:
 
 
 def slo_requests(settings: StackSettings) -> list[dict[str, Any]] | None:
-    """The classic SLO API bodies, one per enabled objective; None for a platform stack."""
-    if _platform(settings):
+    """The classic SLO API bodies, one per enabled objective; None for a platform stack, and for a stack
+    without Dynatrace (a local stack whose telemetry goes to the collector's debug exporter)."""
+    if _platform(settings) or settings.dynatrace is None:
         return None
     return [{"api": definition.api, "objective": definition.objective, "method": "POST", "path": "/api/v2/slo",
              "body": slo_payload(definition)} for definition in slo_definitions(settings)]
@@ -145,6 +147,7 @@ ARTIFACTS: dict[str, Callable[[StackSettings], str | None]] = {
     "platform-slos.json": lambda settings: _json_or_none(platform_slo_requests(settings)),
     "kong.env": kong_env,
     "dashboard.json": dashboard_json,
+    "alerts.json": lambda settings: _json_or_none(alert_definitions(settings)),
 }
 """File name → how a stack renders it; ``None`` when that stack has no such file (cloud-init off AWS)."""
 

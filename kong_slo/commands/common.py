@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,8 +24,18 @@ exit codes:
   0  success
   1  a check found work to do (kong-conf --check), or an objective is failing or missing (status)
   2  bad input: a stack file, an option, or a file that cannot be read or written
-  3  Dynatrace could not be reached or did not answer (status)
+  3  a server the command reads (Dynatrace, for status) could not be reached, or answered with something other
+     than its API (a login page, an error page, a persistent 503 or 429)
 """
+
+
+def remote_failure(command: str, where: str, error: object, *, as_json: bool) -> int:
+    """One line naming the server and what came back (``--json``: a JSON error object too); exit 3."""
+    line = f"{where}: {error}"
+    if as_json:
+        print(json.dumps({"error": line, "exit": EXIT_UNREACHABLE}))
+    print(f"kong-slo {command}: {line}", file=sys.stderr)
+    return EXIT_UNREACHABLE
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,10 +81,11 @@ def _relative(path: Path) -> Path:
         return path
 
 
-def load(args: argparse.Namespace) -> StackSettings:
-    """Settings of the chosen stack; raises ``SettingsError`` with every problem."""
+def load(args: argparse.Namespace, *, deployable: bool = False) -> StackSettings:
+    """Settings of the chosen stack; raises ``SettingsError`` with every problem (``deployable``: also every
+    ``secure:`` value Pulumi could not decrypt)."""
     path, stack = stack_file(args)
-    return load_stack_file(path, stack)
+    return load_stack_file(path, stack, deployable=deployable)
 
 
 def fail(message: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from urllib.parse import urlsplit
 
 from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, add_stack_arguments, fail, load
 from kong_slo.doctor.diagnose import Access, diagnose
@@ -36,7 +37,25 @@ def _env(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
 
+def url_problem(option: str, url: str | None) -> str | None:
+    """Why ``url`` given as ``option`` is not an http(s) URL with a host and a readable port; None when it is."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as error:
+        return f"{option} {url!r} is not a URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{option} {url!r} is not an http(s) URL with a host, e.g. http://collector.internal:4318"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    for option, url in (("--collector-url", args.collector_url), ("--collector-health-url", args.collector_health_url),
+                        ("--environment-url", args.environment_url)):
+        if (reason := url_problem(option, url)) is not None:
+            return fail(f"kong-slo doctor: {reason}")
     settings = load(args)
     kong_token = _env(KONG_TOKEN_ENV)
     if kong_token is None and settings.kong.admin_token is not None:

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, fail
+from kong_slo.doctor.kong_node import SPAN_MAKING
 from kong_slo.errors import KongSloError
 from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf
 from kong_slo.kong.tracing import TracingSettings, parse_instrumentations
@@ -36,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Kong release (3.0 and 3.1 use the opentelemetry_tracing* names; default 3.2+)")
     parser.add_argument("--sampling-rate", metavar="R", default="1.0", help="share of requests traced (default 1.0)")
     parser.add_argument("--instrumentations", metavar="LIST", default="all",
-                        help="comma-separated tracing instrumentations (default all)")
+                        help="comma-separated tracing instrumentations (default all); must include all or request, "
+                             "which give every request the span the SLOs count (off is refused)")
     parser.add_argument("--log-level", metavar="L", default=None, help="also set log_level (default: untouched)")
 
 
@@ -50,7 +52,14 @@ def tracing_from_args(args: argparse.Namespace) -> TracingSettings:
         rate = float(args.sampling_rate)
     except ValueError:
         raise _BadOption(f"--sampling-rate: {args.sampling_rate!r} is not a number") from None
-    return TracingSettings(instrumentations=parse_instrumentations(args.instrumentations), sampling_rate=rate,
+    instrumentations = parse_instrumentations(args.instrumentations)
+    if not set(instrumentations) & set(SPAN_MAKING):
+        what = ("switches Kong's tracing off" if set(instrumentations) <= {"off"} else
+                "gives requests no root span")
+        raise _BadOption(f"--instrumentations {args.instrumentations!r} {what}, so no request would be counted "
+                         "for the SLOs; kong-conf switches tracing on: leave the default (all), or list request "
+                         "with the others (e.g. request,balancer)")
+    return TracingSettings(instrumentations=instrumentations, sampling_rate=rate,
                            log_level=args.log_level, kong_version=version)
 
 

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load(args)
+    settings = load(args, deployable=True)
     path, _ = stack_file(args)
     objectives = sum((api.latency is not None) + (api.availability is not None) for api in settings.apis)
     flavour = settings.dynatrace.flavour if settings.dynatrace is not None else None

@@ -22,6 +22,9 @@ from kong_slo.kong.payload import OTLP_TRACES_PATH, otlp_urls
 from kong_slo.settings import StackSettings
 
 LINK = "collector"
+OTLP_ANSWER_TO_GET = 405
+"""The OTLP/HTTP receiver takes POST only and answers any other method 405 Method Not Allowed
+(opentelemetry-collector receiver/otlpreceiver/otlphttp.go, ``handleUnmatchedMethod``)."""
 def logs_hint(settings: StackSettings) -> str:
     """Where the collector's own log says why it stopped or refuses, for this stack's target."""
     if settings.target == "local":
@@ -112,7 +115,13 @@ def _probe_otlp(base: str, logs: str) -> Check:
     if result.response is None:
         return skipped(LINK, name, f"OTLP endpoint {base} not reachable from here ({result.unreachable}); only "
                        "Kong's network may need to reach it")
-    return ok(LINK, name, f"OTLP endpoint {base} answers (HTTP {result.response.status_code} to a GET)")
+    status = result.response.status_code
+    if status == OTLP_ANSWER_TO_GET:
+        return ok(LINK, name, f"OTLP endpoint {base} answers (HTTP {status} to a GET, as an OTLP/HTTP receiver does)")
+    return problem(LINK, name, f"OTLP endpoint {base} answered HTTP {status} to a GET, where an OTLP/HTTP receiver "
+                   f"answers {OTLP_ANSWER_TO_GET}: something else listens there",
+                   "point --collector-url (or kong.collectorUrl) at the collector's OTLP/HTTP port "
+                   f"({OTLP_HTTP_PORT}), not a proxy or another service")
 
 
 def _status_text(response: requests.Response) -> str:

@@ -1,23 +1,26 @@
 """Runs every link's checks in order, Kong → plugins → collector → Dynatrace, and collects one report.
 
 A link that cannot be checked because an earlier one failed (no plugins to read when Kong does not answer, no
-SLOs to read with a refused token) is reported as skipped, with why.
+SLOs to read with a refused token) is reported as skipped, with why. A link whose server does not answer, or
+answers with something other than its API (a login page, a proxy's error page, JSON of another shape), is one
+problem naming the URL; the links after it are still checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kong_slo.doctor.collector import check_collector, collector_address, logs_hint, with_plugin_fallback
 from kong_slo.doctor.collector_telemetry import check_telemetry
 from kong_slo.doctor.dynatrace_objects import check_alerting, check_metric, check_slos, guarded
 from kong_slo.doctor.dynatrace_token import check_token
-from kong_slo.doctor.kong_node import check_kong
+from kong_slo.doctor.kong_node import KongFacts, check_kong
 from kong_slo.doctor.kong_nodes import check_nodes
 from kong_slo.doctor.plugins import check_plugins, wanted_for
-from kong_slo.doctor.report import Check, Report, skipped
+from kong_slo.doctor.report import Check, Report, problem, skipped
 from kong_slo.dynatrace.client import DynatraceClient
-from kong_slo.http import RetryPolicy
+from kong_slo.http import SHAPE_ERRORS, ApiError, NotJson, RetryPolicy, Unreachable
 from kong_slo.infra.local_endpoints import LocalEndpoints
 from kong_slo.kong.admin import KongAdmin
 from kong_slo.settings import StackSettings
@@ -49,18 +52,32 @@ def diagnose(settings: StackSettings, access: Access) -> Report:
     endpoints: dict[str, str] = {}
     with KongAdmin(settings.kong.admin_url, workspace=settings.kong.workspace, token=access.kong_token,
                    ca_bundle=settings.kong.ca_bundle, policy=access.policy) as kong:
-        kong_checks, facts = check_kong(kong, settings)
+        try:
+            kong_checks, facts = check_kong(kong, settings)
+        except SHAPE_ERRORS as error:
+            kong_checks, facts = answered("kong", "kong.admin_api", f"Kong at {kong.shown_url}", _raise(error)), \
+                KongFacts(None)
         checks += kong_checks + check_nodes(settings, access.kong_token, access.policy)
         if facts.version is None:
             checks.append(skipped("plugins", "plugins", "not checked: Kong's Admin API did not answer"))
         else:
             wanted = wanted_for(settings, address.kong_traces_url, facts.version, db_less=facts.db_less)
-            findings = check_plugins(kong, settings, wanted)
-            checks += findings.checks
-            endpoints = findings.traces_endpoints
+            findings = []
+
+            def plugins() -> list[Check]:
+                findings.append(check_plugins(kong, settings, wanted))
+                return list(findings[0].checks)
+
+            checks += answered("plugins", "plugins", f"Kong at {kong.shown_url}", plugins)
+            endpoints = findings[0].traces_endpoints if findings else {}
     checks += check_collector(with_plugin_fallback(address, endpoints), logs_hint(settings))
     checks += check_telemetry(telemetry_url(settings, access), logs_hint(settings))
-    checks += check_dynatrace(settings, access)
+    if settings.dynatrace is not None:
+        where = access.environment_url or settings.dynatrace.environment_url
+        checks += answered("dynatrace", "dynatrace.reach", f"Dynatrace at {where}",
+                           lambda: check_dynatrace(settings, access))
+    else:
+        checks += check_dynatrace(settings, access)
     return Report.of(checks)
 
 
@@ -69,6 +86,30 @@ def telemetry_url(settings: StackSettings, access: Access) -> str | None:
     if access.collector_telemetry_url:
         return access.collector_telemetry_url
     return LocalEndpoints().collector_telemetry_url if settings.target == "local" else None
+
+
+def _raise(error: Exception) -> Callable[[], list[Check]]:
+    def step() -> list[Check]:
+        raise error
+    return step
+
+
+def answered(link: str, name: str, where: str, step: Callable[[], list[Check]]) -> list[Check]:
+    """Run one link's checks; a server that does not answer, or answers with something other than its API,
+    becomes one problem naming ``where`` (its errors name the URL)."""
+    try:
+        return step()
+    except Unreachable as error:
+        return [problem(link, name, f"{where} is unreachable from here: {error}",
+                        "check the URL, or run doctor where that server can be reached (a VPN, a bastion)")]
+    except NotJson as error:
+        return [problem(link, name, f"{where} did not answer with its API: {error}",
+                        "point the URL at the API itself, not a login page or a proxy in front of it")]
+    except ApiError as error:
+        return [problem(link, name, f"{where} answered with an error: {error}", "run doctor again in a minute")]
+    except SHAPE_ERRORS as error:
+        return [problem(link, name, f"{where} answered JSON of an unexpected shape ({type(error).__name__}: "
+                        f"{error})", "point the URL at the API itself, not a proxy or another service")]
 
 
 def check_dynatrace(settings: StackSettings, access: Access) -> list[Check]:

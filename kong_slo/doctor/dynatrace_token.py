@@ -52,7 +52,7 @@ def check_token(client: DynatraceClient, token: str, settings: StackSettings,
         if error.status == 401:
             return [problem(LINK, "dynatrace.token", f"Dynatrace refused the token in {TOKEN_ENV} (401): it is "
                             "unknown, revoked or for another environment", TOKEN_FIX)], False
-        return [problem(LINK, "dynatrace.token", f"the token lookup failed: {error}",
+        return [problem(LINK, "dynatrace.token", f"the token lookup at {client.base} failed: {error}",
                         "check dynatrace.environmentUrl (the .live. host) and run doctor again")], False
     name = str(metadata.get("name") or metadata.get("id") or "the token")
     if metadata.get("enabled") is False:

@@ -16,7 +16,7 @@ from urllib.parse import SplitResult, quote, urlsplit
 
 import requests
 
-from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send
+from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send, what_came_back
 from kong_slo.objectives.sli import selector_string
 from kong_slo.settings.rules import environment_url_problem
 
@@ -83,8 +83,7 @@ def error_message(response: requests.Response, what: str) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = " ".join(response.text.split())[:300]
-        return f"{what}: HTTP {response.status_code}" + (f": {text}" if text else "")
+        return f"{what}: HTTP {response.status_code} with {what_came_back(response)}"
     error = body.get("error", body) if isinstance(body, dict) else {}
     message = str(error.get("message") or "").strip() if isinstance(error, dict) else ""
     violations = error.get("constraintViolations") if isinstance(error, dict) else None

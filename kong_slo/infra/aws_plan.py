@@ -125,7 +125,7 @@ def encode_user_data(cloud_init: str) -> UserData:
     if len(packed) > USER_DATA_LIMIT:
         raise KongSloError(
             f"the collector's cloud-init is {len(raw)} bytes ({len(packed)} gzipped); EC2 accepts at most "
-            f"{USER_DATA_LIMIT} bytes of user data. Track fewer APIs per stack.")
+            f"{USER_DATA_LIMIT} bytes of user data")
     return UserData(text=None, base64=base64.b64encode(packed).decode("ascii"), size=len(packed))
 
 

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
-from kong_slo.http import ApiError, RetryPolicy, send
+from kong_slo.http import ApiError, RetryPolicy, send, what_came_back
 from kong_slo.kong.declarative import FILE_NAME as DB_LESS_FILE
 from kong_slo.settings.model import KongVersion
 
@@ -265,5 +265,5 @@ def _error(label: str, response: requests.Response) -> KongAdminError:
         if isinstance(body, dict) and body.get("fields"):
             text += f"; fields: {json.dumps(body['fields'], sort_keys=True)}"
         if body is None and response.text:
-            text += f": {response.text[:200]}"
+            text += f": {what_came_back(response)}"
     return KongAdminError(text, status=status, body=body)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from kong_slo import telemetry
 from kong_slo.errors import KongSloError
 from kong_slo.kong.release_facts import IGNORE, context_problem, ignore_incoming_context, reads_incoming_context
 from kong_slo.settings.model import Api, KongVersion
@@ -102,16 +104,33 @@ def version_problems(version: KongVersion, *, scoped: bool, logs: bool, sampling
 
 
 def plugin_body(api: Api, *, stack: str, collector_url: str, export_logs: bool | None,
-                version: KongVersion, incoming_context: str = IGNORE) -> dict[str, Any]:
+                version: KongVersion, incoming_context: str = IGNORE,
+                objectives: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``plugin_payload`` for a collector base URL: traces there, and logs too where wanted and supported."""
     urls = otlp_urls(collector_url)
     logs = urls.logs if wants_logs(export_logs, version) else None
     return plugin_payload(api, stack=stack, traces_url=urls.traces, logs_url=logs, sampling_rate=api.sampling_rate,
-                          version=version, incoming_context=incoming_context)
+                          version=version, incoming_context=incoming_context, objectives=objectives)
+
+
+def objective_attributes(api: Api) -> dict[str, str]:
+    """The API's objectives as the collector reads them from each request: ``kong_slo.latency_ms`` (``600`` or
+    ``off``) and ``kong_slo.fail_on`` (``5xx,404`` or ``off``). Kong's ``resource_attributes`` are strings."""
+    latency = str(api.latency.threshold_ms) if api.latency is not None else telemetry.OBJECTIVE_OFF
+    fail_on = ",".join(api.availability.fail_on) if api.availability is not None else telemetry.OBJECTIVE_OFF
+    return {telemetry.LATENCY_OBJECTIVE_ATTRIBUTE: latency, telemetry.FAIL_ON_ATTRIBUTE: fail_on.lower()}
+
+
+def resource_attributes(api: Api, objectives: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What Kong puts on every span of the API: its name and its objectives (``objectives``, as the plugin
+    resource carries them, else the API's own), so the collector's config names no API."""
+    return {telemetry.SERVICE_DIMENSION: api.name,
+            **(dict(objectives) if objectives is not None else objective_attributes(api))}
 
 
 def plugin_payload(api: Api, *, stack: str, traces_url: str, logs_url: str | None, sampling_rate: float | None,
-                   version: KongVersion, incoming_context: str = IGNORE) -> dict[str, Any]:
+                   version: KongVersion, incoming_context: str = IGNORE,
+                   objectives: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The full plugin body for ``PUT /{services|routes}/{scope}/plugins/{id}``: exactly the fields ``version``
     accepts. The scope is carried by the path, so the body names none. With ``incoming_context`` ``ignore``
     Kong reads no caller's trace context, so a caller's "not sampled" cannot keep a request from being counted.
@@ -120,7 +139,7 @@ def plugin_payload(api: Api, *, stack: str, traces_url: str, logs_url: str | Non
                                 incoming_context=incoming_context)
     if problems:
         raise PluginVersionError(f"API {api.name!r}: " + "; ".join(problems))
-    config: dict[str, Any] = {"resource_attributes": {"service.name": api.name}}
+    config: dict[str, Any] = {"resource_attributes": resource_attributes(api, objectives)}
     if version >= LOGS_ENDPOINT_SINCE:
         config["traces_endpoint"] = traces_url
         if logs_url is not None:

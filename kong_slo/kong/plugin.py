@@ -29,6 +29,7 @@ from kong_slo.kong.ownership import write_body
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
     managed_view,
+    objective_attributes,
     otlp_urls,
     plugin_id,
     version_problems,
@@ -46,10 +47,11 @@ from kong_slo.settings.model import KongVersion, StackSettings
 from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
-              "admin_url", "workspace", "version", "incoming_trace_context", "broader_plugins", "narrower_plugins")
+              "admin_url", "workspace", "version", "incoming_trace_context", "broader_plugins", "narrower_plugins",
+              "objectives")
 REPLACE_KEYS = ("service", "route", "stack", "admin_url", "workspace")
 """Keys that name the plugin's scope or home: changing one means a new plugin (the old one goes first)."""
-UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context")
+UPDATE_KEYS = ("api_name", "collector_url", "export_logs", "sampling_rate", "incoming_trace_context", "objectives")
 """Changed inputs that mean a new body. A changed ``version`` wish counts only when it changes the body."""
 CHECK_POLICY = RetryPolicy(attempts=2, initial_delay=0.2, timeout=5.0)
 """``check`` runs on every preview: an unreachable Kong costs it seconds, not a full retry schedule."""
@@ -237,12 +239,12 @@ class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlu
                  collector_url: pulumi.Input[str], export_logs: bool | None, sampling_rate: float | None,
                  admin_url: str, workspace: str | None, version: str | None,
                  incoming_trace_context: str = IGNORE, broader_plugins: str = "stop", narrower_plugins: str = "stop",
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 objectives: dict[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"api_name": api_name, "service": service, "route": route, "stack": stack,
                  "collector_url": collector_url, "export_logs": export_logs, "sampling_rate": sampling_rate,
                  "admin_url": admin_url, "workspace": workspace, "version": version,
                  "incoming_trace_context": incoming_trace_context, "broader_plugins": broader_plugins,
-                 "narrower_plugins": narrower_plugins,
+                 "narrower_plugins": narrower_plugins, "objectives": objectives,
                  **dict.fromkeys(OUTPUT_KEYS)}
         secret = pulumi.ResourceOptions(additional_secret_outputs=["adopted_from"])
         super().__init__(OpenTelemetryPluginProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
@@ -265,7 +267,7 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
             admin_url=kong.admin_url, workspace=kong.workspace,
             version=None if kong.version is None else str(kong.version),
             incoming_trace_context=kong.incoming_trace_context, broader_plugins=kong.broader_plugins,
-            narrower_plugins=kong.narrower_plugins, opts=opts)
+            narrower_plugins=kong.narrower_plugins, objectives=objective_attributes(api), opts=opts)
         for api in settings.apis
     }
 

@@ -48,7 +48,8 @@ def context_choice(props: dict[str, Any]) -> str:
 
 def desired_body(props: dict[str, Any], version: KongVersion) -> dict[str, Any]:
     return plugin_body(api_of(props), stack=props["stack"], collector_url=props["collector_url"],
-                       export_logs=props.get("export_logs"), version=version, incoming_context=context_choice(props))
+                       export_logs=props.get("export_logs"), version=version, incoming_context=context_choice(props),
+                       objectives=props.get("objectives") if is_known(props.get("objectives")) else None)
 
 
 def drifted(olds: dict[str, Any], news: dict[str, Any]) -> bool:

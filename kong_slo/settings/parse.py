@@ -213,7 +213,11 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         name = node.string("name", required=True) or f"api-{index}"
         _check_kong_name(node, "name", name, "a Kong service name")
         if name.lower() in seen:
-            node.problem("name", f"{name!r} is already used by {root.key('apis')}[{seen[name.lower()]}]")
+            first = seen[name.lower()]
+            other = raw[first].get("name") if isinstance(raw[first], Mapping) else None
+            case = (f" as {other!r}: kong-slo compares API names without regard to case, so names that differ "
+                    "only in case are one API") if isinstance(other, str) and other != name else ""
+            node.problem("name", f"{name!r} is already used by {root.key('apis')}[{first}]{case}")
         seen.setdefault(name.lower(), index)
         route = node.string("route")
         if route is not None:

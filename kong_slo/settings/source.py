@@ -12,6 +12,7 @@ from typing import Any
 from kong_slo.errors import SettingsError
 from kong_slo.secrets import Secret
 from kong_slo.settings import stack_yaml
+from kong_slo.settings.ciphertext import bad_secure_values
 from kong_slo.settings.model import StackSettings
 from kong_slo.settings.parse import TOP_KEYS, parse_settings
 from kong_slo.settings.reader import NAMESPACE
@@ -61,6 +62,8 @@ class StackFile:
     region: str | None
     problems: tuple[str, ...]
     written: Mapping[str, str]
+    secrets: tuple[tuple[str, str], ...] = ()
+    """``(config path, what is wrong)`` for each ``secure:`` value that is no Pulumi ciphertext."""
 
 
 def read_stack_file(path: Path) -> StackFile:
@@ -79,27 +82,40 @@ def read_stack_file(path: Path) -> StackFile:
     data = document.data if document.data is not None else {}
     if not isinstance(data, Mapping) or not isinstance(data.get("config") or {}, Mapping):
         raise SettingsError([f"{path}: expected a mapping with a 'config:' section"])
+    unwrapped = sorted(str(key) for key in data if ":" in str(key))
+    if "config" not in data and unwrapped:
+        raise SettingsError([f"{path}: {', '.join(unwrapped[:3])}{' …' if len(unwrapped) > 3 else ''} must sit "
+                             "under a top-level 'config:' mapping, as in every Pulumi stack file: add a line "
+                             "'config:' first and indent the keys below it"])
     config = data.get("config") or {}
-    namespace = {key.split(":", 1)[1]: _encrypted_to_secret(value)
-                 for key, value in config.items() if str(key).startswith(f"{NAMESPACE}:")}
+    raw = {key.split(":", 1)[1]: value for key, value in config.items() if str(key).startswith(f"{NAMESPACE}:")}
+    namespace = {key: _encrypted_to_secret(value) for key, value in raw.items()}
     region = config.get("aws:region")
     return StackFile(namespace, region if isinstance(region, str) else None, tuple(document.problems),
-                     document.written)
+                     document.written, tuple(bad_secure_values(raw, f"{NAMESPACE}:")))
 
 
-def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
+def load_stack_file(path: Path, stack: str | None = None, *, deployable: bool = False) -> StackSettings:
     """Settings from a stack file; secrets there are known to exist, not their values.
 
     The stack is ``stack`` when given, else named by the file (``Pulumi.<stack>.yaml`` or ``<stack>.yaml``).
+    ``deployable`` also refuses ``secure:`` values Pulumi could not decrypt (an example's placeholder, a number),
+    each with the command that sets it.
     """
     stack_file = read_stack_file(path)
+    name = stack or stack_name_of(path)
+    problems = list(stack_file.problems)
+    if deployable:
+        problems += [f"{key}: {what}; set it with `make pulumi STACK={name} ARGS=\"config set --secret --path "
+                     f"{key} …\"` (pulumi config set on make's backend and passphrase)"
+                     for key, what in stack_file.secrets]
     try:
-        settings = parse_settings(stack_file.namespace, project=PROJECT, stack=stack or stack_name_of(path),
+        settings = parse_settings(stack_file.namespace, project=PROJECT, stack=name,
                                   aws_region=stack_file.region, written=stack_file.written)
     except SettingsError as error:
-        raise SettingsError([*stack_file.problems, *error.problems], source=str(path)) from None
-    if stack_file.problems:
-        raise SettingsError(stack_file.problems, source=str(path))
+        raise SettingsError([*problems, *error.problems], source=str(path)) from None
+    if problems:
+        raise SettingsError(problems, source=str(path))
     return settings
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from kong_slo.collector.render import render_collector_config
-from kong_slo.kong.payload import plugin_body
+from kong_slo.kong.payload import plugin_body, resource_attributes
 from kong_slo.kong.release_facts import HONOUR
-from kong_slo.settings import Api, KongVersion
+from kong_slo.settings import Api, AvailabilityObjective, KongVersion, LatencyObjective
 from tests.e2e.collector import Collector, wait_for
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_spans import VERSIONS, KongRequest, export_requests, send
@@ -38,6 +38,24 @@ def stack_config(**collector: object) -> str:
             for name, (threshold, fail_on) in APIS.items()]
     return render_collector_config(parse(aws_config(
         apis=apis, collector={"allowedCidrs": ["10.0.0.0/16"], **collector})))
+
+
+def api(name: str, threshold_ms: int | None = None, fail_on: list[str] | None = None) -> Api:
+    """An API as the settings hold it (threshold and failOn from ``APIS`` unless given)."""
+    threshold, failing = APIS.get(name, (600, ["5xx"]))
+    return Api(name, None, LatencyObjective(threshold_ms or threshold, 99.0, 99.5, "1h"),
+               AvailabilityObjective(99.0, 99.5, "1h", tuple(fail_on or failing)), None)
+
+
+def plugin_configs(apis: dict[str, Api] | None = None) -> dict[str, dict[str, object]]:
+    """Each API's plugin config as kong-slo writes it: its objectives travel as resource attributes."""
+    apis = apis or {name: api(name) for name in APIS}
+    return {name: {"resource_attributes": resource_attributes(value)} for name, value in apis.items()}
+
+
+def kong_exports(requests: list[KongRequest], version: str, *, seed: int = 0) -> list:
+    """What Kong sends for ``requests`` under kong-slo's plugins (each API's objectives on its resource)."""
+    return export_requests(requests, version, seed=seed, plugin_configs=plugin_configs())
 
 
 def traffic() -> list[KongRequest]:
@@ -82,7 +100,7 @@ def test_every_request_of_every_supported_version_is_counted_once_with_its_marks
     with FakeDynatrace() as fake, Collector(stack_config(), tmp_path, dynatrace_url=fake.url,
                                             token=fake.token) as collector:
         for seed, version in enumerate(VERSIONS):
-            assert send(collector.traces_url, export_requests(requests, version, seed=seed)) > 0
+            assert send(collector.traces_url, kong_exports(requests, version, seed=seed)) > 0
             expected += expected_marks(requests, version)
         total = len(requests) * len(VERSIONS)
         wait_for(lambda: fake.metrics.total(CALLS) >= total, FLUSH_WAIT, f"{total} counted calls")
@@ -101,7 +119,7 @@ def test_counts_survive_an_ingest_outage_and_a_collector_restart(tmp_path: Path)
         fake.otlp.available = False
         collector = Collector(stack_config(), tmp_path, dynatrace_url=fake.url, token=fake.token)
         with collector:
-            send(collector.traces_url, export_requests(requests, "3.9.1"))
+            send(collector.traces_url, kong_exports(requests, "3.9.1"))
             wait_for(lambda: fake.otlp.refused["metrics"] > 0, FLUSH_WAIT, "the counters waiting in the queue")
         with collector:  # the same queue directory: the restarted collector resumes what was queued
             fake.otlp.available = True
@@ -114,7 +132,7 @@ def test_trace_sampling_thins_exported_traces_but_never_the_counters(tmp_path: P
     requests = [KongRequest("HealthService", 20, 200) for _ in range(1000)]
     with FakeDynatrace() as fake, Collector(stack_config(traceSampling=0.1), tmp_path, dynatrace_url=fake.url,
                                             token=fake.token) as collector:
-        send(collector.traces_url, export_requests(requests, "3.9.1", seed=7))
+        send(collector.traces_url, kong_exports(requests, "3.9.1", seed=7))
         wait_for(lambda: fake.metrics.total(CALLS) >= len(requests), FLUSH_WAIT, "1000 counted calls")
         roots = wait_for(lambda: [span for span in fake.otlp.spans if span.name == "kong"], FLUSH_WAIT,
                          "exported traces")
@@ -145,3 +163,27 @@ def test_callers_that_sampled_out_are_counted_with_the_plugin_kong_slo_writes(ve
         time.sleep(SETTLE)
         assert fake.metrics.total(CALLS, **{"service.name": "HealthService"}) == 100
         assert fake.metrics.total(CALLS, **{"service.name": "Orders"}) == 50
+
+
+def test_objectives_travel_with_each_request_and_a_change_applies_from_the_next(tmp_path: Path) -> None:
+    """The collector config names no API: each request carries its API's objectives from its plugin. A plugin that
+    predates them gets kong-slo's defaults (600 ms, 5xx); a changed threshold applies from the next request."""
+    legacy = [KongRequest("Legacy", duration, status) for duration in (599, 600, 601) for status in (200, 404, 503)]
+    before = [KongRequest("Orders", 350, 404)] * 10  # Orders: 400 ms and ["5xx", "404"]: good, failure
+    after = [KongRequest("Orders", 350, 404)] * 7  # moved to 300 ms and ["5xx"]: bad, success
+    configs: dict[str, dict[str, object]] = {**plugin_configs(),
+                                             "Legacy": {"resource_attributes": {"service.name": "Legacy"}}}
+    with FakeDynatrace() as fake, Collector(stack_config(), tmp_path, dynatrace_url=fake.url,
+                                            token=fake.token) as collector:
+        send(collector.traces_url, export_requests(legacy + before, "3.9.1", plugin_configs=configs))
+        configs["Orders"] = {"resource_attributes": resource_attributes(api("Orders", 300, ["5xx"]))}
+        send(collector.traces_url, export_requests(after, "3.9.1", seed=1, plugin_configs=configs))
+        total = len(legacy) + len(before) + len(after)
+        wait_for(lambda: fake.metrics.total(CALLS) >= total, FLUSH_WAIT, f"{total} counted calls")
+        time.sleep(SETTLE)
+        assert counted(fake) == Counter({
+            ("Legacy", "good", "success"): 4, ("Legacy", "good", "failure"): 2,
+            ("Legacy", "bad", "success"): 2, ("Legacy", "bad", "failure"): 1,
+            ("Orders", "good", "failure"): 10, ("Orders", "bad", "success"): 7})
+        assert not any(dimension.startswith("kong_slo.") for point in fake.metrics.points(CALLS)
+                       for dimension, _ in point.dimensions), "the objectives are read, not counted"

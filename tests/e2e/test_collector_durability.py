@@ -15,10 +15,19 @@ from kong_slo.collector.model import COUNTS_EXPORTER, DRAIN_SECONDS, FLUSH_SECON
 from kong_slo.doctor.collector_telemetry import check_telemetry, parse
 from tests.e2e.collector import Collector, wait_for
 from tests.e2e.forwarder import Backend, RoundRobinForwarder
-from tests.e2e.test_collector_counts import CALLS, FLUSH_WAIT, SETTLE, counted, expected_marks, stack_config, traffic
+from tests.e2e.test_collector_counts import (
+    CALLS,
+    FLUSH_WAIT,
+    SETTLE,
+    counted,
+    expected_marks,
+    kong_exports,
+    stack_config,
+    traffic,
+)
 from tests.e2e.test_collector_tier import tier_config
 from tests.fakes.dynatrace import FakeDynatrace
-from tests.fakes.kong_spans import export_requests, send
+from tests.fakes.kong_spans import send
 
 OUTAGE_SECONDS = 330
 """Longer than the 300 s after which the exporter used to give up and the queue deleted the batch."""
@@ -38,7 +47,7 @@ class Kong:
         with requests.Session() as http:
             while not self._stop.is_set():
                 batch = traffic()
-                exports = export_requests(batch, "3.9.1", seed=seed)
+                exports = kong_exports(batch, "3.9.1", seed=seed)
                 try:
                     if send(self.url, exports, http) == len(exports):
                         marks = expected_marks(batch)
@@ -78,12 +87,12 @@ def test_an_outage_longer_than_five_minutes_loses_no_count(tmp_path: Path) -> No
 def test_a_revoked_token_drops_counts_and_doctor_says_so(tmp_path: Path) -> None:
     with FakeDynatrace() as fake, Collector(stack_config(), tmp_path, dynatrace_url=fake.url, token=fake.token,
                                             telemetry=True) as collector:
-        send(collector.traces_url, export_requests(traffic(), "3.9.1"))
+        send(collector.traces_url, kong_exports(traffic(), "3.9.1"))
         wait_for(lambda: fake.metrics.total(CALLS) > 0, FLUSH_WAIT, "the first counts")
         (healthy,) = [c for c in check_telemetry(collector.telemetry_url, "log") if c.name == "collector.counts"]
         assert healthy.state == "ok", healthy
         fake.token_info.enabled = False  # revoked: every call answered 401, a final answer for the exporter
-        send(collector.traces_url, export_requests(traffic(), "3.9.1", seed=1))
+        send(collector.traces_url, kong_exports(traffic(), "3.9.1", seed=1))
         wait_for(lambda: parse(requests.get(collector.telemetry_url, timeout=5).text).get(
             "otelcol_exporter_send_failed_metric_points", COUNTS_EXPORTER) > 0, FLUSH_WAIT, "the dropped counts")
         checks = {check.name: check for check in check_telemetry(collector.telemetry_url, "the collector's log")}
@@ -152,7 +161,7 @@ class _Connections(Kong):
         seed = 0
         while not self._stop.is_set():
             for requests_ in _per_api(traffic()):
-                exports = export_requests(requests_, "3.9.1", seed=seed)
+                exports = kong_exports(requests_, "3.9.1", seed=seed)
                 with requests.Session() as http:  # a new connection each: the balancer spreads connections
                     if send(self.url, exports, http) == len(exports):
                         self.sent += expected_marks(requests_)

@@ -20,9 +20,18 @@ import requests
 from kong_slo.collector.render import render_collector_config
 from tests.e2e.collector import Collector, wait_for
 from tests.e2e.forwarder import Backend, RoundRobinForwarder
-from tests.e2e.test_collector_counts import APIS, CALLS, FLUSH_WAIT, SETTLE, counted, expected_marks, traffic
+from tests.e2e.test_collector_counts import (
+    APIS,
+    CALLS,
+    FLUSH_WAIT,
+    SETTLE,
+    counted,
+    expected_marks,
+    kong_exports,
+    traffic,
+)
 from tests.fakes.dynatrace import FakeDynatrace
-from tests.fakes.kong_spans import KongRequest, export_requests, send
+from tests.fakes.kong_spans import KongRequest, send
 from tests.unit.settings_helpers import aws_config, parse
 
 KONG_NODE = "0e6b1f9a-kong-node"
@@ -49,7 +58,7 @@ def kong_sends(forwarder: RoundRobinForwarder, copies: int, seed: int) -> list[D
     deliveries = []
     for api in APIS:
         requests_ = [request for request in traffic() if request.api == api] * copies
-        (export,) = export_requests(requests_, "3.9.1", seed=seed)
+        (export,) = kong_exports(requests_, "3.9.1", seed=seed)
         routed = len(forwarder.routes)
         with requests.Session() as http:
             assert send(forwarder.traces_url, [export], http) == 1, f"the {api} export was refused"

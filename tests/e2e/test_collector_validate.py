@@ -9,10 +9,11 @@ import pytest
 
 from kong_slo.collector.render import render_collector_config
 from kong_slo.settings import load_stack_file
+from tests.conftest import STACKS
 from tests.e2e.collector import localise, validate
 from tests.unit.settings_helpers import aws_config, parse
 
-STACK_FILES = sorted((Path(__file__).resolve().parents[2] / "stacks").glob("Pulumi.*.yaml"))
+STACK_FILES = STACKS
 
 
 def _variants() -> list[tuple[str, dict]]:

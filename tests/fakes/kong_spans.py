@@ -160,7 +160,8 @@ def export_requests(requests_: Sequence[KongRequest], version: str, *, seed: int
             by_api.setdefault(request.api, []).append(request)
     exports = []
     for api, api_requests in by_api.items():
-        resource = _attributes({"service.name": api, "service.instance.id": "0e6b1f9a-kong-node",
+        own = dict(((plugin_configs or {}).get(api) or {}).get("resource_attributes") or {"service.name": api})
+        resource = _attributes({"service.name": "kong", **own, "service.instance.id": "0e6b1f9a-kong-node",
                                 "service.version": version})
         for first in range(0, len(api_requests), BATCH_SIZE):
             spans = [span for request in api_requests[first:first + BATCH_SIZE]

@@ -9,13 +9,15 @@ import pytest
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 
-from tests.program.mocks import ROOT, read_config
+from tests.conftest import STACKS
+from tests.program.mocks import read_config
 
-STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+STACK_FILES = STACKS
 
 
 def stack_files(target: str) -> list[Path]:
-    """The stack files in ``stacks/`` whose ``kong-slo:target`` is ``target`` (default ``local``)."""
+    """The stack files (``stacks/`` and ``examples/stacks/``) whose ``kong-slo:target`` is ``target``
+    (default ``local``)."""
     return [path for path in STACK_FILES if read_config(path).get("kong-slo:target", "local") == target]
 
 

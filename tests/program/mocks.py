@@ -32,6 +32,7 @@ from kong_slo.kong.adoption import scope_of_inputs
 from kong_slo.kong.payload import plugin_id
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
+from tests.conftest import stack_path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "__main__.py"
@@ -296,9 +297,9 @@ def run_program(config: Mapping[str, Any], *, stack: str = "test", preview: bool
 
 
 def stack_config(stack: str, **overrides: Any) -> dict[str, Any]:
-    """The ``config:`` mapping of ``stacks/Pulumi.<stack>.yaml``; ``overrides`` replace top-level keys
+    """The ``config:`` mapping of stack ``stack``'s file (deployed or example); ``overrides`` replace top-level keys
     (``**{"kong-slo:apis": [...]}``)."""
-    config = read_config(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    config = read_config(stack_path(stack))
     config.update(copy.deepcopy(overrides))
     return config
 

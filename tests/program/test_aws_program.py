@@ -285,15 +285,17 @@ def test_many_apis_stay_within_the_user_data_limit(count: int) -> None:
     check_token(run)
 
 
-def test_config_change_changes_user_data_and_same_config_does_not() -> None:
+def test_a_collector_change_changes_user_data_and_an_api_change_does_not() -> None:
     config = aws_config()
     first = run_program(config, stack="dev").one(INSTANCE).inputs
     again = run_program(copy.deepcopy(config), stack="dev").one(INSTANCE).inputs
     config["kong-slo:apis"].append({"name": "Orders", "latency": {"thresholdMs": 250}})
-    changed = run_program(config, stack="dev").one(INSTANCE).inputs
-    assert _user_data(first) == _user_data(again)
+    new_api = run_program(copy.deepcopy(config), stack="dev").one(INSTANCE).inputs
+    config["kong-slo:collector"]["traceSampling"] = 0.5
+    sampled = run_program(config, stack="dev").one(INSTANCE).inputs
+    assert _user_data(first) == _user_data(again) == _user_data(new_api)  # a new API never replaces the host
     assert (first.get("userData"), first.get("userDataBase64")) == (again.get("userData"), again.get("userDataBase64"))
-    assert _user_data(first)[0] != _user_data(changed)[0]
+    assert _user_data(first)[0] != _user_data(sampled)[0]
 
 
 def test_token_parameter_and_its_permission_exist_before_the_host() -> None:

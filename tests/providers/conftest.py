@@ -4,11 +4,13 @@ an earlier test (whose emulator may have had the same port) must not answer for 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from kong_slo.dynatrace import listing
 from tests.fakes.dynatrace import FakeDynatrace
+from tests.providers.doctor_chain import DT_TOKEN, KONG_TOKEN, Chain, chain
 from tests.providers.dynatrace_helpers import PLATFORM_TOKEN
 
 
@@ -27,3 +29,13 @@ def platform_fake() -> Iterator[FakeDynatrace]:
     with FakeDynatrace() as server:
         server.platform.platform_token = PLATFORM_TOKEN
         yield server
+
+
+@pytest.fixture
+def healthy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
+    """A deployed, healthy chain for ``kong-slo doctor``, its tokens exported as doctor reads them."""
+    monkeypatch.setenv("DT_API_TOKEN", DT_TOKEN)
+    monkeypatch.setenv("KONG_ADMIN_TOKEN", KONG_TOKEN)
+    with chain(tmp_path) as stack:
+        stack.deploy()
+        yield stack

@@ -4,22 +4,9 @@ and not one write to Kong or Dynatrace."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from kong_slo.cli import main
-from tests.providers.doctor_chain import DT_TOKEN, KONG_TOKEN, Chain, chain
-
-
-@pytest.fixture
-def healthy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
-    monkeypatch.setenv("DT_API_TOKEN", DT_TOKEN)
-    monkeypatch.setenv("KONG_ADMIN_TOKEN", KONG_TOKEN)
-    with chain(tmp_path) as stack:
-        stack.deploy()
-        yield stack
+from tests.providers.doctor_chain import DT_TOKEN, KONG_TOKEN, chain
 
 
 def test_a_healthy_stack_exits_0_with_every_link_ok(healthy, capsys):

@@ -51,7 +51,8 @@ def test_adoption_keeps_what_is_not_ours_and_destroy_gives_it_back(kong: FakeKon
     assert config[traces_key(mode)] == f"{COLLECTOR}/v1/traces"
     assert config["headers"] == {"X-Vendor-Key": "vendor-secret"} and config["connect_timeout"] == 2500
     assert config["queue"]["max_batch_size"] == 50 and config["queue"]["max_entries"] == 5000
-    assert config["resource_attributes"] == {"deployment.environment": "prod", "service.name": "Orders"}
+    assert {key: config["resource_attributes"][key] for key in ("deployment.environment", "service.name")} == {
+        "deployment.environment": "prod", "service.name": "Orders"}  # the team's attribute stays beside ours
     assert stored["protocols"] == ["https"] and "team-x" in stored["tags"]
     assert stored.get("instance_name") == found.get("instance_name")
     assert stored.get("ordering") == found.get("ordering")

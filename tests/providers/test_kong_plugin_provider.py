@@ -43,7 +43,7 @@ def test_lifecycle_create_read_noop_update_delete(kong: FakeKong) -> None:
     assert created.id == stored["id"] == plugin_id("dev", "service", "orders", None)
     assert created.outs["adopted"] is False and created.outs["kong_version"] == mode
     config = stored["config"]
-    assert config["resource_attributes"] == {"service.name": "Orders"}
+    assert config["resource_attributes"]["service.name"] == "Orders"
     assert config[traces_key(mode)] == f"{COLLECTOR}/v1/traces"
     if mode in ("3.9", "3.12"):
         assert config["logs_endpoint"] == f"{COLLECTOR}/v1/logs"
@@ -93,7 +93,7 @@ def test_refresh_detects_drift_and_update_repairs_it(kong: FakeKong) -> None:
     assert plugins.diff(created.id, read.outs, news).changes is True
     plugins.update(created.id, read.outs, news)
     repaired = only_plugin(kong)
-    assert repaired["enabled"] is True and repaired["config"]["resource_attributes"] == {"service.name": "Orders"}
+    assert repaired["enabled"] is True and repaired["config"]["resource_attributes"]["service.name"] == "Orders"
 
 
 def test_kong_defaults_and_unmanaged_keys_cause_no_diff(kong: FakeKong) -> None:
@@ -162,7 +162,7 @@ def test_every_fault_during_create_leaves_exactly_one_plugin(kong: FakeKong, fau
     created = plugins.create(news)
     stored = only_plugin(kong)
     assert stored["id"] == created.id
-    assert stored["config"]["resource_attributes"] == {"service.name": "Orders"}
+    assert stored["config"]["resource_attributes"]["service.name"] == "Orders"
     assert sleeps, "the fault was retried after a pause"
     if fault == "429":
         assert 0.02 in sleeps, "Retry-After was honoured"
@@ -176,7 +176,7 @@ def test_faults_during_update_and_delete_are_retried(kong: FakeKong, fault: str)
     moved = {**news, "api_name": "OrdersV2"}
     kong.fail_next(fault, method="PUT", retry_after="0")
     plugins.update(created.id, created.outs, moved)
-    assert only_plugin(kong)["config"]["resource_attributes"] == {"service.name": "OrdersV2"}
+    assert only_plugin(kong)["config"]["resource_attributes"]["service.name"] == "OrdersV2"
     kong.fail_next(fault, method="DELETE", retry_after="0")
     plugins.delete(created.id, created.outs)
     assert kong.plugins() == []
@@ -272,6 +272,6 @@ def test_a_service_with_a_utf8_name_gets_its_plugin() -> None:
         created = plugins.create(checked(plugins, kong.url, api_name="Bestellübersicht", service="Bestellübersicht"))
         stored = only_plugin(kong)
         assert created.id == stored["id"]
-        assert stored["config"]["resource_attributes"] == {"service.name": "Bestellübersicht"}
+        assert stored["config"]["resource_attributes"]["service.name"] == "Bestellübersicht"
         service = next(iter(kong.store().services.values()))
         assert stored["service"] == {"id": service["id"]}

@@ -60,7 +60,8 @@ def test_unchanged_inputs_make_no_change_and_no_call() -> None:
     state = {**news, "plugin_id": "p", "adopted": False, "kong_version": "3.9",
              "managed": {"traces_endpoint": "http://collector.internal:4318/v1/traces",
                          "logs_endpoint": "http://collector.internal:4318/v1/logs",
-                         "resource_attributes": {"service.name": "Orders"}, "sampling_rate": 1.0,
+                         "resource_attributes": {"service.name": "Orders", "kong_slo.latency_ms": "off",
+                                                 "kong_slo.fail_on": "off"}, "sampling_rate": 1.0,
                          "tags": ["kong-slo", "kong-slo-stack:dev"], "enabled": True,
                          "reads_incoming_context": False}}
     assert plugins.diff("p", state, {**news, "__provider": "a different pickle"}).changes is False

@@ -117,6 +117,10 @@ def test_unreadable_file_is_refused_with_its_line_and_nothing_written(
     (["--sampling-rate", "2"], "between 0 and 1"),
     (["--sampling-rate", "lots"], "--sampling-rate: 'lots' is not a number"),
     (["--instrumentations", "off,all"], "'off' must stand alone"),
+    (["--instrumentations", "off"], "--instrumentations 'off' switches Kong's tracing off, so no request would be "
+                                    "counted"),
+    (["--instrumentations", " off "], "switches Kong's tracing off"),
+    (["--instrumentations", "db_query,router"], "gives requests no root span"),
     (["--log-level", "verbose"], "log level 'verbose'"),
     (["--kong-version", "three"], "--kong-version"),
     (["--kong-version", "2.8"], "Kong 2.8 has no tracing settings"),

@@ -19,13 +19,13 @@ FILES = {"docker-compose.yml", "otel-collector-config.yaml", "cloud-init.yaml", 
        "kong.env", "kong-slo-deck.yaml", "kong-slo-dbless.yaml", "dashboard.json"}
 
 
-def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_render_dev_writes_eight_files_compose_accepts(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
     out = tmp_path / "out"
-    assert main(["render", "--stack", "dev", "--out", str(out)]) == 0
-    assert {path.name for path in out.iterdir()} == FILES
-    assert f"wrote {len(FILES)} files for stack dev" in capsys.readouterr().out
+    assert main(["render", "--config-file", "examples/stacks/Pulumi.dev.yaml", "--out", str(out)]) == 0
+    assert {path.name for path in out.iterdir()} == FILES | {"alerts.json"}
+    assert f"wrote {len(FILES) + 1} files for stack dev" in capsys.readouterr().out
     (out / TOKEN_ENV_FILE).write_text("DT_API_TOKEN=dt0c01.EXAMPLE.EXAMPLE\n")  # what the host's unit writes
     result = compose(out, "config", "-q")
     assert result.returncode == 0, result.stderr
@@ -34,7 +34,8 @@ def test_render_dev_writes_six_files_compose_accepts(root: Path, tmp_path: Path,
 def test_render_local_has_no_cloud_init(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(root)
     assert main(["render", "--stack", "local", "--out", str(tmp_path)]) == 0
-    assert {path.name for path in tmp_path.iterdir()} == FILES - {"cloud-init.yaml", "dashboard.json"}
+    assert {path.name for path in tmp_path.iterdir()} == FILES - {"cloud-init.yaml", "dashboard.json", "slos.json",
+                                                                  "alerts.json"}
     plugins = json.loads((tmp_path / "kong-plugins.json").read_text())
     assert plugins["collectorUrl"] == "http://otel-collector:4318"
 
@@ -139,10 +140,10 @@ def test_a_file_that_cannot_be_written_leaves_the_folder_as_it_was(
 def test_a_folder_in_place_of_a_file_is_refused_before_writing(
         root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
-    (tmp_path / "slos.json").mkdir()
+    (tmp_path / "kong.env").mkdir()
     assert main(["render", "--stack", "local", "--out", str(tmp_path)]) == 2
-    assert "slos.json exists and is not a regular file; nothing written" in capsys.readouterr().err
-    assert {path.name for path in tmp_path.iterdir()} == {"slos.json"}
+    assert "kong.env exists and is not a regular file; nothing written" in capsys.readouterr().err
+    assert {path.name for path in tmp_path.iterdir()} == {"kong.env"}
 
 
 def test_a_platform_stack_renders_platform_payloads_instead_of_classic_ones() -> None:
@@ -160,3 +161,46 @@ def test_a_platform_stack_renders_platform_payloads_instead_of_classic_ones() ->
     assert all(platform_token not in text and platform_token.split(".")[2] not in text for text in files.values())
     # the collector still exports to the live host
     assert "https://abc12345.live.dynatrace.com/api/v2/otlp" in files["otel-collector-config.yaml"]
+
+
+def test_a_second_render_clears_what_an_earlier_stack_left_and_nothing_else(
+        root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(root)
+    out = tmp_path / "out"
+    assert main(["render", "--config-file", "examples/stacks/Pulumi.dev.yaml", "--out", str(out)]) == 0
+    (out / "notes.md").write_text("mine\n")
+    (out / "platform-slos.json.orig").write_text("mine too\n")
+    (out / "old").mkdir()
+    capsys.readouterr()
+    assert main(["render", "--stack", "local", "--out", str(out)]) == 0
+    removed = "removed cloud-init.yaml, slos.json, alerts.json: stack local renders no such file"
+    assert removed in capsys.readouterr().out
+    assert {path.name for path in out.iterdir()} == (FILES - {"cloud-init.yaml", "slos.json"}) | {
+        "notes.md", "platform-slos.json.orig", "old"}
+    assert (out / "notes.md").read_text() == "mine\n"
+
+
+def test_alerts_json_holds_what_the_program_declares(root: Path) -> None:
+    """The metric events in alerts.json are the ones `pulumi up` would create (the program under mocks)."""
+    from kong_slo.settings import load_stack_file
+    from tests.program.mocks import run_program, stack_config
+
+    settings = load_stack_file(root / "examples" / "stacks" / "Pulumi.dev.yaml")
+    document = json.loads(render_all(settings)["alerts.json"])
+    run = run_program(stack_config("dev"), stack="dev")
+    declared = {resource.inputs["external_id"]: resource.inputs["value"]
+                for resource in run.of_type("pulumi-python:dynamic/dynatrace:SettingsObject")}
+    rendered = {event["externalId"]: event["value"] for event in document["metricEvents"]}
+    assert rendered and all(declared[key] == value for key, value in rendered.items())
+    assert {key for key in declared if ":burn-rate-" in key} == set(rendered)
+    profile = {key: value for key, value in document["profile"]["value"].items() if value is not None}
+    assert profile == declared[document["profile"]["externalId"]]  # Pulumi drops inputs that are None
+
+
+def test_a_platform_stack_renders_its_detectors(root: Path) -> None:
+    from kong_slo.settings import load_stack_file
+
+    document = json.loads(render_all(load_stack_file(root / "examples" / "stacks" / "Pulumi.platform.yaml"))[
+        "alerts.json"])
+    assert "metricEvents" not in document and document["detectors"]
+    assert {detector["schemaId"] for detector in document["detectors"]} == {"builtin:davis.anomaly-detectors"}

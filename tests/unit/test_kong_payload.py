@@ -45,7 +45,7 @@ def test_the_body_carries_the_fields_of_the_version(version: str, context: str, 
     assert set(payload["config"]) == config_keys
     assert payload["name"] == "opentelemetry" and payload["enabled"] is True
     assert payload["tags"] == ["kong-slo", "kong-slo-stack:dev"]
-    assert payload["config"]["resource_attributes"] == {"service.name": "Orders"}
+    assert payload["config"]["resource_attributes"]["service.name"] == "Orders"
     assert TRACES in payload["config"].values()
     assert not {"service", "route", "consumer", "id"} & set(payload)
 
@@ -53,7 +53,7 @@ def test_the_body_carries_the_fields_of_the_version(version: str, context: str, 
 def test_logs_and_sampling_rate_appear_where_the_version_has_them() -> None:
     assert body("3.9", logs=LOGS, rate=0.5)["config"] == {
         "traces_endpoint": TRACES, "logs_endpoint": LOGS, "sampling_rate": 0.5,
-        "resource_attributes": {"service.name": "Orders"}}
+        "resource_attributes": {"service.name": "Orders", "kong_slo.latency_ms": "off", "kong_slo.fail_on": "off"}}
     assert body("3.6", rate=1)["config"]["sampling_rate"] == 1.0
 
 
@@ -117,7 +117,8 @@ def test_the_default_workspace_is_the_unnamed_one() -> None:
 def test_the_managed_view_of_our_body_matches_kongs_expanded_read() -> None:
     ours = managed_view(body("3.7", rate=1))
     kongs = {"id": "x", "enabled": True, "tags": ["kong-slo-stack:dev", "kong-slo"], "created_at": 1,
-             "config": {"endpoint": TRACES, "resource_attributes": {"service.name": "Orders"}, "sampling_rate": 1,
+             "config": {"endpoint": TRACES, "sampling_rate": 1, "resource_attributes": {
+                 "service.name": "Orders", "kong_slo.latency_ms": "off", "kong_slo.fail_on": "off"},
                         "queue": {"max_batch_size": 200}, "headers": None, "connect_timeout": 1000}}
     assert drifted_keys(ours, managed_view(kongs)) == []
     as_3_9 = {**kongs, "config": {**kongs["config"], "traces_endpoint": TRACES, "logs_endpoint": None}}

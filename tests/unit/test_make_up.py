@@ -273,14 +273,15 @@ def test_make_pulumi_reaches_the_same_backend_and_secrets_as_make_up(fakes: Path
 
 
 def test_make_up_validates_then_deploys_through_the_same_runner(fakes: Path) -> None:
-    result = make("up", "STACK=dev", f"PYTHON={sys.executable}", path=search_path(fakes),
+    result = make("up", "STACK=local", f"PYTHON={sys.executable}", path=search_path(fakes),
                   env={"PULUMI_BACKEND_URL": "s3://bucket/kong-slo"})
     assert result.returncode == 0, result.stderr
-    assert "stacks/Pulumi.dev.yaml: ok" in result.stdout
+    assert "stacks/Pulumi.local.yaml: ok" in result.stdout
     calls = pulumi_calls(fakes)
-    assert [call["args"] for call in calls] == [["stack", "select", "--create", "dev"], ["up", "--stack", "dev"]]
+    assert [call["args"] for call in calls] == [["version"], ["stack", "select", "--create", "local"],
+                                                ["up", "--stack", "local"]]
     assert {call["env"]["PULUMI_BACKEND_URL"] for call in calls} == {"s3://bucket/kong-slo"}
-    assert {call["env"]["PULUMI_CONFIG_PASSPHRASE"] for call in calls} == {None}
+    assert {call["env"]["PULUMI_CONFIG_PASSPHRASE"] for call in calls[1:]} == {""}  # the local stack's empty one
 
 
 # -- small things ---------------------------------------------------------------------------------------------
@@ -348,3 +349,72 @@ def test_the_cli_make_tools_built_runs_the_program_with_the_projects_virtualenv(
     (env,) = ran
     first, second = env["PATH"].split(os.pathsep)[:2]
     assert first == str(executable.parent) and Path(second).parts[-2:] == (".venv", "bin")
+
+
+def test_preflight_reaches_its_version_message_on_python_3_6() -> None:
+    """Run as a file by whatever PYTHON names: it must parse on 3.6 and import nothing of the package."""
+    import ast
+
+    source = (ROOT / "kong_slo" / "preflight.py").read_text()
+    tree = ast.parse(source, feature_version=(3, 6))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "__future__" not in imported and "dataclasses" not in imported
+    assert not any(name.startswith("kong_slo") for name in imported)
+    assert not any(isinstance(node, ast.NamedExpr) for node in ast.walk(tree))
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(PYTHON) kong_slo/preflight.py --python-only" in makefile and "-m kong_slo.preflight" not in makefile
+
+
+def test_the_python_make_was_given_is_the_one_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(preflight.sys, "version_info", (3, 10, 12, "final", 0))
+    monkeypatch.setattr(preflight.sys, "executable", "/opt/python3.10/bin/python3.10")
+    assert preflight.main(["--python-only", "--venv", str(tmp_path / "venv")]) == 2
+    assert capsys.readouterr().err.startswith(
+        "make: /opt/python3.10/bin/python3.10 is Python 3.10; kong-slo needs Python 3.11 to 3.13")
+
+
+@pytest.mark.parametrize(("printed", "warned"), [
+    ("v3.200.0\n", True), ("v3.215.9\n", True), ("v3.216.0\n", False), ("v3.272.0\n", False),
+    ("v4.0.0\n", False), ("", False), ("not a version\n", False),
+])
+def test_an_own_pulumi_older_than_the_minimum_is_named_with_a_warning(printed: str, warned: bool) -> None:
+    choice = PulumiChoice(Path("/usr/local/bin/pulumi"), "path")
+    version = preflight.pulumi_version(choice.executable, run=lambda *args, **kwargs: subprocess.CompletedProcess(
+        args, 0, stdout=printed, stderr=""))
+    warnings = preflight.pulumi_warnings(choice, version=lambda _: version)
+    assert bool(warnings) == warned
+    if warned:
+        assert warnings[0].startswith("warning: /usr/local/bin/pulumi is Pulumi 3.2")
+        assert "older than the 3.216 kong-slo needs" in warnings[0]
+    assert preflight.pulumi_warnings(PulumiChoice(Path("/x/pulumi"), "tools"), version=lambda _: (3, 1)) == []
+
+
+def test_the_policy_pack_is_refused_for_the_pulumi_make_tools_builds(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    built = tmp_path / ".tools" / "bin" / "pulumi"
+    built.parent.mkdir(parents=True)
+    built.write_text("#!/bin/sh\n")
+    built.chmod(0o755)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  kong-slo:target: aws\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(preflight.shutil, "which", lambda name: None)
+    args = ["--stack", "dev", "--venv", str(tmp_path / "venv")]
+    assert preflight.main(args) == 0
+    assert preflight.main([*args, "--policy-pack"]) == 2
+    err = capsys.readouterr().err
+    assert "--policy-pack: the Pulumi CLI make picks" in err and "cannot run a policy pack" in err
+    assert preflight.policy_pack_problem(PulumiChoice(Path("/usr/bin/pulumi"), "path")) is None
+    assert preflight.policy_pack_problem(PulumiChoice(Path("/p/bin/pulumi"), "install")) is None
+
+
+def test_make_passes_a_policy_pack_in_args_to_preflight() -> None:
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "preflight", "ARGS=--policy-pack policy"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert "kong_slo/preflight.py --stack local --venv .venv --policy-pack" in dry.stdout, dry.stdout + dry.stderr
+    plain = subprocess.run(["make", "-n", "--no-print-directory", "preflight"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)
+    assert "--policy-pack" not in plain.stdout

@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kong_slo import telemetry
-from kong_slo.collector import model as collector_model
 from kong_slo.collector.model import (
     COUNTS_EXPORTER,
     DYNATRACE_COMPONENTS,
     EXPORTER,
+    FAILED,
     HEALTH_PORT,
+    LATENCY,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
@@ -25,12 +26,12 @@ from kong_slo.collector.model import (
     STATUS_CODE,
     STATUS_FALLBACK,
     components_outside,
-    failure_condition,
     ottl_string,
     sampling_percentage,
 )
-from kong_slo.collector.render import render_collector_config
+from kong_slo.collector.render import render_cloud_init, render_collector_config, render_compose
 from kong_slo.errors import KongSloError
+from kong_slo.kong.payload import resource_attributes
 from kong_slo.kong.release_facts import NEWER_STATUS_ATTRIBUTE
 from kong_slo.secrets import Secret
 from kong_slo.settings import StackSettings, parse_settings
@@ -168,61 +169,62 @@ def test_config_is_well_formed_for_every_variant(settings_: StackSettings) -> No
     assert slo_pipeline["receivers"] == ["otlp"] and "probabilistic_sampler" not in slo_pipeline["processors"]
 
 
-SET = re.compile(r'^set\(span\.attributes\["(?P<key>[^"]+)"\], "(?P<value>[^"]*)"\)(?: where (?P<where>.+))?$')
-DELETE = re.compile(r'^delete_key\(span\.attributes, "(?P<key>[^"]+)"\)$')
-SERVICE_IS = re.compile(r'^resource\.attributes\["service\.name"\] == "(?P<name>[^"\\]+)"$')
+SPAN = r'span\.attributes\["(?P<key>[^"]+)"\]'
+RESOURCE = r'resource\.attributes\["(?P<rkey>[^"]+)"\]'
+COPY = re.compile(rf'^set\({SPAN}, {RESOURCE}\) where {RESOURCE.replace("rkey", "wkey")} != nil$')
+DEFAULT = re.compile(rf'^set\({SPAN}, "(?P<value>[^"]*)"\) where {RESOURCE} == nil$')
+SET = re.compile(rf'^set\({SPAN}, "(?P<value>[^"]*)"\)(?: where (?P<where>.+))?$')
+DELETE = re.compile(rf'^delete_key\(span\.attributes, "(?P<key>[^"]+)"\)(?: where {SPAN.replace("key", "wkey")} == '
+                    r'"(?P<equals>[^"]*)")?$')
+DROP = re.compile(r'^delete_key\(resource\.attributes, "(?P<key>[^"]+)"\)$')
+WITHIN = f"{SPAN_DURATION_NS} <= Int({LATENCY}) * 1000000"
 
 
-class Nil:
-    """OTTL's nil: equal only to nil; every ordering comparison with it is false."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Nil)
-
-    def __ne__(self, other: object) -> bool:
-        return not isinstance(other, Nil)
-
-    def __lt__(self, other: object) -> bool:
-        return False
-
-    __le__ = __gt__ = __ge__ = __lt__
-    __hash__ = None  # type: ignore[assignment]
-
-
-NIL = Nil()
-
-
-def evaluate(condition: str, *, duration_ns: int = 0, status: int | None = 200) -> bool:
-    """Evaluate a generated where-clause. The generated subset (integer and nil comparisons joined by `and`/`or`,
-    parentheses) means the same in Python once the OTTL operands are substituted."""
-    python = condition.replace(SPAN_DURATION_NS, "duration").replace(STATUS_CODE, "status")
-    assert re.fullmatch(r"[a-z0-9\s()<>=!]+", python), f"unexpected OTTL: {condition}"
-    return bool(eval(python, {"__builtins__": {}},
-                     {"duration": duration_ns, "status": NIL if status is None else status, "nil": NIL}))
-
-
-def marks(groups: list[dict[str, Any]], service: str, duration_ns: int, status: int | None,
+def marks(groups: list[dict[str, Any]], resource: dict[str, str], duration_ns: int, status: int | None,
           status_attribute: str = telemetry.STATUS_ATTRIBUTE) -> dict[str, str]:
-    """The SLO marks the transform processor leaves on one span whose status (None: no status) sits under
-    ``status_attribute``: groups and statements run in order."""
-    attributes: dict[str, Any] = {} if status is None else {status_attribute: status}
+    """The SLO marks the transform processor leaves on one span of a resource (the plugin's resource attributes)
+    whose status (None: no status) sits under ``status_attribute``: the rendered statements, run in order with
+    OTTL's meaning (an error, such as ``Int("off")``, skips the statement: ``error_mode: ignore``)."""
+    span: dict[str, Any] = {} if status is None else {status_attribute: status}
+    resource = dict(resource)
     for group in groups:
-        services = [SERVICE_IS.match(condition)["name"] for condition in group.get("conditions", [])]  # type: ignore[index]
-        if services and service not in services:
-            continue
         for statement in group["statements"]:
             if statement == STATUS_FALLBACK:
-                if telemetry.STATUS_ATTRIBUTE not in attributes and NEWER_STATUS_ATTRIBUTE in attributes:
-                    attributes[telemetry.STATUS_ATTRIBUTE] = attributes[NEWER_STATUS_ATTRIBUTE]
+                if telemetry.STATUS_ATTRIBUTE not in span and NEWER_STATUS_ATTRIBUTE in span:
+                    span[telemetry.STATUS_ATTRIBUTE] = span[NEWER_STATUS_ATTRIBUTE]
+            elif (match := COPY.match(statement)) is not None:
+                if match["wkey"] in resource:
+                    span[match["key"]] = resource[match["rkey"]]
+            elif (match := DEFAULT.match(statement)) is not None:
+                if match["rkey"] not in resource:
+                    span[match["key"]] = match["value"]
             elif (match := SET.match(statement)) is not None:
-                if match["where"] is None or evaluate(match["where"], duration_ns=duration_ns,
-                                                      status=attributes.get(telemetry.STATUS_ATTRIBUTE)):
-                    attributes[match["key"]] = match["value"]
+                if match["where"] is None or _holds(match["where"], span, duration_ns):
+                    span[match["key"]] = match["value"]
             elif (match := DELETE.match(statement)) is not None:
-                attributes.pop(match["key"], None)
+                if match["wkey"] is None or span.get(match["wkey"]) == match["equals"]:
+                    span.pop(match["key"], None)
+            elif (match := DROP.match(statement)) is not None:
+                resource.pop(match["key"], None)
             else:
                 pytest.fail(f"unexpected statement {statement}")
-    return {key: value for key, value in attributes.items() if key.startswith("slo.")}
+    assert not any(key.startswith("kong_slo.") for key in (*span, *resource)), "objectives must not be counted"
+    return {key: value for key, value in span.items() if key.startswith("slo.")}
+
+
+def _holds(where: str, span: dict[str, Any], duration_ns: int) -> bool:
+    status = span.get(telemetry.STATUS_ATTRIBUTE)
+    if where == f"{STATUS_CODE} != nil":
+        return status is not None
+    if where == FAILED:
+        listed = str(span[telemetry.FAIL_ON_ATTRIBUTE]).split(",")
+        return status is not None and (str(status) in listed or f"{status // 100}xx" in listed)
+    if where == WITHIN:
+        try:
+            return duration_ns <= int(span[telemetry.LATENCY_OBJECTIVE_ATTRIBUTE]) * 1_000_000
+        except (KeyError, ValueError):
+            return False  # Int() of nil or "off": an error, the statement is skipped
+    pytest.fail(f"unexpected condition {where}")
 
 
 def fails(fail_on: tuple[str, ...], status: int) -> bool:
@@ -240,6 +242,7 @@ def expected_outcome(fail_on: tuple[str, ...], status: int | None) -> str:
 def test_each_api_ends_up_with_exactly_its_own_marks(settings_: StackSettings) -> None:
     groups = rendered(settings_)["processors"]["transform/slo"]["trace_statements"]
     for api in settings_.apis:
+        resource = resource_attributes(api)  # what its plugin makes Kong send with every span
         threshold_ns = (api.latency.threshold_ms if api.latency else 600) * 1_000_000
         for duration_ns in (0, threshold_ns, threshold_ns + 1):
             for status in (200, 302, 404, 408, 429, 500, 503, None):
@@ -250,17 +253,38 @@ def test_each_api_ends_up_with_exactly_its_own_marks(settings_: StackSettings) -
                 if api.availability is not None:
                     expected[telemetry.OUTCOME_DIMENSION] = expected_outcome(api.availability.fail_on, status)
                 for attribute in (telemetry.STATUS_ATTRIBUTE, NEWER_STATUS_ATTRIBUTE):
-                    assert marks(groups, api.name, duration_ns, status, attribute) == expected, (
+                    assert marks(groups, resource, duration_ns, status, attribute) == expected, (
                         api, duration_ns, status, attribute)
+
+
+def test_a_plugin_that_sends_no_objective_gets_kong_slos_defaults() -> None:
+    groups = rendered(aws())["processors"]["transform/slo"]["trace_statements"]
+    bare = {"service.name": "Legacy"}
+    assert marks(groups, bare, 600_000_000, 503) == {"slo.latency": "good", "slo.outcome": "failure"}
+    assert marks(groups, bare, 600_000_001, 404) == {"slo.latency": "bad", "slo.outcome": "success"}
 
 
 def test_the_mark_simulator_notices_a_wrong_rule() -> None:
     groups = rendered(aws())["processors"]["transform/slo"]["trace_statements"]
-    assert marks(groups, "Orders", 250_000_000, 500) == {"slo.latency": "good", "slo.outcome": "failure"}
-    assert marks(groups, "Orders", 250_000_001, 200) == {"slo.latency": "bad", "slo.outcome": "success"}
-    assert marks(groups, "HealthService", 250_000_001, 200)["slo.latency"] == "good"
-    del groups[1]  # drop the Orders override: Orders would be judged by the 600 ms default
-    assert marks(groups, "Orders", 250_000_001, 200)["slo.latency"] == "good"
+    orders = resource_attributes(aws().apis[1])
+    assert marks(groups, orders, 250_000_000, 500) == {"slo.latency": "good", "slo.outcome": "failure"}
+    assert marks(groups, orders, 250_000_001, 200) == {"slo.latency": "bad", "slo.outcome": "success"}
+    del groups[0]["statements"][0]  # the threshold no longer copied from the request: no threshold at all
+    assert marks(groups, orders, 250_000_000, 200)["slo.latency"] == "bad"
+
+
+@pytest.mark.parametrize("other", [
+    [{"name": "Payments", "latency": {"thresholdMs": 90}, "availability": {"failOn": ["4xx", "5xx"]}}],
+    [{"name": f"api-{index}", "latency": False if index % 3 else {"thresholdMs": 100 + index}}
+     for index in range(300)],
+])
+def test_the_collector_files_do_not_depend_on_the_apis_or_their_objectives(other: list[dict[str, Any]]) -> None:
+    """Adding an API or changing an objective touches only that API's plugin: the collector stays as it is."""
+    first, second = aws(), aws(apis=other)
+    assert render_collector_config(first) == render_collector_config(second)
+    assert render_compose(first) == render_compose(second)
+    assert render_cloud_init(first, token_parameter="p", region="eu-west-1") == render_cloud_init(
+        second, token_parameter="p", region="eu-west-1")
 
 
 @pytest.mark.parametrize("version", ["3.0", "3.1", "3.2", "3.4", "3.9", "3.12"])
@@ -269,7 +293,8 @@ def test_a_root_span_without_a_status_is_never_a_success(version: str) -> None:
     groups = rendered(aws())["processors"]["transform/slo"]["trace_statements"]
     attribute = kong_tracing_rules.status_attribute(version)
     status = None if attribute is None else 503
-    outcome = marks(groups, "Orders", 1, status, attribute or telemetry.STATUS_ATTRIBUTE)["slo.outcome"]
+    orders = resource_attributes(aws().apis[1])
+    outcome = marks(groups, orders, 1, status, attribute or telemetry.STATUS_ATTRIBUTE)["slo.outcome"]
     assert outcome == (telemetry.OUTCOME_UNKNOWN if attribute is None else telemetry.OUTCOME_FAILURE)
 
 
@@ -345,30 +370,6 @@ def test_only_kong_root_server_spans_are_counted() -> None:
         "memory_limiter", "filter/kong_root", "transform/slo"]
 
 
-def test_apis_with_identical_objectives_share_one_rule() -> None:
-    settings_ = aws()
-    rules = collector_model.slo_rules(settings_.apis)
-    assert [(rule.services, rule.summary) for rule in rules] == [
-        ((), "latency good within 600 ms; availability fails on 5xx"),
-        (("Orders",), "latency good within 250 ms"),
-    ]
-
-
-def test_rules_grow_with_the_exceptions_not_with_the_apis() -> None:
-    apis = [{"name": f"api-{index}"} for index in range(30)]
-    apis[3]["latency"] = {"thresholdMs": 300}
-    apis[4]["latency"] = {"thresholdMs": 300}
-    apis[5]["availability"] = False
-    apis[6]["latency"] = False
-    rules = collector_model.slo_rules(aws(apis=apis).apis)
-    assert [(rule.services, rule.summary) for rule in rules] == [
-        ((), "latency good within 600 ms; availability fails on 5xx"),
-        (("api-3", "api-4"), "latency good within 300 ms"),
-        (("api-6",), "no latency objective"),
-        (("api-5",), "no availability objective"),
-    ]
-
-
 def test_sampler_keeps_the_configured_share() -> None:
     processors = rendered(aws(traceSampling=0.1))["processors"]
     assert processors["probabilistic_sampler"] == {"sampling_percentage": 10}
@@ -391,18 +392,3 @@ def test_components_outside_reads_types_not_ids() -> None:
 
 def test_ottl_strings_escape_quotes_and_backslashes() -> None:
     assert ottl_string('a"b\\c') == '"a\\"b\\\\c"'
-
-
-@settings(max_examples=200, deadline=None)
-@given(fail_lists, st.integers(100, 599))
-def test_failure_condition_matches_exactly_the_listed_statuses(fail_on: list[str], status: int) -> None:
-    expected = fails(tuple(fail_on), status)
-    assert evaluate(failure_condition(fail_on), status=status) == expected
-
-
-def test_failure_condition_merges_what_touches() -> None:
-    assert failure_condition(["4xx", "404"]) == f"({STATUS_CODE} >= 400 and {STATUS_CODE} <= 499)"
-    assert failure_condition(["5xx", "4xx"]) == f"({STATUS_CODE} >= 400 and {STATUS_CODE} <= 599)"
-    assert failure_condition(["404", "5xx"]) == (
-        f"{STATUS_CODE} == 404 or ({STATUS_CODE} >= 500 and {STATUS_CODE} <= 599)")
-    assert failure_condition(["408", "409"]) == f"({STATUS_CODE} >= 408 and {STATUS_CODE} <= 409)"

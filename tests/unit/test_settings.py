@@ -239,7 +239,7 @@ def test_every_shipped_stack_file_is_valid(path: Path) -> None:
 
 
 def test_dev_stack_tracks_health_service_with_the_documented_objectives(root: Path) -> None:
-    settings = load_stack_file(root / "stacks" / "Pulumi.dev.yaml")
+    settings = load_stack_file(root / "examples" / "stacks" / "Pulumi.dev.yaml")
     health = next(api for api in settings.apis if api.name == "HealthService")
     assert health.latency is not None and health.availability is not None
     assert (health.latency.threshold_ms, health.latency.target, health.latency.window) == (600, 99.0, "1h")

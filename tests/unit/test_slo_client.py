@@ -68,8 +68,8 @@ def test_error_message_handles_null_violations_and_html():
     assert error_message(response(429, body={"code": 429, "message": "Too many requests.",
                                              "constraintViolations": None}), "list") == (
         "list: HTTP 429: Too many requests.")
-    assert error_message(response(400, body=b"<html><h1>HTTP Status 400</h1></html>"), "x").startswith(
-        "x: HTTP 400: <html>")
+    assert error_message(response(400, body=b"<html><title>HTTP Status 400</title><h1>Bad</h1></html>"), "x") == (
+        'x: HTTP 400 with an HTML page ("HTTP Status 400")')
 
 
 class FakeConfig:

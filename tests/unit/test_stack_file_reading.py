@@ -208,9 +208,9 @@ def test_a_stack_that_is_no_stack_name_is_bad_input(stack: str, capsys: pytest.C
 def test_the_stack_folder_is_found_from_a_subfolder(root: Path, monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root / "kong_slo" / "settings")
-    code, output = validate("--stack", "dev", capsys=capsys)
+    code, output = validate("--stack", "local", capsys=capsys)
     assert code == 0, output
-    assert output.startswith(f"{root / 'stacks' / 'Pulumi.dev.yaml'}: ok: target aws")
+    assert output.startswith(f"{root / 'stacks' / 'Pulumi.local.yaml'}: ok: target local")
 
 
 def test_the_stack_folder_follows_stack_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -228,7 +228,7 @@ def test_help_names_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
             main(argv)
         out = capsys.readouterr().out
         assert "exit codes:" in out
-        assert "2  bad input" in out and "3  Dynatrace could not be reached" in out
+        assert "2  bad input" in out and "3  a server the command reads (Dynatrace, for status) could not" in out
 
 
 

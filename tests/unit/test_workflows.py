@@ -15,8 +15,20 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.unit.stack_files import CIPHERTEXT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+ROLES = {("pull-request.yml", "preview"): "${{ secrets.AWS_PREVIEW_ROLE_ARN }}",
+         ("deploy.yml", "up"): "${{ secrets.AWS_DEPLOY_ROLE_ARN }}",
+         ("pull-request.yml", "test-stack"): "${{ secrets.AWS_ROLE_ARN }}",
+         ("pr-stack-teardown.yml", "teardown"): "${{ secrets.AWS_ROLE_ARN }}"}
+"""The one AWS role each job may assume: each is an environment secret, trusted for that environment's subject."""
+ENVIRONMENTS = {("pull-request.yml", "preview"): "${{ matrix.stack }}-preview",
+                ("deploy.yml", "up"): "${{ matrix.stack }}",
+                ("pull-request.yml", "test-stack"): "pr-stacks",
+                ("pr-stack-teardown.yml", "teardown"): "pr-stacks"}
+"""Where each job's secrets live: one stack's alone, or the test stacks' throw-away ones."""
+WRITING_TOKENS = ("DYNATRACE_API_TOKEN", "DYNATRACE_PLATFORM_TOKEN", "KONG_ADMIN_TOKEN")
 PR_STACK_GROUP = "pulumi-pr-${{ github.event.pull_request.number }}"
 SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 
@@ -96,11 +108,16 @@ def test_pull_requests_preview_the_selected_stacks_with_a_comment_and_the_policy
     preview = workflow["jobs"]["preview"]
     assert preview["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     assert SAME_REPO in preview["if"]
-    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    assert preview["permissions"] == {"contents": "read", "id-token": "write"}  # the PR's code cannot comment
+    assert preview["environment"] == "${{ matrix.stack }}-preview"
     (step,) = pulumi_steps(preview, "preview")
     assert step["with"]["stack-name"] == "${{ matrix.stack }}"
-    assert step["with"]["comment-on-pr"] is True
+    assert "comment-on-pr" not in step["with"] and "upsert" not in step["with"]  # the read-only role creates nothing
     assert step["with"]["policyPacks"] == "policy"
+    comment = workflow["jobs"]["comment"]
+    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert not any("checkout" in str(step.get("uses", "")) for step in steps(comment)), "runs none of the PR's code"
+    assert not pulumi_steps(comment) and "environment" not in comment
 
 
 def test_pull_requests_bring_up_their_own_test_stack_from_the_template() -> None:
@@ -175,7 +192,8 @@ def test_pulumi_runs_with_a_pinned_cli_the_backend_and_passphrase_from_secrets_a
                 aws = index_of(job, lambda step: str(step.get("uses", "")).startswith(
                     "aws-actions/configure-aws-credentials@"))
                 credentials = steps(job)[aws]["with"]
-                assert credentials["role-to-assume"] == "${{ secrets.AWS_ROLE_ARN }}", (file, name)
+                assert credentials["role-to-assume"] == ROLES[(file, name)], (file, name)
+                assert job["environment"] == ENVIRONMENTS[(file, name)], (file, name)
                 assert not {"aws-access-key-id", "aws-secret-access-key"} & set(credentials), (file, name)
     (version,) = versions
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
@@ -196,7 +214,8 @@ def test_python_and_the_program_are_installed_before_the_pulumi_action() -> None
 
 
 def test_no_secret_reaches_a_shell_script_or_is_echoed() -> None:
-    secret_names = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "AWS_ROLE_ARN", "GITHUB_TOKEN")
+    secret_names = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "AWS_ROLE_ARN", "GITHUB_TOKEN",
+                    "AWS_PREVIEW_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", *WRITING_TOKENS)
     for file in all_workflows():
         text = (WORKFLOWS / file).read_text()
         for job in load(file)["jobs"].values():
@@ -226,7 +245,8 @@ def repo(tmp_path: Path) -> Path:
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     local = (ROOT / "stacks" / "Pulumi.local.yaml").read_text()
-    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    dev = (ROOT / "examples" / "stacks" / "Pulumi.dev.yaml").read_text().replace(
+        "v1:placeholder-replace-with-pulumi-config-set-secret", CIPHERTEXT)
     (stacks / "Pulumi.local.yaml").write_text(local)
     (stacks / "Pulumi.dev.yaml").write_text(dev)
     (stacks / "Pulumi.prod.yaml").write_text(dev.replace("kong-slo:target: aws", "kong-slo:target: 'aws'  # prod"))
@@ -244,6 +264,10 @@ def repo(tmp_path: Path) -> Path:
 
 def select_stacks(repo: Path, change: str | None) -> str:
     base = ""
+    if change is not None and change.endswith(";no-template"):
+        change = change.removesuffix(";no-template")
+        git(repo, "rm", "-q", "stacks/Pulumi.pr-template.yaml")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "no template")
     if change is not None:
         base = git(repo, "rev-parse", "HEAD")
         path = repo / change
@@ -261,6 +285,7 @@ def select_stacks(repo: Path, change: str | None) -> str:
 
 @pytest.mark.parametrize(("change", "expected"), [
     (None, 'stacks=["dev","prod"] test-stack=false'),
+    ("kong_slo/slo.py;no-template", 'stacks=["dev","prod"] test-stack=false'),
     ("kong_slo/slo.py", 'stacks=["dev","prod"] test-stack=true'),
     ("stacks/Pulumi.prod.yaml", 'stacks=["prod"] test-stack=false'),
     ("stacks/Pulumi.pr-template.yaml", "stacks=[] test-stack=true"),
@@ -333,9 +358,71 @@ def test_a_missing_template_says_what_to_do(ci_checkout: Path) -> None:
 def test_the_shipped_template_is_a_valid_aws_stack_of_its_own(root: Path) -> None:
     from kong_slo.settings import load_stack_file
 
-    template = load_stack_file(root / "stacks" / "Pulumi.pr-template.yaml")
-    dev = load_stack_file(root / "stacks" / "Pulumi.dev.yaml")
+    template = load_stack_file(root / "examples" / "stacks" / "Pulumi.pr-template.yaml")
+    dev = load_stack_file(root / "examples" / "stacks" / "Pulumi.dev.yaml")
     assert template.target == "aws" and template.kong.ssh == ()
     assert (template.kong.admin_url, template.kong.workspace) != (dev.kong.admin_url, dev.kong.workspace)
     assert template.dynatrace is not None and dev.dynatrace is not None
     assert template.dynatrace.environment_url != dev.dynatrace.environment_url
+
+
+def test_only_the_deploy_and_test_stack_jobs_can_write_and_only_with_their_environments_secrets() -> None:
+    for file, workflow in all_workflows().items():
+        for name, job in workflow["jobs"].items():
+            text = yaml.safe_dump(job)
+            for token in WRITING_TOKENS:
+                if f"secrets.{token}" in text:
+                    assert (file, name) == ("deploy.yml", "up"), (file, name, token)
+            if "secrets." in text and "uses" not in job:
+                assert "environment" in job or name == "comment", (file, name)
+            permissions = job.get("permissions", {})
+            if permissions.get("pull-requests") == "write":
+                assert not pulumi_steps(job) and "secrets." not in text.replace("secrets.GITHUB_TOKEN", ""), name
+    deploy = load("deploy.yml")["jobs"]["up"]
+    swap = index_of(deploy, lambda step: step.get("run", "").strip() == ".github/scripts/deploy-tokens")
+    assert swap < steps(deploy).index(pulumi_steps(deploy, "up")[0])
+
+
+def test_the_workflows_pass_zizmor() -> None:
+    zizmor = Path(sys.executable).parent / "zizmor"
+    assert zizmor.exists(), "zizmor comes with the test tools (pyproject's test extra): run make setup"
+    result = subprocess.run([str(zizmor), "--offline", "--no-progress", str(WORKFLOWS)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_tokens_go_to_pulumi_on_stdin_never_on_a_command_line(tmp_path: Path) -> None:
+    record = tmp_path / "calls"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pulumi").write_text(f"""#!/bin/sh
+printf 'ARGS %s\\n' "$*" >> {record}
+if [ "$1 $2" = "config set" ]; then printf 'STDIN %s\\n' "$(cat)" >> {record}; fi
+""")
+    (fake / "pulumi").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "STACK": "prod", "PULUMI_BACKEND_URL": "s3://bucket/kong-slo",
+           "DYNATRACE_API_TOKEN": "dt0c01.WRITINGPUBLIC.WRITINGSECRET", "KONG_ADMIN_TOKEN": ""}
+    result = subprocess.run(["bash", str(ROOT / ".github" / "scripts" / "deploy-tokens")], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    calls = record.read_text().splitlines()
+    assert calls == ["ARGS login s3://bucket/kong-slo", "ARGS stack select --create prod",
+                     "ARGS config set --secret --path kong-slo:dynatrace.apiToken --stack prod",
+                     "STDIN dt0c01.WRITINGPUBLIC.WRITINGSECRET"]
+    assert "WRITINGSECRET" not in result.stdout + result.stderr
+    assert "kong-slo:dynatrace.apiToken set from the deploy environment" in result.stdout
+
+
+def test_the_readme_threat_model_names_every_environment_and_secret_the_workflows_use() -> None:
+    readme = (ROOT / "README.md").read_text()
+    model = readme[readme.index("### Threat model"):]
+    model = model[:model.index("\n## ")]
+    used = set()
+    for file in all_workflows():
+        used |= set(re.findall(r"secrets\.([A-Z_]+)", (WORKFLOWS / file).read_text()))
+    assert used - {"GITHUB_TOKEN"} <= set(re.findall(r"`([A-Z_]+)`", model)), used
+    for environment in ("<stack>-preview", "<stack>", "pr-stacks"):
+        assert f"`{environment}`" in model, environment
+    for subject in ("repo:<owner>/<repo>:environment:<stack>-preview", "repo:<owner>/<repo>:environment:<stack>",
+                    "repo:<owner>/<repo>:environment:pr-stacks"):
+        assert subject in model, subject
