@@ -11,7 +11,8 @@ project's ``.venv``). For each size, three steps:
 Beside it, the engine's floor: ``benchmarks/pulumi_floor`` declares as many no-op dynamic resources as the kong-slo
 stack holds and runs the same steps the same way; the difference is kong-slo's own work (payloads, HTTP calls,
 emulator replies, Dynatrace's read-after-write lag of two reads). Wall seconds and the calls each emulator
-received are printed, not asserted.
+received are printed, not asserted; ``+50ms/rt`` is what those calls add, one after another, over a 50 ms round
+trip (the provider runs at most four at once, so a real run adds between a quarter of it and all of it).
 
     KONG_SLO_TOOLS_BIN=.tools/bin .venv/bin/python benchmarks/pulumi_up.py [SIZE ...]
 """
@@ -103,6 +104,17 @@ def timed(project: PulumiProject, args: tuple[str, ...]) -> float:
     return time.perf_counter() - started
 
 
+ROUND_TRIP = 0.050
+"""Seconds one call adds over a real network far from Kong or the tenant."""
+
+
+def network(row: Row) -> str:
+    """What the row's calls add over ``ROUND_TRIP``, one after another (the provider runs at most four at once)."""
+    if row.kong is None or row.dynatrace is None:
+        return "-"
+    return f"{(row.kong[0] + row.dynatrace[0]) * ROUND_TRIP:.1f}"
+
+
 def calls(pair: tuple[int, int] | None) -> str:
     return "-" if pair is None else f"{pair[0]} ({pair[1]} w)"
 
@@ -111,14 +123,14 @@ def main(sizes: tuple[int, ...]) -> None:
     print("Real `pulumi up` (CLI and language host from .tools/bin) of a target-external stack against the emulators;")
     print("calls are requests the emulator received, (N w) of them writes. The floor runs no-op dynamic resources.\n")
     print(f"{'program':<12} {'APIs':>4} {'resources':>9}  {'step':<9} {'seconds':>8}  {'Kong calls':>13}  "
-          f"{'Dynatrace calls':>15}")
+          f"{'Dynatrace calls':>15}  {'+50ms/rt':>8}")
     for count in sizes:
         with tempfile.TemporaryDirectory(prefix="kong-slo-bench-") as folder:
             rows, resources = kong_slo_rows(Path(folder) / "kong-slo", count)
             rows += floor_rows(Path(folder) / "floor", count, resources)
         for row in rows:
             print(f"{row.program:<12} {row.apis:>4} {row.resources:>9}  {row.step:<9} {row.seconds:>8.1f}  "
-                  f"{calls(row.kong):>13}  {calls(row.dynatrace):>15}")
+                  f"{calls(row.kong):>13}  {calls(row.dynatrace):>15}  {network(row):>8}")
 
 
 if __name__ == "__main__":

@@ -123,10 +123,14 @@ class KongAdmin:
         except KongAdminError as error:
             if error.status != 404:
                 raise
-            where = f" in workspace {self.workspace!r}" if self.workspace else ""
-            raise KongAdminError(f"Kong at {_shown(self.base_url)} has no {scope_kind} named {scope!r}{where}: "
-                                 "create it first, or correct the API's name or route in the stack", status=404,
-                                 body=error.body) from error
+            raise self.missing_scope(scope_kind, scope, error.body) from error
+
+    def missing_scope(self, scope_kind: str, scope: str, body: Any = None) -> KongAdminError:
+        """The error naming a service or route this Kong does not have."""
+        where = f" in workspace {self.workspace!r}" if self.workspace else ""
+        return KongAdminError(f"Kong at {_shown(self.base_url)} has no {scope_kind} named {scope!r}{where}: "
+                              "create it first, or correct the API's name or route in the stack", status=404,
+                              body=body)
 
     def plugins(self, tags: list[str] | None = None) -> list[dict[str, Any]]:
         """Every plugin of the workspace, optionally only those carrying all ``tags``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.listing import KongView
 from kong_slo.kong.ownership import restore_body, write_body
 from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME
 
@@ -19,12 +20,14 @@ def scope_of_inputs(props: dict[str, Any]) -> tuple[str, str]:
     return ("route", props["route"]) if props.get("route") else ("service", props["service"])
 
 
-def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str) -> dict[str, Any] | None:
-    """The plugin already in the scope, which ``stack`` may take over; None when the scope is free.
+def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str,
+                       view: KongView | None = None) -> dict[str, Any] | None:
+    """The plugin already in the scope, which ``stack`` may take over; None when the scope is free. With a
+    ``view``, the scope is looked up in the shared lists and an occupant found there is read afresh.
 
     Raises ``KongAdminError`` when another kong-slo stack owns it.
     """
-    occupant = occupant_of(kong, kind, scope)
+    occupant = occupant_of(kong, kind, scope) if view is None else listed_occupant(kong, view, kind, scope)
     if occupant is None:
         return None
     prefix = f"{OWNER_TAG}-stack:"
@@ -35,6 +38,30 @@ def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str) -> di
             f"stack {stack!r} will not take it over (point this stack at another Kong or workspace, or destroy "
             "the other stack first)", status=409)
     return occupant
+
+
+def _sits_in(plugin: dict[str, Any], kind: str, scope_id: str | None) -> bool:
+    others = ("route", "consumer") if kind == "service" else ("service", "consumer")
+    own = plugin.get(kind)
+    return plugin.get("name") == PLUGIN_NAME and all(plugin.get(other) is None for other in others) \
+        and plugin.get("consumer_group") is None and isinstance(own, dict) \
+        and (scope_id is None or own.get("id") == scope_id)
+
+
+def listed_occupant(kong: KongAdmin, view: KongView, kind: str, scope: str) -> dict[str, Any] | None:
+    """``occupant_of`` answered from the shared lists; a plugin found there is read afresh (the list only says
+    where to look). Raises ``KongAdminError`` (404) when Kong has no such service or route."""
+    entity = view.service(scope) if kind == "service" else view.route(scope)
+    if entity is None:  # the list may predate it: ask Kong before saying so
+        entity = kong.get_service(scope) if kind == "service" else kong.get_route(scope)
+        if entity is None:
+            raise kong.missing_scope(kind, scope)
+    plugins = view.plugins()
+    listed = next((plugin for plugin in plugins if _sits_in(plugin, kind, entity["id"])), None)
+    if listed is None:
+        return None
+    current = kong.get_plugin(str(listed["id"]))
+    return current if current is not None and _sits_in(current, kind, entity["id"]) else None
 
 
 def owned_by_kong_slo(plugin: dict[str, Any]) -> bool:

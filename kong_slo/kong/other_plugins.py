@@ -20,9 +20,10 @@ once a plugin has authenticated the consumer (``kong.client.authenticate``), so 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from kong_slo.kong.admin import KongAdmin, KongAdminError
+from kong_slo.kong.admin import KongAdminError
+from kong_slo.kong.listing import KongView
 from kong_slo.kong.payload import OWNER_TAG, PLUGIN_NAME
 
 SCOPE_FIELDS = ("route", "service", "consumer", "consumer_group")
@@ -118,18 +119,38 @@ def _endpoint(plugin: dict[str, Any]) -> str | None:
     return config.get("traces_endpoint") or config.get("endpoint")
 
 
-def find_others(kong: KongAdmin, kind: str, scope: str, stack: str) -> list[OtherPlugin] | None:
+class KongLists(Protocol):
+    """What ``find_others`` reads: Kong's lists (``listing.KongView`` lists each kind once and shares it)."""
+
+    def plugins(self) -> list[dict[str, Any]]: ...
+    def service(self, name_or_id: str) -> dict[str, Any] | None: ...
+    def route(self, name_or_id: str) -> dict[str, Any] | None: ...
+    def service_routes(self, service_id: str) -> list[dict[str, Any]]: ...
+
+
+def _candidates(plugins: list[dict[str, Any]], stack: str) -> bool:
+    """Whether any enabled ``opentelemetry`` plugin of another owner exists at all (else nothing can stop us)."""
+    own_tag = f"{OWNER_TAG}-stack:{stack}"
+    return any(plugin.get("name") == PLUGIN_NAME and plugin.get("enabled") is not False
+               and own_tag not in (plugin.get("tags") or ()) for plugin in plugins)
+
+
+def find_others(kong: KongLists, kind: str, scope: str, stack: str) -> list[OtherPlugin] | None:
     """The other plugins around kong-slo's plugin on ``kind`` ``scope``; None when the service or route does not
-    exist yet (creating the plugin then fails with its own message)."""
+    exist yet (creating the plugin then fails with its own message). The services and routes are read only when
+    some other ``opentelemetry`` plugin exists."""
+    plugins = kong.plugins()
+    if not _candidates(plugins, stack):
+        return []
     try:
         if kind == "route":
-            route = kong.get_route(scope)
+            route = kong.route(scope)
             if route is None:
                 return None
             service_id = _ref(route, "service") or ""
             route_ids = {route["id"]: route.get("name") or route["id"]}
         else:
-            service = kong.get_service(scope)
+            service = kong.service(scope)
             if service is None:
                 return None
             service_id = service["id"]
@@ -138,7 +159,7 @@ def find_others(kong: KongAdmin, kind: str, scope: str, stack: str) -> list[Othe
         if error.status == 404:
             return None
         raise
-    return classify(kong.plugins(), own_kind=kind, service_id=service_id, route_ids=route_ids, stack=stack)
+    return classify(plugins, own_kind=kind, service_id=service_id, route_ids=route_ids, stack=stack)
 
 
 def refusal(api: str, kind: str, scope: str, others: list[OtherPlugin], *, broader: str, narrower: str) -> str | None:
@@ -159,8 +180,25 @@ def refusal(api: str, kind: str, scope: str, others: list[OtherPlugin], *, broad
             "kong-slo:kong.otherPlugins.broader: replace (kong-slo's plugin takes the API's requests from them)")
 
 
-def refusal_for(kong: KongAdmin, *, api: str, kind: str, scope: str, stack: str, broader: str,
+def refusal_for(kong: KongLists, *, api: str, kind: str, scope: str, stack: str, broader: str,
                 narrower: str) -> str | None:
     """``refusal`` over what ``find_others`` finds around ``api``'s plugin; None when nothing stops it."""
     others = find_others(kong, kind, scope, stack)
     return None if not others else refusal(api, kind, scope, others, broader=broader, narrower=narrower)
+
+
+def confirmed_refusal(view: KongView, api: str, kind: str, scope: str, stack: str, *, broader: str,
+                      narrower: str) -> str | None:
+    """``refusal_for`` from the shared lists; a refusal read from lists older than this call is asked again
+    from fresh lists, so a plugin removed since they were taken stops nothing."""
+    started = view.clock()
+
+    def ask() -> str | None:
+        return refusal_for(view, api=api, kind=kind, scope=scope, stack=stack, broader=broader, narrower=narrower)
+
+    message = ask()
+    loaded = view.snapshot.loaded_at("plugins")
+    if message is None or (loaded is not None and loaded >= started):
+        return message
+    view.snapshot.forget_lists()
+    return ask()

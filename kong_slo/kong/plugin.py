@@ -4,9 +4,11 @@ Identity is a UUID we choose from stack and scope, written with ``PUT``, so a re
 create never makes a second plugin. A plugin already sitting in the same scope is adopted (``adopted``
 output) rather than duplicated; every write keeps the fields kong-slo does not own (``ownership``).
 ``check`` asks Kong for other ``opentelemetry`` plugins that share the API's requests (``other_plugins``), so
-that ``pulumi preview`` shows a refusal; ``create`` and ``update`` ask again before writing. ``diff`` makes no
-network call; ``read`` reports drift of the keys we manage; ``delete`` removes a plugin kong-slo created (204
-and 404 alike) and gives an adopted one back as it was found (``adopted_from``, a secret output). The admin
+that ``pulumi preview`` shows a refusal; ``create`` and ``update`` ask again before writing. Those questions,
+adoption and drift share one list per Kong in the provider process (``listing``). ``diff`` makes no network call:
+it compares the state and, when ``check`` listed Kong in this process, the plugin as listed (so a preview and an
+unchanged ``up`` see drift); ``read`` refreshes the keys we manage; ``delete`` removes a plugin kong-slo created
+(204 and 404 alike) and gives an adopted one back as it was found (``adopted_from``, a secret output). The admin
 token and CA bundle come from stack config in ``configure()`` and are never pickled or written to outputs.
 """
 
@@ -21,7 +23,8 @@ from kong_slo.dynamic_resource import DynamicResource, is_known
 from kong_slo.http import ApiError, RetryPolicy
 from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.adoption import adopt_or_create, adoptable_occupant, scope_of_inputs
-from kong_slo.kong.other_plugins import refusal_for
+from kong_slo.kong.listing import CHECK, WRITE, KongListings, KongView
+from kong_slo.kong.other_plugins import confirmed_refusal
 from kong_slo.kong.ownership import write_body
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
@@ -62,6 +65,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         self._policy = policy
         self._token: str | None = None
         self._ca_bundle: str | None = None
+        self._lists = KongListings()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_policy": self._policy}
@@ -70,6 +74,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         self._policy = state.get("_policy")
         self._token = None
         self._ca_bundle = None
+        self._lists = KongListings()
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
         """Read ``kong.adminToken`` and ``kong.caBundle`` from the stack's ``kong-slo:kong`` config."""
@@ -127,12 +132,11 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         return dynamic.CheckResult(inputs, failures)
 
     def _other_plugins_message(self, props: dict[str, Any]) -> str | None:
-        """The refusal over other ``opentelemetry`` plugins, so that ``pulumi preview`` shows it. A Kong that
-        cannot be asked from here is left to ``create``/``update``, which ask again before writing; so ``check``
-        gives up on it quickly (a first ``up`` of the local stack runs before its Kong exists)."""
+        """The refusal over other ``opentelemetry`` plugins, for ``pulumi preview`` to show. A Kong that cannot be
+        asked from here (a first ``up`` of the local stack runs before its Kong exists) is left to the writes."""
         try:
             with self._admin(props, self._policy or CHECK_POLICY) as kong:
-                return _other_plugins_refusal(kong, props)
+                return _other_plugins_refusal(self._lists.view(kong, CHECK), props)
         except ApiError:
             return None
 
@@ -140,7 +144,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         replaces = [key for key in REPLACE_KEYS
                     if differs(home_value(key, olds.get(key)), home_value(key, news.get(key)))]
         changed = [key for key in UPDATE_KEYS if differs(olds.get(key), news.get(key))]
-        if not replaces and not changed and drifted(olds, news):
+        if not replaces and not changed and (drifted(olds, news) or _listed_drift(self._lists, id_, olds, news)):
             changed.append("managed")
         return dynamic.DiffResult(changes=bool(replaces or changed), replaces=replaces,
                                   delete_before_replace=True)
@@ -149,9 +153,10 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         kind, scope = scope_of_inputs(props)
         own_id = plugin_id(props["stack"], kind, scope, props.get("workspace"))
         with self._admin(props) as kong:
-            version, desired = _body(props, kong)
-            _stop_for_other_plugins(kong, props)
-            occupant = adoptable_occupant(kong, kind, scope, props["stack"])
+            view = self._lists.view(kong, WRITE)
+            version, desired = _body(props, view)
+            _stop_for_other_plugins(view, props)
+            occupant = adoptable_occupant(kong, kind, scope, props["stack"], view)
             try:
                 written, found = adopt_or_create(kong, kind, scope, own_id, occupant, desired)
             except KongAdminError as error:
@@ -160,15 +165,17 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                 if occupant is None or occupant["id"] == own_id:
                     raise
                 written, found = adopt_or_create(kong, kind, scope, own_id, occupant, desired)
-        target = written["id"]
-        outs = _outputs(props, target, adopted=target != own_id, version=version, plugin=written, found=found)
-        return dynamic.CreateResult(target, outs)
+        self._lists.remember(props, written)
+        return dynamic.CreateResult(target := written["id"], _outputs(
+            props, target, adopted=target != own_id, version=version, plugin=written, found=found))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         with self._admin(props) as kong:
             plugin = kong.get_plugin(id_)
             if plugin is None:
+                self._lists.drop(props, id_)
                 return dynamic.ReadResult(None, {})
+            self._lists.remember(props, plugin)
             version = wished_version(props) or kong.version()
         outs = _outputs(props, id_, adopted=bool(props.get("adopted")), version=version, plugin=plugin,
                         found=props.get("adopted_from"))
@@ -178,8 +185,9 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         kind, scope = scope_of_inputs(news)
         found = olds.get("adopted_from")
         with self._admin(news) as kong:
-            version, desired = _body(news, kong)
-            _stop_for_other_plugins(kong, news)
+            view = self._lists.view(kong, WRITE)
+            version, desired = _body(news, view)
+            _stop_for_other_plugins(view, news)
             try:
                 written = kong.put_plugin(kind, scope, id_, write_body(desired, kong.get_plugin(id_), found))
             except KongAdminError as error:
@@ -189,6 +197,7 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
                     f"plugin {id_} is gone from Kong and another {PLUGIN_NAME} plugin now occupies {kind} "
                     f"{scope!r}; run `pulumi refresh` and `pulumi up` to adopt it ({error})",
                     status=error.status, body=error.body) from error
+        self._lists.remember(news, written)
         return dynamic.UpdateResult(_outputs(news, id_, adopted=bool(olds.get("adopted")), version=version,
                                              plugin=written, found=found))
 
@@ -196,17 +205,17 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         """Delete a plugin kong-slo created; give an adopted one back as it was found (unless it is gone)."""
         found = props.get("adopted_from")
         with self._admin(props) as kong:
-            if not found:
-                kong.delete_plugin(id_)
+            if not found or kong.get_plugin(id_) is None:
+                if not found:
+                    kong.delete_plugin(id_)
+                self._lists.drop(props, id_)
                 return
-            if kong.get_plugin(id_) is None:
-                return
-            kind, scope = scope_of_inputs(props)
             try:
-                kong.put_plugin(kind, scope, id_, found)
+                self._lists.remember(props, kong.put_plugin(*scope_of_inputs(props), id_, found))
             except KongAdminError as error:
                 if error.status != 404:
                     raise
+                self._lists.drop(props, id_)
 
     def _admin(self, props: dict[str, Any], policy: RetryPolicy | None = None) -> KongAdmin:
         return KongAdmin(props["admin_url"], workspace=props.get("workspace"), token=self._token,
@@ -263,23 +272,30 @@ def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
     }
 
 
-def _other_plugins_refusal(kong: KongAdmin, props: dict[str, Any]) -> str | None:
-    kind, scope = scope_of_inputs(props)
-    return refusal_for(kong, api=props["api_name"], kind=kind, scope=scope, stack=props["stack"],
-                       broader=props.get("broader_plugins") or "stop", narrower=props.get("narrower_plugins") or "stop")
+def _other_plugins_refusal(view: KongView, props: dict[str, Any]) -> str | None:
+    return confirmed_refusal(view, props["api_name"], *scope_of_inputs(props), props["stack"],
+                             broader=props.get("broader_plugins") or "stop",
+                             narrower=props.get("narrower_plugins") or "stop")
 
 
-def _stop_for_other_plugins(kong: KongAdmin, props: dict[str, Any]) -> None:
-    message = _other_plugins_refusal(kong, props)
-    if message is not None:
+def _stop_for_other_plugins(view: KongView, props: dict[str, Any]) -> None:
+    if (message := _other_plugins_refusal(view, props)) is not None:
         raise KongAdminError(message, status=409)
 
 
-def _body(props: dict[str, Any], kong: KongAdmin) -> tuple[KongVersion, dict[str, Any]]:
-    """The version and the desired body, once Kong answers (it may be restarting after the kong.conf patch)."""
-    info = kong.wait_until_answering()
-    version = wished_version(props) or kong.version(info)
+def _body(props: dict[str, Any], view: KongView) -> tuple[KongVersion, dict[str, Any]]:
+    """The version and the desired body, once Kong answers (it may be restarting after the kong.conf patch);
+    Kong's answer is asked once per deployment."""
+    info = view.node_info()
+    version = wished_version(props) or view.kong.version(info)
     return version, desired_body(props, version)
+
+
+def _listed_drift(lists: KongListings, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether the plugin as ``check`` listed it in this process differs from what ``news`` asks for."""
+    admin_url = olds.get("admin_url")
+    plugin = lists.listed(admin_url, olds.get("workspace"), id_) if isinstance(admin_url, str) else None
+    return plugin is not None and drifted({**olds, "managed": managed_view(plugin)}, news)
 
 
 def _outputs(props: dict[str, Any], id_: str, *, adopted: bool, version: KongVersion,
