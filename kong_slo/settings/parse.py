@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from kong_slo.errors import SettingsError
-from kong_slo.settings import objectives
 from kong_slo.settings.dynatrace_section import read_dynatrace
 from kong_slo.settings.model import (
     BROADER_PLUGIN_CHOICES,
@@ -24,6 +23,9 @@ from kong_slo.settings.model import (
     KongVersion,
     StackSettings,
 )
+from kong_slo.settings.objectives import AVAILABILITY_KEYS, LATENCY_KEYS, api_layer, read_defaults
+from kong_slo.settings.objectives import availability as availability_objective
+from kong_slo.settings.objectives import latency as latency_objective
 from kong_slo.settings.reader import NAMESPACE, Node, Problems, describe, http_url
 from kong_slo.settings.rules import (
     admin_url_problem,
@@ -200,7 +202,7 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         root.problem("apis", f"lists {len(raw)} APIs; a stack tracks at most {MAX_APIS} (two objectives each stay "
                              "within Dynatrace's 10,000 SLOs per environment): split them over several stacks")
         return ()
-    latency_defaults, availability_defaults = objectives.read_defaults(root)
+    latency_defaults, availability_defaults = read_defaults(root)
     apis: list[Api] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
@@ -222,15 +224,14 @@ def _apis(root: Node, problems: Problems) -> tuple[Api, ...]:
         route = node.string("route")
         if route is not None:
             _check_kong_name(node, "route", route, "a Kong route name or id")
-        latency_layer = objectives.api_layer(node, "latency", latency_defaults, objectives.LATENCY_KEYS)
-        availability_layer = objectives.api_layer(node, "availability", availability_defaults,
-                                                  objectives.AVAILABILITY_KEYS)
+        latency_layer = api_layer(node, "latency", latency_defaults, LATENCY_KEYS)
+        availability_layer = api_layer(node, "availability", availability_defaults, AVAILABILITY_KEYS)
         apis.append(Api(
             name=name,
             route=route,
-            latency=None if latency_layer is None else objectives.latency(
+            latency=None if latency_layer is None else latency_objective(
                 latency_layer, node.key("latency"), problems),
-            availability=None if availability_layer is None else objectives.availability(
+            availability=None if availability_layer is None else availability_objective(
                 availability_layer, node.key("availability"), problems),
             sampling_rate=_rate(node, "samplingRate", None),
         ))

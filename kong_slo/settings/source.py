@@ -11,12 +11,13 @@ from typing import Any
 
 from kong_slo.errors import SettingsError
 from kong_slo.secrets import Secret
-from kong_slo.settings import stack_yaml
 from kong_slo.settings.ciphertext import bad_secure_values
 from kong_slo.settings.model import StackSettings
 from kong_slo.settings.parse import TOP_KEYS, parse_settings
 from kong_slo.settings.reader import NAMESPACE
-from kong_slo.settings.stack_yaml import MAX_FILE_BYTES
+from kong_slo.settings.stack_yaml import MAX_FILE_BYTES, StackFileError
+from kong_slo.settings.stack_yaml import decode as decode_stack_yaml
+from kong_slo.settings.stack_yaml import parse as parse_stack_yaml
 
 PROJECT = "kong-slo"
 SECRET_PATHS: tuple[tuple[str, ...], ...] = (
@@ -74,10 +75,10 @@ def read_stack_file(path: Path) -> StackFile:
         if len(raw) > MAX_FILE_BYTES:
             raise SettingsError([f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
                                  "that is not a stack file"])
-        document = stack_yaml.parse(stack_yaml.decode(raw, str(path)), str(path), TOP_KEYS)
+        document = parse_stack_yaml(decode_stack_yaml(raw, str(path)), str(path), TOP_KEYS)
     except OSError as error:
         raise SettingsError([f"{path}: cannot be read ({error.strerror or error})"]) from None
-    except stack_yaml.StackFileError as error:
+    except StackFileError as error:
         raise SettingsError(error.problems) from None
     data = document.data if document.data is not None else {}
     if not isinstance(data, Mapping) or not isinstance(data.get("config") or {}, Mapping):

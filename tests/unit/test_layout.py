@@ -27,7 +27,11 @@ def module_name(path: Path) -> str:
 
 
 def imports() -> dict[str, set[str]]:
-    """Every kong_slo module and the kong_slo modules it imports (``from pkg import module`` counts as the module)."""
+    """Every kong_slo module and the kong_slo modules it imports.
+
+    ``from pkg import module`` counts as both: the name is looked up on the package, so the package's ``__init__``
+    must not import back.
+    """
     known = {module_name(path) for path in PACKAGE.rglob("*.py")}
     found: dict[str, set[str]] = defaultdict(set)
     for path in PACKAGE.rglob("*.py"):
@@ -37,7 +41,9 @@ def imports() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "kong_slo":
                 for alias in node.names:
                     child = f"{node.module}.{alias.name}"
-                    found[source].add(child if child in known else node.module)
+                    found[source].add(node.module)
+                    if child in known:
+                        found[source].add(child)
             elif isinstance(node, ast.Import):
                 found[source] |= {alias.name for alias in node.names if alias.name.split(".")[0] == "kong_slo"}
     return found
