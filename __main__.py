@@ -13,7 +13,7 @@ except KongSloError as error:
 
 from kong_slo.infra.collector import deploy_collector
 from kong_slo.kong.conf_patch import KongConfPatch, node_patches
-from kong_slo.kong.plugin import declare_plugins
+from kong_slo.kong.plugin_resource import declare_plugins
 from kong_slo.kong.tracing import tracing_for_stack
 from kong_slo.objectives.sli import slo_definitions
 

@@ -1,4 +1,4 @@
-"""``OpenTelemetryPlugin``: one Kong ``opentelemetry`` plugin per API, as a Pulumi dynamic resource.
+"""The engine side of ``OpenTelemetryPlugin``: the dynamic provider that writes one Kong ``opentelemetry`` plugin.
 
 Identity is a UUID we choose from stack and scope, written with ``PUT``, so a retried or interrupted
 create never makes a second plugin. A plugin already sitting in the same scope is adopted (``adopted``
@@ -10,16 +10,16 @@ it compares the state and, when ``check`` listed Kong in this process, the plugi
 unchanged ``up`` see drift); ``read`` refreshes the keys we manage; ``delete`` removes a plugin kong-slo created
 (204 and 404 alike) and gives an adopted one back as it was found (``adopted_from``, a secret output). The admin
 token and CA bundle come from stack config in ``configure()`` and are never pickled or written to outputs.
+The provider stays in this module: stack state refers to it by this path.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pulumi
 from pulumi import dynamic
 
-from kong_slo.dynamic_resource import DynamicResource, is_known
+from kong_slo.dynamic_resource import is_known
 from kong_slo.http import ApiError, RetryPolicy
 from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.adoption import adopt_or_create, adoptable_occupant, scope_of_inputs
@@ -29,7 +29,6 @@ from kong_slo.kong.ownership import write_body
 from kong_slo.kong.payload import (
     PLUGIN_NAME,
     managed_view,
-    objective_attributes,
     otlp_urls,
     plugin_id,
     version_problems,
@@ -42,8 +41,7 @@ from kong_slo.kong.plugin_inputs import (
     home_value,
     wished_version,
 )
-from kong_slo.kong.release_facts import IGNORE
-from kong_slo.settings.model import KongVersion, StackSettings
+from kong_slo.settings.model import KongVersion
 from kong_slo.settings.source import provider_section
 
 INPUT_KEYS = ("api_name", "service", "route", "stack", "collector_url", "export_logs", "sampling_rate",
@@ -220,56 +218,6 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
     def _admin(self, props: dict[str, Any], policy: RetryPolicy | None = None) -> KongAdmin:
         return KongAdmin(props["admin_url"], workspace=props.get("workspace"), token=self._token,
                          ca_bundle=self._ca_bundle, policy=policy or self._policy)
-
-
-class OpenTelemetryPlugin(DynamicResource, module="kong", name="OpenTelemetryPlugin"):
-    """The ``opentelemetry`` plugin of one API: service (or route) scope, ``service.name`` = the API name,
-    traces (and, on 3.8+, logs) to the collector, ownership tags ``kong-slo`` and ``kong-slo-stack:<stack>``.
-    """
-
-    plugin_id: pulumi.Output[str]
-    """Kong's id of the plugin: ours, or the adopted plugin's."""
-    adopted: pulumi.Output[bool]
-    """True when a plugin already in the scope was taken over instead of created."""
-    adopted_from: pulumi.Output[dict[str, Any] | None]
-    """The adopted plugin as found (a secret: its ``headers`` may hold credentials); ``destroy`` puts it back."""
-    kong_version: pulumi.Output[str]
-
-    def __init__(self, name: str, *, api_name: str, service: str, route: str | None, stack: str,
-                 collector_url: pulumi.Input[str], export_logs: bool | None, sampling_rate: float | None,
-                 admin_url: str, workspace: str | None, version: str | None,
-                 incoming_trace_context: str = IGNORE, broader_plugins: str = "stop", narrower_plugins: str = "stop",
-                 objectives: dict[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = {"api_name": api_name, "service": service, "route": route, "stack": stack,
-                 "collector_url": collector_url, "export_logs": export_logs, "sampling_rate": sampling_rate,
-                 "admin_url": admin_url, "workspace": workspace, "version": version,
-                 "incoming_trace_context": incoming_trace_context, "broader_plugins": broader_plugins,
-                 "narrower_plugins": narrower_plugins, "objectives": objectives,
-                 **dict.fromkeys(OUTPUT_KEYS)}
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["adopted_from"])
-        super().__init__(OpenTelemetryPluginProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
-        own_id = plugin_id(stack, *scope_of_inputs(props), workspace)
-        self.taken_over: pulumi.Output[bool] = self.id.apply(lambda found: found != own_id)
-        """``adopted``, read from the id: a preview of an update keeps the id known, not the outputs."""
-
-
-def declare_plugins(settings: StackSettings, collector_url: pulumi.Input[str],
-                    opts: pulumi.ResourceOptions | None = None) -> dict[str, OpenTelemetryPlugin]:
-    """One plugin per API of the stack, keyed by API name. ``kong.collectorUrl``, when set, wins over
-    ``collector_url`` (how Kong reaches the collector may differ from the address we know).
-    """
-    kong = settings.kong
-    target = kong.collector_url or collector_url
-    return {
-        api.name: OpenTelemetryPlugin(
-            f"kong-otel-{api.name}", api_name=api.name, service=api.name, route=api.route, stack=settings.stack,
-            collector_url=target, export_logs=kong.export_logs, sampling_rate=api.sampling_rate,
-            admin_url=kong.admin_url, workspace=kong.workspace,
-            version=None if kong.version is None else str(kong.version),
-            incoming_trace_context=kong.incoming_trace_context, broader_plugins=kong.broader_plugins,
-            narrower_plugins=kong.narrower_plugins, objectives=objective_attributes(api), opts=opts)
-        for api in settings.apis
-    }
 
 
 def _other_plugins_refusal(view: KongView, props: dict[str, Any]) -> str | None:

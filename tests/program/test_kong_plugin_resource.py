@@ -10,7 +10,7 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from kong_slo.kong.plugin import declare_plugins
+from kong_slo.kong.plugin_resource import declare_plugins
 from kong_slo.secrets import Secret
 from kong_slo.settings import parse_settings
 from tests.program.test_kong_conf_patch import declare
