@@ -152,6 +152,13 @@ class DynatraceClient:
                                  body=_json_or_none(response))
         return response
 
+    def read_or_none(self, path: str, *, what: str) -> dict[str, Any] | None:
+        """``GET path`` as JSON, or None when Dynatrace answers 404 (no such object)."""
+        response = self.request("GET", path, what=what)
+        if response.status_code == 404:
+            return None
+        return self.expect(response, what, 200).json()
+
     # -- classic SLOs -------------------------------------------------------------------------------
 
     def list_slos(self, selector: str | None = None, *, evaluate: bool = False) -> Iterator[dict[str, Any]]:
@@ -217,12 +224,7 @@ class DynatraceClient:
 
     def metric_known(self, key: str) -> bool:
         """Whether Dynatrace knows the metric ``key`` (``metrics.read`` scope): its descriptor exists."""
-        what = f"read metric {key}"
-        response = self.request("GET", f"/metrics/{quote(key, safe='')}", what=what)
-        if response.status_code == 404:
-            return False
-        self.expect(response, what, 200)
-        return True
+        return self.read_or_none(f"/metrics/{quote(key, safe='')}", what=f"read metric {key}") is not None
 
     # -- Settings 2.0 -------------------------------------------------------------------------------
 
@@ -261,11 +263,8 @@ class DynatraceClient:
         return self.post_once("/settings/objects", body, what=f"create {schema_id} {external_id!r}")
 
     def get_settings(self, object_id: str) -> dict[str, Any] | None:
-        what = f"read settings object {object_id}"
-        response = self.request("GET", f"/settings/objects/{quote(object_id, safe='')}", what=what)
-        if response.status_code == 404:
-            return None
-        return self.expect(response, what, 200).json()
+        return self.read_or_none(f"/settings/objects/{quote(object_id, safe='')}",
+                                 what=f"read settings object {object_id}")
 
     def update_settings(self, object_id: str, value: dict[str, Any]) -> None:
         what = f"update settings object {object_id}"

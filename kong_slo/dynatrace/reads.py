@@ -23,11 +23,7 @@ def lookup_token(client: DynatraceClient, token: str) -> dict[str, Any]:
 
 def metric_descriptor(client: DynatraceClient, key: str) -> dict[str, Any] | None:
     """``GET /metrics/{key}`` (scope ``metrics.read``); None when Dynatrace knows no such metric."""
-    what = f"read metric {key}"
-    response = client.request("GET", f"/metrics/{quote(key, safe='')}", what=what)
-    if response.status_code == 404:
-        return None
-    return client.expect(response, what, 200).json()
+    return client.read_or_none(f"/metrics/{quote(key, safe='')}", what=f"read metric {key}")
 
 
 def query_series(client: DynatraceClient, selector: str, *, since: str,

@@ -34,11 +34,7 @@ def config_client(client: DynatraceClient) -> DynatraceClient:
 
 
 def get_dashboard(client: DynatraceClient, dashboard_id: str) -> dict[str, Any] | None:
-    what = f"read dashboard {dashboard_id}"
-    response = client.request("GET", f"/dashboards/{quote(dashboard_id, safe='')}", what=what)
-    if response.status_code == 404:
-        return None
-    return client.expect(response, what, 200).json()
+    return client.read_or_none(f"/dashboards/{quote(dashboard_id, safe='')}", what=f"read dashboard {dashboard_id}")
 
 
 def put_dashboard(client: DynatraceClient, dashboard_id: str, content: dict[str, Any]) -> None:

@@ -65,11 +65,7 @@ class PlatformClient(DynatraceClient):
         return next((slo for slo in self.list_platform_slos() if slo.get("externalId") == external_id), None)
 
     def get_platform_slo(self, slo_id: str) -> dict[str, Any] | None:
-        what = f"read SLO {slo_id}"
-        response = self.request("GET", f"/slos/{quote(slo_id, safe='')}", what=what)
-        if response.status_code == 404:
-            return None
-        return self.expect(response, what, 200).json()
+        return self.read_or_none(f"/slos/{quote(slo_id, safe='')}", what=f"read SLO {slo_id}")
 
     def create_platform_slo(self, payload: dict[str, Any]) -> requests.Response:
         """POST once (see ``post_once``); a 201 carries the stored SLO with ``id`` and ``version``."""

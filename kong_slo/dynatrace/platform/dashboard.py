@@ -64,10 +64,9 @@ def read_document(client: PlatformClient, document_id: str) -> tuple[dict[str, A
     """(metadata, content) of the document, or None when it does not exist."""
     path = f"/documents/{quote(document_id, safe='')}"
     what = f"read dashboard {document_id}"
-    response = client.request("GET", f"{path}/metadata", what=what)
-    if response.status_code == 404:
+    metadata = client.read_or_none(f"{path}/metadata", what=what)
+    if metadata is None:
         return None
-    metadata = client.expect(response, what, 200).json()
     content = client.expect(client.request("GET", f"{path}/content", what=what), what, 200)
     try:
         return metadata, content.json()
