@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from kong_slo.errors import KongSloError
+from kong_slo.http import SHAPE_ERRORS, ApiError, Unreachable
 from kong_slo.settings import StackSettings, load_stack_file
 from kong_slo.settings.source import STACK_NAME
 
@@ -36,6 +37,34 @@ def remote_failure(command: str, where: str, error: object, *, as_json: bool) ->
         print(json.dumps({"error": line, "exit": EXIT_UNREACHABLE}))
     print(f"kong-slo {command}: {line}", file=sys.stderr)
     return EXIT_UNREACHABLE
+
+
+DYNATRACE_FAILURES = (Unreachable, ApiError, *SHAPE_ERRORS)
+"""What reading Dynatrace may raise; ``dynatrace_failure`` turns each into its exit code."""
+REFUSED = (401, 403)
+
+
+def dynatrace_failure(command: str, url: str, error: Exception, *, as_json: bool) -> int:
+    """Exit 3 with one line when Dynatrace at ``url`` is out of reach or answers wrongly. A refused token
+    (401/403) is raised on: it is bad input (exit 2), not an outage."""
+    if isinstance(error, Unreachable):
+        return remote_failure(command, f"cannot reach Dynatrace at {url}", error, as_json=as_json)
+    if isinstance(error, ApiError):
+        if error.status in REFUSED:
+            raise error
+        return remote_failure(command, f"Dynatrace at {url}", error, as_json=as_json)
+    return remote_failure(command, f"Dynatrace at {url}", f"answered JSON of an unexpected shape "
+                          f"({type(error).__name__}: {error})", as_json=as_json)
+
+
+def dynatrace_url(settings: StackSettings, override: str | None) -> str:
+    """The Dynatrace base URL a command reads: ``--environment-url``, else the stack's for its flavour."""
+    dynatrace = settings.dynatrace
+    if dynatrace is None:
+        return override or ""
+    if dynatrace.flavour == "platform":
+        return override or (dynatrace.platform.url if dynatrace.platform else "")
+    return override or dynatrace.environment_url
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:

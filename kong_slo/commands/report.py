@@ -11,14 +11,21 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from kong_slo.commands.common import EXIT_OK, EXIT_UNREACHABLE, add_stack_arguments, fail, load
+from kong_slo.commands.common import (
+    DYNATRACE_FAILURES,
+    EXIT_OK,
+    add_stack_arguments,
+    dynatrace_failure,
+    dynatrace_url,
+    fail,
+    load,
+)
 from kong_slo.commands.render import write_all
 from kong_slo.commands.report_html import render_html
 from kong_slo.dynatrace.classic.report import classic_report
-from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.credentials import TOKEN_ENV, MissingToken
 from kong_slo.dynatrace.platform.report import platform_report
-from kong_slo.http import RetryPolicy, Unreachable
+from kong_slo.http import RetryPolicy
 from kong_slo.objectives.report_model import Report
 from kong_slo.objectives.sli import slo_definitions
 from kong_slo.settings import StackSettings
@@ -59,9 +66,8 @@ def run(args: argparse.Namespace) -> int:
         report = read_report(settings, args.environment_url)
     except MissingToken as error:
         return fail(f"kong-slo report: {error}")
-    except (Unreachable, DynatraceError) as error:
-        print(f"kong-slo report: cannot read Dynatrace: {error}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+    except DYNATRACE_FAILURES as error:
+        return dynatrace_failure(NAME, dynatrace_url(settings, args.environment_url), error, as_json=args.json)
     if args.json:
         print(json.dumps(asdict(report), indent=2))
     if args.out is not None:

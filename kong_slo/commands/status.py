@@ -7,11 +7,20 @@ import json
 import os
 from dataclasses import asdict
 
-from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, add_stack_arguments, fail, load, remote_failure
+from kong_slo.commands.common import (
+    DYNATRACE_FAILURES,
+    EXIT_CHANGES,
+    EXIT_OK,
+    add_stack_arguments,
+    dynatrace_failure,
+    dynatrace_url,
+    fail,
+    load,
+)
 from kong_slo.dynatrace.classic.status import classic_rows
 from kong_slo.dynatrace.credentials import TOKEN_ENV, MissingToken
 from kong_slo.dynatrace.platform.status import platform_rows
-from kong_slo.http import SHAPE_ERRORS, ApiError, RetryPolicy, Unreachable
+from kong_slo.http import RetryPolicy
 from kong_slo.objectives.sli import slo_definitions
 from kong_slo.objectives.status import ObjectiveStatus
 
@@ -21,7 +30,6 @@ HELP = ("show each SLO's current value, error budget and burn rate (token from D
 
 POLICY = RetryPolicy(attempts=3, timeout=10.0)
 """Someone is waiting at a terminal: give up within seconds when Dynatrace cannot be reached."""
-REFUSED = (401, 403)
 """The token was refused: bad input (exit 2), not a server that does not answer."""
 
 
@@ -55,11 +63,8 @@ def run(args: argparse.Namespace) -> int:
     if not definitions:
         print("The stack defines no objectives.")
         return EXIT_OK
-    platform = settings.dynatrace.platform
-    if settings.dynatrace.flavour == "platform":
-        url = args.environment_url or (platform.url if platform else "")
-    else:
-        url = args.environment_url or settings.dynatrace.environment_url
+    url = dynatrace_url(settings, args.environment_url)
+    if settings.dynatrace.flavour != "platform":
         token = os.environ.get(TOKEN_ENV, "").strip()
         if not token:
             return fail(f"kong-slo status: set {TOKEN_ENV} to a Dynatrace API token with the slo.read scope")
@@ -70,15 +75,8 @@ def run(args: argparse.Namespace) -> int:
             rows = classic_rows(url, token, settings.stack, definitions, POLICY)
     except MissingToken as error:
         return fail(f"kong-slo status: {error}")
-    except Unreachable as error:
-        return remote_failure(NAME, f"cannot reach Dynatrace at {url}", error, as_json=args.json)
-    except ApiError as error:
-        if error.status in REFUSED:
-            raise
-        return remote_failure(NAME, f"Dynatrace at {url}", error, as_json=args.json)
-    except SHAPE_ERRORS as error:
-        return remote_failure(NAME, f"Dynatrace at {url}", f"answered JSON of an unexpected shape "
-                              f"({type(error).__name__}: {error})", as_json=args.json)
+    except DYNATRACE_FAILURES as error:
+        return dynatrace_failure(NAME, url, error, as_json=args.json)
     if args.json:
         print(json.dumps([asdict(row) for row in rows], indent=2))
     else:

@@ -32,8 +32,31 @@ def test_unreachable_dynatrace_is_exit_3_without_traceback(stack_file, tmp_path,
     code = main(["report", "--config-file", str(stack_file), "--environment-url", "http://127.0.0.1:9",
                  "--out", str(tmp_path / "r.html")])
     err = capsys.readouterr().err
-    assert code == 3 and "cannot read Dynatrace" in err and "Traceback" not in err
+    assert code == 3 and "cannot reach Dynatrace at http://127.0.0.1:9" in err and "Traceback" not in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_refused_token_is_bad_input_and_never_printed(stack_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(TOKEN_ENV, "dt0c01.WRONG.WRONGSECRETVALUE")
+    with FakeDynatrace("dt0c01.RIGHT.RIGHTSECRETVALUE", read_lag=0) as fake:
+        code = main([*args(stack_file, fake.url), "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and "401" in err and "WRONGSECRETVALUE" not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_json_of_an_unexpected_shape_is_exit_3_in_one_line(stack_file, monkeypatch, capsys):
+    def misshapen(*_: object) -> None:
+        raise KeyError("values")
+
+    monkeypatch.setenv(TOKEN_ENV, "dt0c01.X.Y")
+    monkeypatch.setattr("kong_slo.commands.report.classic_report", misshapen)
+    code = main([*args(stack_file, "http://127.0.0.1:9"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 3 and "Traceback" not in captured.err
+    assert captured.err.strip() == ("kong-slo report: Dynatrace at http://127.0.0.1:9: answered JSON of an "
+                                    "unexpected shape (KeyError: 'values')")
+    assert json.loads(captured.out)["exit"] == 3
 
 
 def test_missing_token_and_missing_out_are_bad_input(stack_file, monkeypatch, capsys):
