@@ -53,6 +53,7 @@ def url_problem(option: str, url: str | None) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     for option, url in (("--collector-url", args.collector_url), ("--collector-health-url", args.collector_health_url),
+                        ("--collector-telemetry-url", args.collector_telemetry_url),
                         ("--environment-url", args.environment_url)):
         if (reason := url_problem(option, url)) is not None:
             return fail(f"kong-slo doctor: {reason}")

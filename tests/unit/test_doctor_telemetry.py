@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from kong_slo.cli import main
 from kong_slo.doctor.collector_telemetry import assess, parse
+from tests.unit.stack_files import write_aws_stack
 
 HEALTHY = """# HELP otelcol_exporter_sent_metric_points Number of metric points successfully sent to destination.
 # TYPE otelcol_exporter_sent_metric_points counter
@@ -40,3 +42,10 @@ def test_refused_spans_and_dropped_traces_are_reported_apart():
     text = HEALTHY.replace('transport="http"} 0', 'transport="http"} 7') + \
         'otelcol_exporter_enqueue_failed_spans{exporter="otlp_http/dynatrace"} 9\n'
     assert states(text) == {"collector.counts": "ok", "collector.refused": "problem", "collector.traces": "problem"}
+
+
+def test_a_collector_telemetry_url_that_is_not_http_is_bad_input_before_any_call(tmp_path, capsys):
+    stack_file = write_aws_stack(tmp_path, "dev", apis=[{"name": "Orders"}])
+    code = main(["doctor", "--config-file", str(stack_file), "--collector-telemetry-url", "collector:8888/metrics"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--collector-telemetry-url 'collector:8888/metrics'" in err and "Traceback" not in err
