@@ -10,7 +10,7 @@ from kong_slo import telemetry
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.dynatrace.reads import query_series
 from kong_slo.objectives.report_model import FiredAlert
-from kong_slo.objectives.sli import AVAILABILITY, SloDefinition, selector_string
+from kong_slo.objectives.sli import AVAILABILITY, SloDefinition, selector_string, slo_name_prefix
 
 GOOD = {AVAILABILITY: (telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS)}
 GOOD_DEFAULT = (telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD)
@@ -42,7 +42,7 @@ def counts(client: DynatraceClient, definition: SloDefinition, since: str,
 def fired_alerts(client: DynatraceClient, stack: str, since: str) -> list[FiredAlert]:
     """Problems opened since ``since`` whose title names the stack (the burn-rate alerts' titles do)."""
     params: dict[str, Any] = {"from": since, "pageSize": 500,
-                              "problemSelector": f"text({selector_string(f'kong-slo {stack}')})"}
+                              "problemSelector": f"text({selector_string(slo_name_prefix(stack))})"}
     alerts: list[FiredAlert] = []
     what = "list problems"
     while True:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
 
 from kong_slo.cli import main
 from kong_slo.dynatrace.credentials import TOKEN_ENV
+from kong_slo.dynatrace.report_reads import fired_alerts
 from kong_slo.objectives.report_model import series_from_counts
 from kong_slo.objectives.sli import slo_definitions, slo_payload
 from kong_slo.settings import load_stack_file
 from tests.fakes.dynatrace import FakeDynatrace
+from tests.fakes.dynatrace_problems import TEXT
 from tests.unit.stack_files import write_aws_stack
 
 
@@ -114,3 +117,20 @@ def test_the_emulated_problems_api_refuses_selectors_it_does_not_know():
         assert refused.status_code == 400
         fake.token_info.scopes.discard("problems.read")
         assert requests.get(f"{fake.url}/api/v2/problems", headers=auth, timeout=5).status_code == 403
+
+
+def test_fired_alerts_are_this_stacks_only_when_another_stack_name_starts_alike():
+    titles = ["kong-slo prod: Orders latency page: error budget burning over 5 minutes",
+              "kong-slo prod-eu: Orders latency page: error budget burning over 5 minutes"]
+
+    class Client:
+        def request(self, method: str, path: str, *, params: dict, what: str) -> SimpleNamespace:
+            wanted = TEXT.match(params["problemSelector"]).group(1).lower()
+            found = [{"title": title, "status": "OPEN", "startTime": 1, "endTime": -1}
+                     for title in titles if wanted in title.lower()]
+            return SimpleNamespace(json=lambda: {"problems": found, "nextPageKey": None})
+
+        def expect(self, response: SimpleNamespace, what: str, *ok: int) -> SimpleNamespace:
+            return response
+
+    assert [alert.title for alert in fired_alerts(Client(), "prod", "now-1h")] == titles[:1]

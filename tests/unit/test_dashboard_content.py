@@ -4,9 +4,11 @@ one Dynatrace's selector rules accept, and every DQL query (but the events table
 
 from __future__ import annotations
 
+import re
+
 from kong_slo.dynatrace.classic.dashboard_content import classic_dashboard
 from kong_slo.dynatrace.dashboard_sections import dashboard_external_id, dashboard_id, sections
-from kong_slo.dynatrace.platform.dashboard_content import platform_dashboard
+from kong_slo.dynatrace.platform.dashboard_content import alerts_query, platform_dashboard
 from kong_slo.objectives.sli import slo_definitions
 from tests.fakes.dynatrace_dql import Parser
 from tests.fakes.dynatrace_selector_rules import check
@@ -69,3 +71,10 @@ def test_platform_dashboard_tiles_match_layouts_and_queries_run():
 def test_identities_are_stable_per_project_and_stack():
     assert dashboard_id("kong-slo", "dev") == dashboard_id("kong-slo", "dev") != dashboard_id("kong-slo", "prod")
     assert dashboard_external_id("kong-slo", "dev") == "kong-slo:dev:dashboard"
+
+
+def test_the_alerts_tile_lists_this_stacks_alerts_not_those_of_a_stack_named_alike():
+    literal = re.search(r'contains\(event\.name, "([^"]*)"\)', alerts_query("prod"))
+    assert literal is not None
+    assert literal.group(1) in "kong-slo prod: Orders latency page: error budget burning over 5 minutes"
+    assert literal.group(1) not in "kong-slo prod-eu: Orders latency page: error budget burning over 5 minutes"

@@ -22,7 +22,7 @@ from kong_slo.dynatrace.platform.definitions import (
     dql_string,
     timeframe_from,
 )
-from kong_slo.objectives.sli import SloDefinition
+from kong_slo.objectives.sli import SloDefinition, slo_name_prefix
 
 DASHBOARD_VERSION = 20
 """The content schema version the Dashboards app writes (as in exported dashboards)."""
@@ -93,7 +93,7 @@ def _section(section: Section) -> list[tuple[dict[str, Any], int, int]]:
 
 def alerts_query(stack: str) -> str:
     return ("fetch dt.davis.events, from: now-24h\n"
-            f"| filter contains(event.name, {dql_string(f'kong-slo {stack}')})\n"
+            f"| filter contains(event.name, {dql_string(slo_name_prefix(stack))})\n"
             "| fields timestamp, event.name, event.status")
 
 
