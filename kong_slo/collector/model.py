@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from kong_slo import telemetry
 from kong_slo.kong.release_facts import NEWER_STATUS_ATTRIBUTE
@@ -40,8 +39,6 @@ MEMORY_LIMIT_MIB = 800
 MEMORY_SPIKE_MIB = 160
 GOMEMLIMIT_MIB = 640
 """About 80 % of the memory_limiter's hard limit, as Dynatrace recommends."""
-
-T = TypeVar("T")
 
 # OTTL paths carry their context prefix (`span.`, `resource.`), as the transform processor asks since 0.1xx.
 STATUS_CODE = f'span.attributes["{telemetry.STATUS_ATTRIBUTE}"]'

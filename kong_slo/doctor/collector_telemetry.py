@@ -40,7 +40,7 @@ def parse(text: str) -> Telemetry:
     values: dict[tuple[str, str], float] = defaultdict(float)
     for line in text.splitlines():
         match = SAMPLE.match(line.strip())
-        if not match or line.startswith("#"):
+        if not match:
             continue
         labels = dict(LABEL.findall(match.group("labels") or ""))
         component = labels.get("exporter") or labels.get("receiver") or ""

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from kong_slo.errors import KongSloError
 
 ENCODING = ("utf-8", "surrogateescape")
-BOM = "\ufeff"
 """kong.conf bytes to text and back: bytes that are not UTF-8 pass through untouched."""
+BOM = "\ufeff"
+"""A UTF-8 byte-order mark before the first line: Kong reads it as part of that line (``_bare_marked_line``)."""
 LUA_SPACE = " \t\n\v\f\r"
 _SPACE = "[ \\t\\n\\v\\f\\r]"
 TRAILING_COMMENT = re.compile(_SPACE + r"*(?<!\\)#.*$", re.DOTALL)

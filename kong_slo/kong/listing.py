@@ -150,7 +150,3 @@ class KongListings:
         """The plugin as ``check`` listed it (or this process last wrote or read it); None if not listed."""
         return self.snapshot(admin_url, workspace, CHECK).known_plugin(plugin_id)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._snapshots.clear()
-

@@ -203,9 +203,9 @@ class OpenTelemetryPluginProvider(dynamic.ResourceProvider):
         """Delete a plugin kong-slo created; give an adopted one back as it was found (unless it is gone)."""
         found = props.get("adopted_from")
         with self._admin(props) as kong:
+            if not found:
+                kong.delete_plugin(id_)
             if not found or kong.get_plugin(id_) is None:
-                if not found:
-                    kong.delete_plugin(id_)
                 self._lists.drop(props, id_)
                 return
             try:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from kong_slo.objectives.sli import SloDefinition
 
+STATES = {"SUCCESS": "ok", "WARNING": "warning", "FAILURE": "failing"}
+"""Dynatrace's SLO status (both flavours spell it alike) → the row's ``state``."""
+
 
 @dataclass(frozen=True)
 class ObjectiveStatus:

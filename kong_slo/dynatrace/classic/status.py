@@ -7,9 +7,7 @@ from typing import Any
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.http import RetryPolicy
 from kong_slo.objectives.sli import SloDefinition, selector_string, slo_name_prefix
-from kong_slo.objectives.status import ObjectiveStatus, without_value
-
-STATES = {"SUCCESS": "ok", "WARNING": "warning", "FAILURE": "failing"}
+from kong_slo.objectives.status import STATES, ObjectiveStatus, without_value
 
 
 def objective_status(definition: SloDefinition, slo: dict[str, Any] | None) -> ObjectiveStatus:

@@ -13,10 +13,9 @@ from kong_slo.dynatrace.platform.credentials import credentials_from_environment
 from kong_slo.dynatrace.platform.definitions import platform_external_id
 from kong_slo.http import RetryPolicy
 from kong_slo.objectives.sli import SloDefinition
-from kong_slo.objectives.status import ObjectiveStatus, without_value
+from kong_slo.objectives.status import STATES, ObjectiveStatus, without_value
 from kong_slo.settings import StackSettings
 
-STATES = {"SUCCESS": "ok", "WARNING": "warning", "FAILURE": "failing"}
 POLICY = RetryPolicy(attempts=4, initial_delay=1.0, max_delay=10.0, timeout=30.0)
 
 
