@@ -124,8 +124,9 @@ class DynatraceClient:
         return send(self.session, method, f"{self.base}{path}", policy=self.policy, wait_hint=rate_limit_wait,
                     describe=what, **kwargs)
 
-    def post_once(self, path: str, body: Any, *, what: str) -> requests.Response:
+    def post_once(self, path: str, body: Any, *, what: str, **kwargs: Any) -> requests.Response:
         """POST a create, which Dynatrace does not make idempotent, without ever repeating it blindly.
+        ``body`` goes as JSON; ``kwargs`` (e.g. ``files`` for a multipart form) go to ``requests`` as they are.
 
         429 is retried (Dynatrace refused the request before acting on it). A timeout, a dropped connection
         or a 5xx raises ``OutcomeUnknown``: the caller looks the object up before posting again.
@@ -134,7 +135,8 @@ class DynatraceClient:
         once = dataclasses.replace(self.policy, attempts=1)
         for attempt in range(self.policy.attempts):
             try:
-                response = send(self.session, "POST", f"{self.base}{path}", policy=once, describe=what, json=body)
+                response = send(self.session, "POST", f"{self.base}{path}", policy=once, describe=what, json=body,
+                                **kwargs)
             except ApiError as error:
                 raise OutcomeUnknown(str(error)) from None
             if response.status_code >= 500:

@@ -118,8 +118,21 @@ def test_platform_create_whose_answer_was_lost_is_not_repeated():
         provider = PlatformDashboardProvider()
         configured_platform(provider)
         fake.inject(Fault("drop-after", "POST", DOCUMENTS + "$"), Fault("500-after", "POST", DOCUMENTS + "$"))
-        provider.create(checked(provider, platform_props(fake)))
+        created = provider.create(checked(provider, platform_props(fake)))
         assert len(fake.documents.documents) == 1
+        assert created.outs["version"] == str(fake.documents.documents[created.id]["version"])
+
+
+def test_platform_create_refused_with_429_waits_and_posts_again_without_looking():
+    with FakeDynatrace() as fake:
+        fake.platform.platform_token = "dt0s16.SENTINELPUBLIC.SENTINELPLATFORMNEVERSHOWN"
+        provider = PlatformDashboardProvider()
+        configured_platform(provider)
+        fake.inject(Fault("429", "POST", DOCUMENTS + "$"))
+        created = provider.create(checked(provider, platform_props(fake)))
+        assert list(fake.documents.documents) == [created.id]
+        assert [method for method, path in fake.calls if path.split("?")[0].endswith("/documents")] == [
+            "GET", "POST", "POST"]  # one look for a document to adopt, then the refused POST and its retry
 
 
 def test_documents_emulator_refuses_unknown_fields_content_and_stale_versions():

@@ -15,7 +15,6 @@ API (``/platform/document/v1``), as Dynatrace's own configuration-as-code client
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -28,7 +27,7 @@ from kong_slo.dynatrace.client import DynatraceError, OutcomeUnknown, error_mess
 from kong_slo.dynatrace.platform.client import PlatformClient
 from kong_slo.dynatrace.platform.provider import PlatformProvider
 from kong_slo.dynatrace.provider import differing_keys, normalised
-from kong_slo.http import ApiError, send, whole_numbers_as_integers
+from kong_slo.http import whole_numbers_as_integers
 
 DOCUMENT_API_PATH = "/platform/document/v1"
 DOCUMENT_SCOPES = ("document:documents:read", "document:documents:write", "document:documents:delete",
@@ -102,8 +101,8 @@ class PlatformDashboardProvider(PlatformProvider):
             if existing is not None:
                 version = self._converge(client, str(existing["id"]), props)
                 return CreateResult(str(existing["id"]), {**props, "version": version, "adopted": True})
-            metadata = self._post(client, props)
-        return CreateResult(str(metadata["id"]), {**props, "version": str(metadata.get("version")), "adopted": False})
+            document_id, version = self._post(client, props)
+        return CreateResult(document_id, {**props, "version": version, "adopted": False})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self.client(props["platform_url"]) as client:
@@ -161,30 +160,25 @@ class PlatformDashboardProvider(PlatformProvider):
                 client.expect(response, what, 200)
         raise DynatraceError(f"{what}: it kept changing while being updated (409 each time)", status=409)
 
-    def _post(self, client: PlatformClient, props: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, client: PlatformClient, props: dict[str, Any]) -> tuple[str, str]:
+        """Create the document; (id, version). A POST whose answer was lost is looked up before it is sent again."""
         what = f"create dashboard {props['name']!r}"
-        once = dataclasses.replace(client.policy, attempts=1)
         for attempt in range(client.policy.attempts):
             try:
-                # Once per attempt: a create is not idempotent, so no blind retry inside the HTTP layer.
-                response = send(client.session, "POST", f"{client.base}/documents", policy=once, describe=what,
-                                files=_form(props["name"], props["content"], props["external_id"]))
-            except ApiError as error:
-                response, failure = None, OutcomeUnknown(str(error))
-            if response is not None and response.status_code in (200, 201):
-                return response.json()
-            if response is not None and response.status_code < 500 and response.status_code != 429:
-                raise DynatraceError(error_message(response, what), status=response.status_code)
-            # No answer, or a 5xx after which the document may exist: look before sending it again.
-            existing = find_document(client, props["external_id"])
-            if existing is not None:
-                self._converge(client, str(existing["id"]), props)
-                return existing
-            if response is not None:
-                failure = OutcomeUnknown(error_message(response, what), status=response.status_code)
-            if attempt + 1 == client.policy.attempts:
-                raise failure
-            self.sleep(client.policy.backoff(attempt))
+                response = client.post_once("/documents", None, what=what,
+                                            files=_form(props["name"], props["content"], props["external_id"]))
+            except OutcomeUnknown:
+                existing = find_document(client, props["external_id"])
+                if existing is not None:
+                    return str(existing["id"]), self._converge(client, str(existing["id"]), props)
+                if attempt + 1 == client.policy.attempts:
+                    raise
+                self.sleep(client.policy.backoff(attempt))
+                continue
+            if response.status_code in (200, 201):
+                metadata = response.json()
+                return str(metadata["id"]), str(metadata.get("version"))
+            raise DynatraceError(error_message(response, what), status=response.status_code)
         raise AssertionError("unreachable")
 
 
