@@ -108,8 +108,10 @@ def test_platform_lifecycle_with_versions_and_trash():
         assert updated.outs["version"] == "3"
         again = provider.create(changed)  # state lost: adopted by externalId, nothing written
         assert again.id == created.id and again.outs["adopted"] is True
+        before = len(fake.calls)
         provider.delete(created.id, updated.outs)
         assert fake.documents.documents == {} and fake.documents.trash == set()
+        assert not [path for _, path in fake.calls[before:] if path.endswith("/content")]  # the version is enough
 
 
 def test_platform_create_whose_answer_was_lost_is_not_repeated():

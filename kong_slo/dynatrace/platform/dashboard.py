@@ -123,10 +123,10 @@ class PlatformDashboardProvider(PlatformProvider):
         path = f"/documents/{quote(id_, safe='')}"
         with self.client(props["platform_url"]) as client:
             for _ in range(LOCKED_WRITE_ATTEMPTS):
-                found = read_document(client, id_)
-                if found is None:
+                metadata = client.read_or_none(f"{path}/metadata", what=f"read dashboard {id_}")
+                if metadata is None:
                     break
-                response = client.request("DELETE", path, params={"optimistic-locking-version": found[0]["version"]},
+                response = client.request("DELETE", path, params={"optimistic-locking-version": metadata["version"]},
                                           what=f"delete dashboard {id_}")
                 if response.status_code in (200, 204, 404):
                     break
