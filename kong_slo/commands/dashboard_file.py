@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kong_slo.dynatrace.classic.dashboard import CONFIG_API_PATH
 from kong_slo.dynatrace.classic.dashboard_content import classic_dashboard
+from kong_slo.dynatrace.client import CONFIG_API_PATH
 from kong_slo.dynatrace.dashboard_sections import dashboard_external_id, dashboard_id, dashboard_name
 from kong_slo.dynatrace.platform.dashboard import DOCUMENT_API_PATH
 from kong_slo.dynatrace.platform.dashboard_content import platform_dashboard

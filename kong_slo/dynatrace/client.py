@@ -50,6 +50,11 @@ def checked_url(environment_url: str, credential: str) -> tuple[str, SplitResult
     return url, parts
 
 
+ENVIRONMENT_API_PATH = "/api/v2"
+CONFIG_API_PATH = "/api/config/v1"
+"""The configuration API v1 (classic dashboards): same host and token as the Environment API v2."""
+
+
 def api_base(environment_url: str) -> str:
     """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
     except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
@@ -102,8 +107,9 @@ DEFAULT_POLICY = RetryPolicy(attempts=5, initial_delay=2.0, multiplier=1.5, max_
 class DynatraceClient:
     """One environment. Create one per operation; it holds a ``requests.Session`` (never pickled)."""
 
-    def __init__(self, environment_url: str, token: str, *, policy: RetryPolicy | None = None) -> None:
-        self.base = api_base(environment_url)
+    def __init__(self, environment_url: str, token: str, *, policy: RetryPolicy | None = None,
+                 api_path: str = ENVIRONMENT_API_PATH) -> None:
+        self.base = api_base(environment_url).removesuffix(ENVIRONMENT_API_PATH) + api_path
         self.policy = policy or DEFAULT_POLICY
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Api-Token {token}", "Accept": "application/json"})

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 
-from kong_slo.dynatrace.client import DEFAULT_POLICY, DynatraceClient, DynatraceError, api_base
+from kong_slo.dynatrace.client import DEFAULT_POLICY, ENVIRONMENT_API_PATH, DynatraceClient, DynatraceError, api_base
 from kong_slo.dynatrace.credentials import resolve_token, token_from_config
 
 FLOAT_DIGITS = 4
@@ -61,6 +61,8 @@ class DynatraceProvider(ResourceProvider):
 
     serialize_as_secret_always = False
     retry_policy = DEFAULT_POLICY
+    api_path: ClassVar[str] = ENVIRONMENT_API_PATH
+    """Which API of the environment the provider's client speaks to."""
 
     def configure(self, req: ConfigureRequest) -> None:
         self._token = token_from_config(req.config)
@@ -82,4 +84,5 @@ class DynatraceProvider(ResourceProvider):
 
     def client(self, environment_url: str) -> DynatraceClient:
         token = resolve_token(getattr(self, "_token", None))
-        return DynatraceClient(environment_url, token, policy=dataclasses.replace(self.retry_policy, sleep=self.sleep))
+        return DynatraceClient(environment_url, token, policy=dataclasses.replace(self.retry_policy, sleep=self.sleep),
+                               api_path=self.api_path)

@@ -13,24 +13,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource, is_known
-from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
+from kong_slo.dynatrace.client import CONFIG_API_PATH, DynatraceClient, DynatraceError
 from kong_slo.dynatrace.provider import DynatraceProvider, differing_keys, normalised
 
-CONFIG_API_PATH = "/api/config/v1"
 IDENTITY = ("dashboard_id", "environment_url")
-
-
-def config_client(client: DynatraceClient) -> DynatraceClient:
-    """The same environment and token, aimed at the configuration API v1 instead of the Environment API v2."""
-    client.base = client.base.removesuffix("/api/v2") + CONFIG_API_PATH
-    return client
 
 
 def get_dashboard(client: DynatraceClient, dashboard_id: str) -> dict[str, Any] | None:
@@ -64,7 +57,9 @@ def _content_problems(content: Any) -> list[str]:
 
 
 class ClassicDashboardProvider(DynatraceProvider):
-    """CRUD for one classic dashboard; the token from ``configure()`` (never pickled)."""
+    """CRUD for one classic dashboard, on the configuration API v1; the token from ``configure()`` (never pickled)."""
+
+    api_path: ClassVar[str] = CONFIG_API_PATH
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure("content", problem) for problem in _content_problems(news.get("content"))]
@@ -81,14 +76,14 @@ class ClassicDashboardProvider(DynatraceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         dashboard_id, content = props["dashboard_id"], props["content"]
         with self.client(props["environment_url"]) as client:
-            existing = get_dashboard(config_client(client), dashboard_id)
+            existing = get_dashboard(client, dashboard_id)
             if existing is None or differing_keys(content, existing):
                 put_dashboard(client, dashboard_id, content)
         return CreateResult(dashboard_id, {**props, "adopted": existing is not None})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self.client(props["environment_url"]) as client:
-            remote = get_dashboard(config_client(client), id_)
+            remote = get_dashboard(client, id_)
         if remote is None:
             return ReadResult("", {})
         content = {key: remote.get(key, value) for key, value in (props.get("content") or {}).items()}
@@ -97,7 +92,6 @@ class ClassicDashboardProvider(DynatraceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         with self.client(news["environment_url"]) as client:
-            client = config_client(client)
             if get_dashboard(client, id_) is None:
                 raise DynatraceError(f"dashboard {id_} no longer exists; run `pulumi refresh` so the next "
                                      "`pulumi up` creates it again", status=404)
@@ -106,7 +100,7 @@ class ClassicDashboardProvider(DynatraceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self.client(props["environment_url"]) as client:
-            delete_dashboard(config_client(client), id_)
+            delete_dashboard(client, id_)
 
 
 class ClassicDashboard(DynamicResource, module="dynatrace", name="ClassicDashboard"):
