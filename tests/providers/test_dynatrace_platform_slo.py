@@ -105,6 +105,31 @@ def test_identical_existing_slo_is_adopted_without_a_write(fake, provider):
     assert writes(fake) == []
 
 
+def test_a_stack_of_creates_lists_the_environment_once_and_posts_once_each(fake, provider):
+    payloads = platform_payloads(apis=[{"name": f"api-{index}"} for index in range(5)])
+    for payload in payloads:
+        provider.create(checked(provider, {"payload": payload, "platform_url": fake.url}))
+    assert fake.count("GET", SLOS) == 1
+    assert fake.count("POST", SLOS) == len(payloads) == len(fake.platform.slos) == 10
+
+
+def test_a_listed_slo_is_read_afresh_by_id_before_it_is_adopted(fake, provider):
+    _, body, _ = fake.platform.create(copy.deepcopy(props(fake, 1)["payload"]))
+    provider.create(checked(provider, props(fake)))  # loads the shared list, which names the SLO of payload 1
+    fake.reset_calls()
+    result = provider.create(checked(provider, props(fake, 1)))
+    assert result.id == body["id"] and result.outs["adopted"] is True
+    assert [(method, path) for method, path in fake.calls] == [("GET", f"{SLOS}/{body['id']}")]
+
+
+def test_a_listed_slo_deleted_since_is_looked_for_again_not_adopted(fake, provider):
+    _, body, _ = fake.platform.create(copy.deepcopy(props(fake, 1)["payload"]))
+    provider.create(checked(provider, props(fake)))  # the list now names the SLO of payload 1
+    fake.platform.slos.pop(body["id"])  # deleted by hand after the list was read
+    result = provider.create(checked(provider, props(fake, 1)))
+    assert result.outs["adopted"] is False and list(fake.platform.slos)[-1] == result.id
+
+
 def test_another_external_id_is_a_replacement_created_first(fake, provider):
     created = provider.create(checked(provider, props(fake)))
     news = props(fake)

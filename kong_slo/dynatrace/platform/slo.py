@@ -2,7 +2,9 @@
 
 - identity: the ``externalId`` in the payload (unique per project, stack, API and objective). Dynatrace does not
   keep it unique, so kong-slo looks before every POST: create adopts the SLO with that ``externalId`` (updating
-  it to the payload), and a POST whose answer was lost is recognised the same way, never repeated blindly.
+  it to the payload), found in one paged list of the environment's SLOs shared by all creates (``listing``) and read
+  afresh by id before it is adopted; a POST whose answer was lost is recognised by a fresh list, never repeated
+  blindly.
 - diff: only the payload keys we send (Dynatrace fills in others), floats rounded, tags as a set. Another
   ``externalId`` or platform URL is a replacement, created before the old one is deleted.
 - update and delete: with the ``version`` from the last read as ``optimistic-locking-version``. A 409 (someone
@@ -12,12 +14,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from kong_slo.dynamic_resource import DynamicResource
+from kong_slo.dynatrace import listing
 from kong_slo.dynatrace.client import DynatraceError, OutcomeUnknown, error_message
 from kong_slo.dynatrace.platform.client import PlatformClient
 from kong_slo.dynatrace.platform.provider import PlatformProvider
@@ -53,13 +57,14 @@ class PlatformServiceLevelObjectiveProvider(PlatformProvider):
         return DiffResult(changes=bool(changed) or bool(replaces), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        payload = props["payload"]
+        payload, key = props["payload"], _listing_key(props)
         with self.client(props["platform_url"]) as client:
-            existing = client.find_by_external_id(payload["externalId"])
+            existing = self._listed(client, key, payload["externalId"])
             if existing is not None:
                 stored = self._converge(client, existing, payload)
                 return CreateResult(stored["id"], self._outs(props, stored, adopted=True))
             stored = self._post(client, payload)
+            listing.SLOS.remember(key, payload["externalId"], {"id": stored["id"], "externalId": payload["externalId"]})
         return CreateResult(stored["id"], self._outs(props, stored, adopted=False))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -90,6 +95,7 @@ class PlatformServiceLevelObjectiveProvider(PlatformProvider):
                     version = remote.get("version")
                 response = client.delete_platform_slo(id_, str(version))
                 if response.status_code in (200, 204, 404):
+                    listing.SLOS.forget(_listing_key(props), (props.get("payload") or {}).get("externalId", ""))
                     return
                 if response.status_code != 409:
                     client.expect(response, f"delete SLO {id_}", 204)
@@ -102,6 +108,18 @@ class PlatformServiceLevelObjectiveProvider(PlatformProvider):
     def _outs(props: dict[str, Any], stored: dict[str, Any], *, adopted: bool) -> dict[str, Any]:
         return {"payload": props["payload"], "platform_url": props["platform_url"], "slo_id": stored["id"],
                 "version": stored.get("version"), "adopted": adopted}
+
+    @staticmethod
+    def _listed(client: PlatformClient, key: listing.Key, external_id: str) -> dict[str, Any] | None:
+        """The SLO to adopt: looked up in the stack's shared list, then read afresh by id (only "absent" is
+        trusted from a list); one the list names but that has gone since is looked for in a fresh list."""
+        listed = listing.SLOS.find(key, external_id, lambda: _environment_slos(client))
+        if listed is None:
+            return None
+        remote = client.get_platform_slo(str(listed["id"]))
+        if remote is not None and remote.get("externalId") == external_id:
+            return remote
+        return client.find_by_external_id(external_id)
 
     @staticmethod
     def _read_existing(client: PlatformClient, slo_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +166,18 @@ class PlatformServiceLevelObjectiveProvider(PlatformProvider):
                 return response.json()
             raise DynatraceError(error_message(response, what), status=response.status_code)
         raise AssertionError("unreachable")
+
+
+def _listing_key(props: dict[str, Any]) -> listing.Key:
+    return normalised(props["platform_url"]).rstrip("/"), "platform-slo"
+
+
+def _environment_slos(client: PlatformClient) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every SLO that carries an ``externalId``, from one paged list: the list's filter covers only id, name
+    and tags, so it cannot narrow the list to one stack's ``externalId`` values."""
+    for slo in client.list_platform_slos():
+        if slo.get("externalId"):
+            yield str(slo["externalId"]), slo
 
 
 class PlatformServiceLevelObjective(DynamicResource, module="dynatrace", name="PlatformServiceLevelObjective"):
