@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def tools_bin() -> Path:
-    return Path(os.environ.get("KONG_SLO_TOOLS_BIN") or ROOT / ".tools" / "bin")
+    return Path(os.environ.get("KONG_SLO_TOOLS_BIN") or ROOT / ".tools" / "bin").resolve()  # tools run in other folders
 
 
 def tool(name: str) -> Path:
