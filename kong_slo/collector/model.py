@@ -23,6 +23,12 @@ COLLECTOR_CONFIG_PATH = "/etc/otelcol/config.yaml"
 """Where the rendered config is mounted in the collector container."""
 QUEUE_DIRECTORY = "/var/lib/otelcol/file_storage"
 """The persistent sending queue (``file_storage``); must exist and be writable by ``COLLECTOR_UID``."""
+QUEUE_HOST_DIRECTORY = "/var/lib/kong-slo/queue"
+"""On a single aws host, where the queue volume (an EBS volume that outlives the instance) is mounted."""
+QUEUE_VOLUME_LABEL = "kongslo-queue"
+"""The ext4 label the queue volume gets when it is formatted, blank, on first attach (at most 16 characters)."""
+QUEUE_VOLUME_WAIT_SECONDS = 600
+"""How long the host waits for the queue volume to be attached after it boots (Pulumi attaches it then)."""
 COLLECTOR_UID = 10001
 """Both collector images run as this uid on a ``scratch`` base."""
 TOKEN_ENV_VAR = "DT_API_TOKEN"
@@ -180,6 +186,8 @@ class CollectorModel:
     health_published: bool
     """Publish the health endpoint beyond 127.0.0.1, for a load balancer's health checks (a tier); the security
     group admits the load balancer's subnets only."""
+    queue_volume: bool
+    """The queue lives on the host's queue volume (a single aws host), not in a Docker volume on the root disk."""
     exporter: str
     """``otlp_http/dynatrace``, or ``debug`` when no Dynatrace is configured."""
     counts_exporter: str
@@ -228,6 +236,7 @@ def collector_model(settings: StackSettings) -> CollectorModel:
         open_grpc=settings.collector.open_grpc,
         loopback_only=settings.target == "local",
         health_published=settings.collector.is_tier,
+        queue_volume=settings.target == "aws" and not settings.collector.is_tier,
         exporter="debug" if endpoint is None else EXPORTER,
         counts_exporter="debug" if endpoint is None else COUNTS_EXPORTER,
         otlp_endpoint=endpoint,

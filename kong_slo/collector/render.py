@@ -33,6 +33,9 @@ from kong_slo.collector.model import (
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
+    QUEUE_HOST_DIRECTORY,
+    QUEUE_VOLUME_LABEL,
+    QUEUE_VOLUME_WAIT_SECONDS,
     SPAN_METRICS,
     TELEMETRY_PORT,
     TOKEN_ENV_FILE,
@@ -45,7 +48,8 @@ from kong_slo.collector.model import (
 from kong_slo.errors import KongSloError
 from kong_slo.settings import StackSettings
 
-__all__ = ["APP_DIR", "render_cloud_init", "render_collector_config", "render_compose"]
+__all__ = ["APP_DIR", "render_cloud_init", "render_collector_config", "render_compose",
+           "render_queue_volume_script"]
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 APP_DIR = "/opt/kong-slo"
@@ -53,6 +57,7 @@ APP_DIR = "/opt/kong-slo"
 FETCH_TOKEN_SCRIPT = "/usr/local/sbin/kong-slo-fetch-token"
 SERVICE_UNIT = "kong-slo-collector.service"
 DRAIN_SCRIPT = "/usr/local/sbin/kong-slo-drain"
+QUEUE_VOLUME_SCRIPT = "/usr/local/sbin/kong-slo-queue-volume"
 """Run when the collector stops (a restart, a shutdown, the host's replacement): refuse new OTLP connections,
 keep running past one flush of the span metrics connector, then stop the containers."""
 INIT_IMAGE = "busybox:1.37.0"
@@ -100,7 +105,8 @@ def environment() -> jinja2.Environment:
         OTLP_HTTP_PORT=OTLP_HTTP_PORT, QUEUE_DIRECTORY=QUEUE_DIRECTORY, SERVICE_UNIT=SERVICE_UNIT,
         SPAN_METRICS=SPAN_METRICS, TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR,
         LOCAL_TOKEN_SOURCE=LOCAL_TOKEN_SOURCE, DRAIN_SCRIPT=DRAIN_SCRIPT, FLUSH_SECONDS=FLUSH_SECONDS,
-        DRAIN_SECONDS=DRAIN_SECONDS,
+        DRAIN_SECONDS=DRAIN_SECONDS, QUEUE_HOST_DIRECTORY=QUEUE_HOST_DIRECTORY, QUEUE_VOLUME_LABEL=QUEUE_VOLUME_LABEL,
+        QUEUE_VOLUME_SCRIPT=QUEUE_VOLUME_SCRIPT, QUEUE_VOLUME_WAIT_SECONDS=QUEUE_VOLUME_WAIT_SECONDS,
         COUNTS_QUEUE_MIB=COUNTS_QUEUE_MIB, DATA_QUEUE_MIB=DATA_QUEUE_MIB, TELEMETRY_PORT=TELEMETRY_PORT,
     )
     return jinja
@@ -131,9 +137,15 @@ def render_cloud_init(settings: StackSettings, *, token_parameter: str, region: 
         m=model,
         compose=_compose(model),
         collector_config=_collector_config(model),
+        queue_volume_script=render_queue_volume_script(),
         token_parameter=token_parameter,
         region=region,
     )
+
+
+def render_queue_volume_script(wait_seconds: int = QUEUE_VOLUME_WAIT_SECONDS) -> str:
+    """The single host's ``ExecStartPre`` that waits for its queue volume, formats it if blank and mounts it."""
+    return environment().get_template("queue-volume.sh.j2").render(wait_seconds=wait_seconds)
 
 
 def _collector_config(model: CollectorModel) -> str:

@@ -2,7 +2,8 @@
 
 The host has no SSH: operators use SSM Session Manager. The Dynatrace token lives in an SSM
 SecureString that cloud-init reads at boot through the host's role, so it never appears in user
-data. Every config change yields new user data, which replaces the host; so does a new token.
+data. A change of what the collector itself needs yields new user data, which replaces the instance; so does a
+new token. The address Kong sends to and the queue are kept across a replacement (``aws_persistent``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from kong_slo.infra.aws_instance import (
     kong_urls,
     ubuntu_ami,
 )
+from kong_slo.infra.aws_persistent import (
+    attach_queue_volume,
+    declare_network_interface,
+    declare_queue_volume,
+    placement,
+)
 from kong_slo.infra.tags import ownership_tags
 from kong_slo.settings import StackSettings
 
@@ -29,8 +36,9 @@ TIER_COMPONENT_TYPE = "kongslo:aws:CollectorTier"
 class CollectorHost(pulumi.ComponentResource):
     """The collector host of an ``aws`` stack.
 
-    Outputs: ``instance_id``, ``private_ip``, ``public_ip`` (``None`` unless ``collector.publicIp``),
-    ``security_group_id``, ``token_parameter`` (the SSM parameter's name), and the URLs Kong must use:
+    Outputs: ``instance_id``, ``private_ip`` (the kept interface's), ``public_ip`` (``None`` unless
+    ``collector.publicIp``), ``security_group_id``, ``queue_volume_id``, ``token_parameter`` (the SSM parameter's
+    name), and the URLs Kong must use:
     ``otlp_http_url`` (``http://<private ip>:4318`` unless ``kong.collectorUrl``), ``traces_url``,
     ``logs_url``.
     """
@@ -51,20 +59,17 @@ class CollectorHost(pulumi.ComponentResource):
         identity = declare_identity(name, settings, token, self)
         parameter = identity.parameter
 
-        if collector.subnet_id:
-            vpc_id = aws.ec2.get_subnet_output(
-                id=collector.subnet_id, opts=pulumi.InvokeOutputOptions(parent=self)).vpc_id
-        else:
-            vpc_id = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOutputOptions(parent=self)).id
-        security_group = declare_security_group(name, settings, vpc_id=vpc_id, ingress=ingress,
+        where = placement(settings, self)
+        security_group = declare_security_group(name, settings, vpc_id=where.vpc_id, ingress=ingress,
                                                 description="OTLP from Kong to the kong-slo collector", parent=self)
+        interface = declare_network_interface(name, settings, where, security_group, self)
+        queue = declare_queue_volume(name, settings, where, self)
 
         instance = aws.ec2.Instance(
             f"{name}-host",
             ami=self._ami(collector.ami_id, collector.instance_type),
             instance_type=collector.instance_type,
-            subnet_id=collector.subnet_id,
-            vpc_security_group_ids=[security_group.id],
+            primary_network_interface={"network_interface_id": interface.id, "delete_on_termination": False},
             iam_instance_profile=identity.profile.name,
             metadata_options=dict(aws_plan.METADATA_OPTIONS),
             root_block_device={
@@ -82,21 +87,25 @@ class CollectorHost(pulumi.ComponentResource):
             # The host reads the token at first boot: parameter and permissions must exist by then.
             # A new token (a new parameter version) replaces the host, as a config change does; the running
             # collector would otherwise keep the old one until someone restarts it.
+            # The interface can be attached to one instance at a time: the old instance goes first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=identity.boot_dependencies,
-                                        replacement_trigger=parameter.version,
+                                        replacement_trigger=parameter.version, delete_before_replace=True,
                                         ignore_changes=[] if collector.ami_id else ["ami"]),
         )
+        attach_queue_volume(name, queue, instance, self)
 
         self.public_ip: pulumi.Output[str] | None = None
         if collector.public_ip:
-            address = aws.ec2.Eip(f"{name}-eip", domain="vpc", instance=instance.id, tags=named_tags, opts=child)
+            address = aws.ec2.Eip(f"{name}-eip", domain="vpc", network_interface=interface.id, tags=named_tags,
+                                  opts=child)
             self.public_ip = address.public_ip
 
         self.instance_id: pulumi.Output[str] = instance.id
-        self.private_ip: pulumi.Output[str] = instance.private_ip
+        self.private_ip: pulumi.Output[str] = interface.private_ip
         self.security_group_id: pulumi.Output[str] = security_group.id
         self.token_parameter: pulumi.Output[str] = parameter.name
-        urls = kong_urls(settings, instance.private_ip.apply(aws_plan.private_otlp_url))
+        self.queue_volume_id: pulumi.Output[str] = queue.id
+        urls = kong_urls(settings, interface.private_ip.apply(aws_plan.private_otlp_url))
         self.otlp_http_url: pulumi.Output[str] = urls.otlp_http_url
         self.traces_url: pulumi.Output[str] = urls.traces_url
         self.logs_url: pulumi.Output[str] = urls.logs_url
@@ -105,6 +114,7 @@ class CollectorHost(pulumi.ComponentResource):
             "private_ip": self.private_ip,
             "public_ip": self.public_ip,
             "security_group_id": self.security_group_id,
+            "queue_volume_id": self.queue_volume_id,
             "token_parameter": self.token_parameter,
             "otlp_http_url": self.otlp_http_url,
             "traces_url": self.traces_url,
@@ -118,6 +128,7 @@ class CollectorHost(pulumi.ComponentResource):
             "collector_instance_id": self.instance_id,
             "collector_private_ip": self.private_ip,
             "collector_security_group_id": self.security_group_id,
+            "collector_queue_volume_id": self.queue_volume_id,
             "collector_token_parameter": self.token_parameter,
             "otlp_http_url": self.otlp_http_url,
             "traces_url": self.traces_url,

@@ -26,6 +26,12 @@ USER_DATA_LIMIT = 16 * 1024
 
 ROOT_VOLUME_GB = 20
 ROOT_VOLUME_TYPE = "gp3"
+QUEUE_VOLUME_GB = 10
+"""The single host's queue volume: the counts' 4 GiB queue, 1 GiB each for traces and logs, and room to compact."""
+QUEUE_VOLUME_TYPE = "gp3"
+QUEUE_VOLUME_DEVICE = "/dev/sdf"
+"""The name EC2 is asked to attach the queue volume under; Nitro hosts show it as an NVMe disk of another name,
+so the host finds the volume by its label (or, new, as the one blank EBS disk), not by this name."""
 METADATA_OPTIONS = {
     "http_endpoint": "enabled",
     "http_tokens": "required",

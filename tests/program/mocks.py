@@ -137,9 +137,20 @@ def subnet_facts(subnet_id: str) -> dict[str, Any]:
             "availabilityZone": f"eu-west-1{ZONES[int(digits[-1], 16) % len(ZONES)]}"}
 
 
+DEFAULT_SUBNETS = ("subnet-0d3fa0000000000b2", "subnet-0d3fa0000000000a1", "subnet-0d3fa0000000000c3")
+"""The default VPC's default subnets, one per zone, in the unsorted order EC2 may list them."""
+
+
+def _default_subnets(args: dict[str, Any]) -> dict[str, Any]:
+    filters = {item["name"]: item["values"] for item in args.get("filters", [])}
+    assert filters == {"vpc-id": ["vpc-0default000000001"], "default-for-az": ["true"]}, filters
+    return {"id": "eu-west-1", "ids": list(DEFAULT_SUBNETS)}
+
+
 CALL_HANDLERS: dict[str, CallHandler] = {
     "aws:ec2/getAmi:getAmi": _ami,
     "aws:ec2/getSubnet:getSubnet": lambda args: subnet_facts(args["id"]),
+    "aws:ec2/getSubnets:getSubnets": _default_subnets,
     "aws:ec2/getVpc:getVpc": lambda args: {"id": "vpc-0default000000001", "default": True,
                                            "cidrBlock": "172.31.0.0/16"},
 }
@@ -153,6 +164,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
     if type_ == "aws:ec2/instance:Instance":
         octet = int(token[:2], 16) % 250 + 4
         return f"i-0{token[:16]}", {"privateIp": f"10.0.1.{octet}", "publicIp": "", "arn": arn}
+    if type_ == "aws:ec2/networkInterface:NetworkInterface":
+        octet = int(token[:2], 16) % 250 + 4
+        return f"eni-0{token[:16]}", {"privateIp": f"10.0.1.{octet}", "arn": arn}
+    if type_ == "aws:ebs/volume:Volume":
+        return f"vol-0{token[:16]}", {"arn": arn}
     if type_ == "aws:ec2/securityGroup:SecurityGroup":
         return f"sg-0{token[:16]}", {"arn": arn}
     if type_ == "aws:ec2/eip:Eip":
@@ -177,6 +193,12 @@ def _computed(type_: str, name: str, inputs: dict[str, Any], region: str) -> tup
         own_id = plugin_id(inputs["stack"], *scope_of_inputs(inputs), inputs.get("workspace"))
         return own_id, {"plugin_id": own_id, "adopted": False}
     return f"{name}-{token[:8]}", {}
+
+
+def created_outputs(type_: str, name: str, inputs: dict[str, Any] | None = None,
+                    region: str = "eu-west-1") -> dict[str, Any]:
+    """The computed outputs the mocks give a created resource (an interface's ``privateIp``, ...)."""
+    return _computed(type_, name, inputs or {}, region)[1]
 
 
 def created_id(type_: str, name: str, inputs: dict[str, Any] | None = None, region: str = "eu-west-1") -> str:

@@ -22,12 +22,16 @@ from kong_slo.collector.render import render_collector_config, render_compose
 from tests.program.conftest import is_tier, stack_files
 from tests.program.mocks import (
     CALL_HANDLERS,
+    DEFAULT_SUBNETS,
     SENTINEL_PREFIX,
     ProgramRun,
     aws_config,
+    created_id,
+    created_outputs,
     read_config,
     run_program,
     settings_of,
+    subnet_facts,
 )
 
 COMPONENT = "kongslo:aws:CollectorHost"
@@ -36,8 +40,12 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 PARAMETER = "aws:ssm/parameter:Parameter"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 EIP = "aws:ec2/eip:Eip"
-TAGGABLE = {INSTANCE, SECURITY_GROUP, PARAMETER, EIP, "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"}
-UNTAGGABLE = {ROLE_POLICY}
+INTERFACE = "aws:ec2/networkInterface:NetworkInterface"
+VOLUME = "aws:ebs/volume:Volume"
+ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
+TAGGABLE = {INSTANCE, SECURITY_GROUP, PARAMETER, EIP, INTERFACE, VOLUME, "aws:iam/role:Role",
+            "aws:iam/instanceProfile:InstanceProfile"}
+UNTAGGABLE = {ROLE_POLICY, ATTACHMENT}
 USER_DATA_LIMIT = 16 * 1024
 AWS_STACKS = [path for path in stack_files("aws") if not is_tier(path)]
 """Single-host stacks; tiers have their own tests (test_aws_tier_program.py)."""
@@ -102,16 +110,32 @@ def check_host(run: ProgramRun, config: dict[str, Any]) -> None:
     assert inputs["rootBlockDevice"]["volumeType"] == "gp3"
     assert inputs["userDataReplaceOnChange"] is True
     assert inputs["instanceType"] == collector.get("instanceType", "t3.small")
-    assert inputs.get("subnetId") == collector.get("subnetId")
-    assert inputs["vpcSecurityGroupIds"] == [run.outputs["collector_security_group_id"].value]
-    vpc_lookups = [args for token, args in run.invokes if token in ("aws:ec2/getSubnet:getSubnet",
-                                                                     "aws:ec2/getVpc:getVpc")]
+    # The address and the queue outlive the instance: a kept interface and a queue volume of their own.
+    interface, volume, attachment = run.one(INTERFACE), run.one(VOLUME), run.one(ATTACHMENT)
+    assert "subnetId" not in inputs and "vpcSecurityGroupIds" not in inputs
+    assert inputs["primaryNetworkInterface"] == {"networkInterfaceId": created_id(INTERFACE, interface.name),
+                                                 "deleteOnTermination": False}
+    assert instance.delete_before_replace is True, "an interface is attached to one instance at a time"
+    assert interface.inputs["securityGroups"] == [run.outputs["collector_security_group_id"].value]
+    assert volume.inputs["encrypted"] is True and volume.inputs["type"] == "gp3"
+    assert int(volume.inputs["size"]) >= 6, "the counts' 4 GiB queue and 1 GiB each for traces and logs"
+    assert attachment.inputs["volumeId"] == created_id(VOLUME, volume.name)
+    assert attachment.inputs["instanceId"] == run.output("collector_instance_id")
+    assert attachment.inputs["stopInstanceBeforeDetaching"] is True, "the collector drains before its queue goes"
+    assert run.output("collector_queue_volume_id") == created_id(VOLUME, volume.name)
+    subnet_lookups = [args for token, args in run.invokes if token == "aws:ec2/getSubnet:getSubnet"]
+    vpc_lookups = [args for token, args in run.invokes if token == "aws:ec2/getVpc:getVpc"]
     if collector.get("subnetId"):
-        assert vpc_lookups == [{"id": collector["subnetId"]}]
+        assert subnet_lookups == [{"id": collector["subnetId"]}] and vpc_lookups == []
+        expected_subnet = collector["subnetId"]
         expected_vpc = CALL_HANDLERS["aws:ec2/getSubnet:getSubnet"]({"id": collector["subnetId"]})["vpcId"]
     else:
         assert vpc_lookups == [{"default": True}]
-        expected_vpc = CALL_HANDLERS["aws:ec2/getVpc:getVpc"]({"default": True})["id"]
+        expected_subnet = min(DEFAULT_SUBNETS)  # the same default subnet on every run
+        assert subnet_lookups == [{"id": expected_subnet}]
+        expected_vpc = subnet_facts(expected_subnet)["vpcId"]
+    assert interface.inputs["subnetId"] == expected_subnet
+    assert volume.inputs["availabilityZone"] == subnet_facts(expected_subnet)["availabilityZone"]
     assert run.one(SECURITY_GROUP).inputs["vpcId"] == expected_vpc
     ami_lookups = [args for token, args in run.invokes if token == "aws:ec2/getAmi:getAmi"]
     if collector.get("amiId"):
@@ -199,6 +223,7 @@ def check_outputs(run: ProgramRun, config: dict[str, Any]) -> None:
     collector = _collector(config)
     private_ip = run.output("collector_private_ip")
     ipaddress.ip_address(private_ip)
+    assert private_ip == created_outputs(INTERFACE, run.one(INTERFACE).name)["privateIp"]  # the kept address
     assert run.output("collector_instance_id").startswith("i-")
     assert run.output("collector_security_group_id").startswith("sg-")
     base = (config.get("kong-slo:kong") or {}).get("collectorUrl") or f"http://{private_ip}:4318"
@@ -208,7 +233,9 @@ def check_outputs(run: ProgramRun, config: dict[str, Any]) -> None:
     if collector.get("publicIp"):
         address = run.one(EIP)
         assert address.inputs["domain"] == "vpc"
-        assert address.inputs["instance"] == run.output("collector_instance_id")
+        # On the kept interface: the public address survives a host replacement too.
+        assert address.inputs["networkInterface"] == created_id(INTERFACE, run.one(INTERFACE).name)
+        assert "instance" not in address.inputs
         ipaddress.ip_address(run.output("collector_public_ip"))
     else:
         assert run.of_type(EIP) == []

@@ -11,6 +11,7 @@ import pytest
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 NEEDED = {
+    "pulumi-aws": ((7, 6), "Instance(primary_network_interface=...) for the collector host's kept interface"),
     "pulumi-docker": ((5, 2), "ContainerUploadArgs(owner=...) for the local stack's token file"),
     "pulumi-command": ((1, 1), "ConnectionArgs(host_key=...) to pin the Kong host's key"),
 }

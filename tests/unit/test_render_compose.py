@@ -19,6 +19,7 @@ from kong_slo.collector.model import (
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
     QUEUE_DIRECTORY,
+    QUEUE_HOST_DIRECTORY,
     TELEMETRY_PORT,
     TOKEN_ENV_FILE,
     TOKEN_FILE,
@@ -167,11 +168,16 @@ def test_token_comes_from_the_env_file_and_never_inline(tmp_path: Path) -> None:
     assert "DT_API_TOKEN" not in service["environment"]
 
 
-def test_the_queue_volume_is_handed_to_the_collector_uid_before_it_starts(tmp_path: Path) -> None:
-    services = canonical(write_project(tmp_path, render_compose(VARIANTS["aws"])))["services"]
+@pytest.mark.parametrize(("variant", "kind", "source"), [
+    ("aws", "bind", QUEUE_HOST_DIRECTORY),  # the single host's queue volume, which outlives the instance
+    ("aws-tier", "volume", "otelcol-queue"),
+])
+def test_the_queue_is_handed_to_the_collector_uid_before_it_starts(variant: str, kind: str, source: str,
+                                                                    tmp_path: Path) -> None:
+    services = canonical(write_project(tmp_path, render_compose(VARIANTS[variant])))["services"]
     collector, init = services["otel-collector"], services["queue-permissions"]
     queue = next(volume for volume in collector["volumes"] if volume["target"] == QUEUE_DIRECTORY)
-    assert queue["type"] == "volume"
+    assert queue["type"] == kind and queue["source"].endswith(source)
     init_volume = next(volume for volume in init["volumes"] if volume["target"] == QUEUE_DIRECTORY)
     assert init_volume["source"] == queue["source"]
     assert init["command"] == ["chown", f"{COLLECTOR_UID}:{COLLECTOR_UID}", QUEUE_DIRECTORY]
