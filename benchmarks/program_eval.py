@@ -1,8 +1,15 @@
 """How long the Pulumi program takes under mocks, against the SDK's own floor.
 
-For N = 1, 10, 100 and 500 APIs, runs ``__main__.py`` (an ``aws`` stack) under Pulumi mocks, then a
-bare program declaring the same number of plain resources under the same mocks, and prints seconds per
-run and per resource for both and their ratio. Nothing is asserted: the figures are for reading.
+For N = 1, 10, 100 and 500 APIs, runs ``__main__.py`` (an ``aws`` stack) under Pulumi mocks, then two bare
+programs under the same mocks:
+
+- replay: declares the very resources the program registered (same types, names, parents and inputs, the
+  pickled dynamic providers included) with no program logic around them: the SDK's own cost of registering
+  them, which no program declaring these resources can go below;
+- plain: declares as many resources of two scalar inputs each, the SDK's cost per resource alone.
+
+It prints seconds per run and per resource and the program's ratio to each. Nothing is asserted: the figures
+are for reading.
 
     .venv/bin/python benchmarks/program_eval.py [--repeat 5] [--apis 1,10,100,500]
 """
@@ -31,6 +38,7 @@ from tests.program.mocks import (  # noqa: E402
     PROJECT,
     ProgramMocks,
     RecordingMonitor,
+    RegisteredResource,
     aws_config,
     run_program,
     settings_of,
@@ -41,20 +49,39 @@ def config_with_apis(apis: int) -> dict[str, Any]:
     return aws_config(apis=[{"name": f"service-{index:03d}"} for index in range(apis)])
 
 
-def bare_program(count: int) -> int:
-    """Declare ``count`` plain custom resources under the same mocks; the number registered."""
+def under_mocks(declare: Any) -> int:
+    """Run ``declare`` as a program under the same mocks as ``run_program``; the number of resources registered."""
     mocks = ProgramMocks(region="eu-west-1", preview=False)
     monitor = RecordingMonitor(mocks)
     runtime_settings.ROOT.set(None)
     set_all_config({}, [])
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="bench", preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(declare))
+    return len(monitor.registered)
+
+
+def bare_program(count: int) -> int:
+    """Declare ``count`` plain custom resources under the same mocks; the number registered."""
 
     def declare() -> None:
         for index in range(count):
             pulumi.CustomResource("bench:index:Plain", f"plain-{index}", {"value": index, "label": f"r{index}"})
 
-    _sync_await(run_pulumi_func(declare))
-    return len(monitor.registered)
+    return under_mocks(declare)
+
+
+def replay_program(registered: list[RegisteredResource]) -> int:
+    """Declare exactly ``registered`` (type, name, parent, inputs) with no program around it; the number registered."""
+
+    def declare() -> None:
+        declared: dict[str, pulumi.Resource] = {}
+        for resource in registered:
+            opts = pulumi.ResourceOptions(parent=declared.get(resource.parent))
+            declared[resource.urn] = (pulumi.CustomResource(resource.type, resource.name, dict(resource.inputs), opts)
+                                      if resource.custom else
+                                      pulumi.ComponentResource(resource.type, resource.name, None, opts))
+
+    return under_mocks(declare)
 
 
 def settings_and_render(config: dict[str, Any]) -> str:
@@ -84,22 +111,25 @@ def main() -> int:
     bare_program(1)
     print(f"first run, imports included: {time.perf_counter() - start:.2f} s")
     print()
-    header = (f"{'APIs':>5} {'resources':>9} {'program s/run':>14} {'s/resource':>11} "
-              f"{'bare s/run':>11} {'s/resource':>11} {'ratio':>6} {'of it pure s':>13}")
+    header = (f"{'APIs':>5} {'resources':>9} {'program s/run':>14} {'replay s/run':>13} {'ratio':>6} "
+              f"{'plain s/run':>12} {'ratio':>6} {'of it pure s':>13}")
     print(header)
     print("-" * len(header))
     for apis in (int(item) for item in args.apis.split(",")):
         config = config_with_apis(apis)
         program_seconds, run = timed(lambda config=config: run_program(config, stack="bench"), args.repeat)
         resources = len(run.resources)
+        replay_seconds, replayed = timed(lambda run=run: replay_program(run.resources), args.repeat)
         bare_seconds, bare_count = timed(lambda resources=resources: bare_program(resources), args.repeat)
+        assert replayed == bare_count == resources, (replayed, bare_count, resources)
         pure_seconds, _ = timed(lambda config=config: settings_and_render(config), args.repeat)
-        print(f"{apis:>5} {resources:>9} {program_seconds:>14.4f} {program_seconds / resources:>11.5f} "
-              f"{bare_seconds:>11.4f} {bare_seconds / bare_count:>11.5f} {program_seconds / bare_seconds:>6.1f} "
+        print(f"{apis:>5} {resources:>9} {program_seconds:>14.4f} {replay_seconds:>13.4f} "
+              f"{program_seconds / replay_seconds:>6.2f} {bare_seconds:>12.4f} {program_seconds / bare_seconds:>6.1f} "
               f"{pure_seconds:>13.4f}")
     print()
-    print("resources: registered by the program (components included); the bare program declares as many.")
-    print("ratio: program s/run over bare s/run. of it pure s: settings parsing and template rendering alone.")
+    print("resources: registered by the program (components included); replay and plain declare as many.")
+    print("replay: the same resources and inputs without the program; plain: two scalar inputs each.")
+    print("ratio: program s/run over the bare program's. of it pure s: settings parsing and template rendering.")
     set_all_config({}, [])
     return 0
 
