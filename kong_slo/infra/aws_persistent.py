@@ -11,7 +11,8 @@ A settings change that rolls the collector replaces the instance (new user data)
 
 An interface is attached to one instance at a time, so the instance is replaced deleting first: a replacement
 keeps the address at the cost of the minutes the new host needs to boot, during which Kong's plugin queue holds
-and retries. A move to another subnet or zone cannot keep either: it creates both anew.
+and retries. A move to another subnet cannot keep the address (an interface lives in one subnet); a move to
+another zone cannot keep the queue either (a volume lives in one zone).
 """
 
 from __future__ import annotations
