@@ -9,12 +9,15 @@ project's ``.venv``). For each size, three steps:
 - destroy    ``pulumi destroy``
 
 Beside it, the engine's floor: ``benchmarks/pulumi_floor`` declares as many no-op dynamic resources as the kong-slo
-stack holds and runs the same steps the same way; the difference is kong-slo's own work (payloads, HTTP calls,
-emulator replies, Dynatrace's read-after-write lag of two reads). Wall seconds and the calls each emulator
-received are printed, not asserted; ``+50ms/rt`` is what those calls add, one after another, over a 50 ms round
-trip (the provider runs at most four at once, so a real run adds between a quarter of it and all of it).
+stack holds and runs the same steps the same way. The difference is kong-slo's own work (payloads, HTTP calls,
+emulator replies) plus Dynatrace's read-after-write lag: each new SLO is read back by id until it shows, and the
+emulator, like Dynatrace, shows it only on the third read, a second apart. The ``no lag`` rows run the same stack
+against an emulator that reads back at once, kong-slo's own work alone, and the last lines set it against the
+floor. Wall seconds and the calls each emulator received are printed, not asserted; ``+50ms/rt`` is what those
+calls add, one after another, over a 50 ms round trip (the provider runs at most four at once, so a real run adds
+between a quarter of it and all of it).
 
-    KONG_SLO_TOOLS_BIN=.tools/bin .venv/bin/python benchmarks/pulumi_up.py [SIZE ...]
+    .venv/bin/python benchmarks/pulumi_up.py [SIZE ...]
 """
 
 from __future__ import annotations
@@ -71,9 +74,10 @@ def dynamic_resources(project: PulumiProject) -> int:
     return sum(1 for resource in resources if resource["type"].startswith("pulumi-python:dynamic/"))
 
 
-def kong_slo_rows(workdir: Path, count: int) -> tuple[list[Row], int]:
+def kong_slo_rows(workdir: Path, count: int, *, read_lag: int = 2) -> tuple[list[Row], int]:
     rows: list[Row] = []
-    with FakeKong("3.9", token=KONG_TOKEN) as kong, FakeDynatrace() as dynatrace:
+    label = "kong-slo" if read_lag else "no lag"
+    with FakeKong("3.9", token=KONG_TOKEN) as kong, FakeDynatrace(read_lag=read_lag) as dynatrace:
         for name in api_names(count):
             kong.add_service(name)
         project = PulumiProject(workdir, stack=f"bench-{count}")
@@ -87,7 +91,7 @@ def kong_slo_rows(workdir: Path, count: int) -> tuple[list[Row], int]:
             seconds = timed(project, args)
             if step == "up":
                 resources = dynamic_resources(project)
-            rows.append(Row("kong-slo", count, resources, step, seconds,
+            rows.append(Row(label, count, resources, step, seconds,
                             (sum(kong.calls.values()), kong.writes), (len(dynatrace.calls), dynatrace.writes())))
     return rows, resources
 
@@ -124,13 +128,33 @@ def main(sizes: tuple[int, ...]) -> None:
     print("calls are requests the emulator received, (N w) of them writes. The floor runs no-op dynamic resources.\n")
     print(f"{'program':<12} {'APIs':>4} {'resources':>9}  {'step':<9} {'seconds':>8}  {'Kong calls':>13}  "
           f"{'Dynatrace calls':>15}  {'+50ms/rt':>8}")
+    summaries: list[str] = []
     for count in sizes:
         with tempfile.TemporaryDirectory(prefix="kong-slo-bench-") as folder:
             rows, resources = kong_slo_rows(Path(folder) / "kong-slo", count)
+            rows += kong_slo_rows(Path(folder) / "no-lag", count, read_lag=0)[0]
             rows += floor_rows(Path(folder) / "floor", count, resources)
         for row in rows:
             print(f"{row.program:<12} {row.apis:>4} {row.resources:>9}  {row.step:<9} {row.seconds:>8.1f}  "
                   f"{calls(row.kong):>13}  {calls(row.dynatrace):>15}  {network(row):>8}")
+        summaries.extend(against_floor(rows, count))
+    print()
+    print("\n".join(summaries))
+
+
+def against_floor(rows: list[Row], count: int) -> list[str]:
+    """Per step, kong-slo's own time (no lag) as a multiple of the floor's; for ``up``, the only step that creates
+    SLOs and so waits for them to read back, also what the lag added."""
+    seconds = {(row.program, row.step): row.seconds for row in rows}
+    lines = []
+    for step, _ in STEPS:
+        own, floor = seconds["no lag", step], seconds["no-op floor", step]
+        line = (f"{count:>4} APIs {step:<9}: kong-slo's own work {own:.1f} s = {own / floor:.1f}x the floor "
+                f"({floor:.1f} s)")
+        if step == "up":
+            line += f"; Dynatrace's read-after-write lag added {seconds['kong-slo', step] - own:.1f} s"
+        lines.append(line)
+    return lines
 
 
 if __name__ == "__main__":
