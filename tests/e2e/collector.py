@@ -56,11 +56,14 @@ class Collector:
     """A collector process; a context manager that always stops it."""
 
     def __init__(self, config_text: str, workdir: Path, *, dynatrace_url: str | None = None,
-                 token: str = "dt0c01.E2E.TOKEN", env: dict[str, str] | None = None, telemetry: bool = False) -> None:
+                 token: str = "dt0c01.E2E.TOKEN", env: dict[str, str] | None = None, telemetry: bool = False,
+                 storage: Path | None = None) -> None:
+        """``storage``: the queue directory (default ``workdir/queue``); another collector's, to stand for a
+        queue volume moved to a new host."""
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {"http": free_port(), "grpc": free_port(), "health": free_port(), "telemetry": free_port()}
-        self.storage = workdir / "queue"
+        self.storage = storage or workdir / "queue"
         self.storage.mkdir(exist_ok=True)
         token_file = workdir / "token"
         token_file.write_text(token)

@@ -1,6 +1,7 @@
 """Nothing counted is lost, proven with the real collector (0.160) on the rendered config: a Dynatrace outage longer
 than the exporter's old five-minute give-up, a revoked token (dropped, and doctor says so), a collector drained the
-graceful way, a hard kill within its stated bound, and a tier scaling in under traffic."""
+graceful way, a hard kill within its stated bound, a single host replaced (its queue volume moved to the new host)
+during an outage, and a tier scaling in under traffic."""
 
 from __future__ import annotations
 
@@ -128,6 +129,28 @@ def test_a_hard_kill_loses_at_most_the_last_flush_interval(tmp_path: Path) -> No
         bound = sum(sum(marks.values()) for at, marks in kong.sent_at if at > killed_at - FLUSH_SECONDS - 1)
         assert lost <= bound, (lost, bound)  # README: a hard kill loses what arrived since the last flush
     assert (tmp_path / "queue").is_dir()
+
+
+def test_a_replaced_host_sends_what_the_old_one_queued(tmp_path: Path) -> None:
+    """A single host replaced during a Dynatrace outage: the old collector drains and stops, its queue volume moves
+    to a new host (another process, another working folder, the same queue directory), which sends every count
+    exactly once when Dynatrace is back."""
+    with FakeDynatrace() as fake:
+        fake.otlp.available = False
+        with Collector(stack_config(), tmp_path / "old-host", dynatrace_url=fake.url, token=fake.token) as old:
+            with Kong(old.traces_url) as kong:
+                time.sleep(FLUSH_SECONDS * 2 + 3)
+            time.sleep(DRAIN_SECONDS)
+            old.stop()
+        assert fake.metrics.total(CALLS) == 0, "nothing reached Dynatrace before the replacement"
+        total = sum(kong.sent.values())
+        assert total > 0
+        with Collector(stack_config(), tmp_path / "new-host", dynatrace_url=fake.url, token=fake.token,
+                       storage=old.storage):
+            fake.otlp.available = True
+            wait_for(lambda: fake.metrics.total(CALLS) >= total, 120, f"{total} counts queued by the old host")
+            time.sleep(SETTLE)
+            assert counted(fake) == kong.sent  # every count, exactly once
 
 
 def test_scale_in_under_traffic_loses_no_count(tmp_path: Path) -> None:
