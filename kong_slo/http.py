@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import html
+import ipaddress
 import json
 import random
 import re
@@ -46,6 +47,22 @@ SHAPE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 """What reading JSON of another shape than the API's raises (a list where an object was expected, …): callers at
 a command's edge turn these into one line naming the server."""
 TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for this machine: ``localhost``, an address in 127.0.0.0/8 or ``::1`` (bracketed or not). Plain http
+    is accepted only there, where a credential never crosses a network."""
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def what_came_back(response: requests.Response) -> str:

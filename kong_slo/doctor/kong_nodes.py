@@ -10,17 +10,14 @@ since ``pulumi up`` reads it back over SSH.
 from __future__ import annotations
 
 from dataclasses import replace
-from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from kong_slo.doctor.kong_node import LINK, tracing_checks
 from kong_slo.doctor.report import Check, skipped
-from kong_slo.http import ApiError, RetryPolicy
+from kong_slo.http import ApiError, RetryPolicy, is_loopback_host
 from kong_slo.kong.admin import KongAdmin
 from kong_slo.kong.tracing import RENAMED_IN
 from kong_slo.settings import KongVersion, SshSettings, StackSettings
-
-LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 
 
 def check_nodes(settings: StackSettings, token: str | None, policy: RetryPolicy) -> list[Check]:
@@ -28,7 +25,7 @@ def check_nodes(settings: StackSettings, token: str | None, policy: RetryPolicy)
     checks: list[Check] = []
     for node in settings.kong.ssh:
         name, label = f"kong.node.{node.host}:{node.port}", f"node {node.host}"
-        if _loopback(urlsplit(node.admin_url).hostname) and not _loopback(node.host):
+        if is_loopback_host(urlsplit(node.admin_url).hostname) and not is_loopback_host(node.host):
             checks.append(skipped(LINK, name, f"{label}: its Admin API listens on the node itself "
                                               f"({node.admin_url}); `pulumi up` reads it back over SSH"))
             continue
@@ -59,10 +56,3 @@ def _node_checks(node: SshSettings, name: str, label: str, settings: StackSettin
     return checks
 
 
-def _loopback(host: str | None) -> bool:
-    if host is None or host.lower() in LOOPBACK_NAMES:
-        return host is not None
-    try:
-        return ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -16,13 +16,12 @@ from urllib.parse import SplitResult, quote, urlsplit
 
 import requests
 
-from kong_slo.http import ApiError, RetryPolicy, retry_after_seconds, send, what_came_back
+from kong_slo.http import ApiError, RetryPolicy, is_loopback_host, retry_after_seconds, send, what_came_back
 from kong_slo.objectives.sli import selector_string
 from kong_slo.settings.rules import environment_url_problem
 
 RESET_MICROSECONDS_ABOVE = 1e14
 """``X-RateLimit-Reset`` is documented in µs, but some clients treat it as seconds: above this it is µs."""
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DISABLED_SLO = "disabled SLO"
 """Dynatrace refuses ``GET /slo/{id}`` for a disabled SLO ("Cannot access a disabled SLO.")."""
 
@@ -44,7 +43,7 @@ def checked_url(environment_url: str, credential: str) -> tuple[str, SplitResult
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DynatraceError(f"{environment_url!r} is not an http(s) URL of a Dynatrace environment")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise DynatraceError(f"{environment_url!r} uses plain http; the {credential} would cross the network "
                              "unencrypted, so use https (http is accepted only for this machine)")
     return url, parts

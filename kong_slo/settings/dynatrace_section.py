@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from kong_slo.http import is_loopback_host
 from kong_slo.secrets import Secret
 from kong_slo.settings.model import SLI_SOURCES, AlertingSettings, BurnRatePolicy, DynatraceSettings
 from kong_slo.settings.platform import PLATFORM_KEYS, read_platform
@@ -19,23 +19,13 @@ BURN_RATE_KEYS = ("fastBurnThreshold", "pageFactor", "slowPageFactor", "ticketFa
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def is_loopback(host: str) -> bool:
-    """``localhost`` or an address in 127.0.0.0/8 or ::1."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _environment_url(node: Node) -> str | None:
     url = http_url(node, "environmentUrl", required=True)
     if url is None:
         return None
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if is_loopback(host):
+    if is_loopback_host(host):
         return url  # an SSH tunnel or a test's emulator on this machine: plain http stays on the host
     shape = environment_url_problem(url)
     if shape is not None:

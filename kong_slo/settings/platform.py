@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from kong_slo.http import is_loopback_host
 from kong_slo.secrets import Secret
 from kong_slo.settings.model import FLAVOURS, SSO_TOKEN_URL, OAuthClient, PlatformSettings
 from kong_slo.settings.reader import Node, describe
@@ -20,7 +21,6 @@ OAUTH_KEYS = ("clientId", "clientSecret", "accountUrn", "tokenUrl")
 PLATFORM_TOKEN_PREFIX = "dt0s16."
 OAUTH_CLIENT_PREFIX = "dt0s02."
 ACCOUNT_URN = re.compile(r"^urn:dtaccount:[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -28,7 +28,7 @@ def live_and_apps_urls(url: str) -> tuple[str, str | None]:
     """``(live URL, apps URL)`` for an environment URL; the apps URL is None for Managed and other hosts. A
     Dynatrace on this machine (an emulator, a tunnel) serves both on one address."""
     host = urlsplit(url).hostname or ""
-    if host in LOOPBACK_HOSTS:
+    if is_loopback_host(host):
         return url, url
     if ".apps." in host:
         return url.replace(".apps.", ".live.", 1), url
@@ -86,7 +86,7 @@ def _oauth(node: Node | None) -> OAuthClient | None:
         node.problem("accountUrn", f"{urn!r} is not an account URN such as urn:dtaccount:<account uuid>")
     token_url = node.string("tokenUrl") or SSO_TOKEN_URL
     parts = urlsplit(token_url)
-    if not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)) \
+    if not (parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname))) \
             or not parts.hostname:
         node.problem("tokenUrl", f"{describe(token_url)} is not an https URL (the client secret crosses it)")
     return OAuthClient(client_id, secret or Secret(None), urn, token_url)

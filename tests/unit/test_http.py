@@ -10,7 +10,15 @@ import pytest
 import requests
 import urllib3
 
-from kong_slo.http import ApiError, RetryPolicy, Unreachable, plain_reason, retry_after_seconds, send
+from kong_slo.http import (
+    ApiError,
+    RetryPolicy,
+    Unreachable,
+    is_loopback_host,
+    plain_reason,
+    retry_after_seconds,
+    send,
+)
 
 URL = "http://127.0.0.1:9/thing"
 
@@ -144,3 +152,12 @@ def test_a_refused_port_is_said_plainly() -> None:
             send(session, "GET", f"http://127.0.0.1:{port}/api/v2/slo", policy=RetryPolicy(
                 attempts=2, timeout=2, sleep=lambda _: None), describe="list SLOs")
     assert str(caught.value) == "list SLOs: no answer after 2 attempts (connection refused)"
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("localhost", True), ("LOCALHOST", True), ("localhost.localdomain", True), ("127.0.0.1", True),
+    ("127.1.2.3", True), ("::1", True), ("[::1]", True), (None, False), ("", False), ("10.0.0.1", False),
+    ("localhost.example.com", False), ("abc12345.live.dynatrace.com", False), ("::ffff:10.0.0.1", False),
+])
+def test_loopback_hosts_are_this_machine_only(host: str | None, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
