@@ -24,6 +24,7 @@ from kong_slo.infra.aws_persistent import (
     attach_queue_volume,
     declare_network_interface,
     declare_queue_volume,
+    needs_public_address,
     placement,
 )
 from kong_slo.infra.tags import ownership_tags
@@ -37,10 +38,9 @@ class CollectorHost(pulumi.ComponentResource):
     """The collector host of an ``aws`` stack.
 
     Outputs: ``instance_id``, ``private_ip`` (the kept interface's), ``public_ip`` (``None`` unless
-    ``collector.publicIp``), ``security_group_id``, ``queue_volume_id``, ``token_parameter`` (the SSM parameter's
-    name), and the URLs Kong must use:
-    ``otlp_http_url`` (``http://<private ip>:4318`` unless ``kong.collectorUrl``), ``traces_url``,
-    ``logs_url``.
+    ``collector.publicIp`` or a subnet that gives instances a public address), ``security_group_id``,
+    ``queue_volume_id``, ``token_parameter`` (the SSM parameter's name), and the URLs Kong must use:
+    ``otlp_http_url`` (``http://<private ip>:4318`` unless ``kong.collectorUrl``), ``traces_url``, ``logs_url``.
     """
 
     def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -49,6 +49,7 @@ class CollectorHost(pulumi.ComponentResource):
         token = dynatrace_token(settings)
         ingress = aws_plan.ingress_rules(collector)
         user_data = boot_user_data(settings)
+        where = placement(settings)
         # The alias lets a stack switch between one host and a tier: the token parameter (a fixed name) and the
         # role are kept instead of created anew next to the old ones.
         super().__init__(COMPONENT_TYPE, name, None, pulumi.ResourceOptions.merge(
@@ -59,7 +60,6 @@ class CollectorHost(pulumi.ComponentResource):
         identity = declare_identity(name, settings, token, self)
         parameter = identity.parameter
 
-        where = placement(settings, self)
         security_group = declare_security_group(name, settings, vpc_id=where.vpc_id, ingress=ingress,
                                                 description="OTLP from Kong to the kong-slo collector", parent=self)
         interface = declare_network_interface(name, settings, where, security_group, self)
@@ -95,7 +95,7 @@ class CollectorHost(pulumi.ComponentResource):
         attach_queue_volume(name, queue, instance, self)
 
         self.public_ip: pulumi.Output[str] | None = None
-        if collector.public_ip:
+        if needs_public_address(settings, where):
             address = aws.ec2.Eip(f"{name}-eip", domain="vpc", network_interface=interface.id, tags=named_tags,
                                   opts=child)
             self.public_ip = address.public_ip

@@ -30,11 +30,13 @@ from kong_slo.settings import StackSettings
 
 @dataclass(frozen=True)
 class HostPlacement:
-    """The subnet (given, or the default VPC's first default subnet) and its VPC and zone."""
+    """The host's subnet (given, or the default VPC's first default subnet), its VPC and zone, and whether it gives
+    instances a public address."""
 
-    subnet_id: pulumi.Output[str]
-    vpc_id: pulumi.Output[str]
-    availability_zone: pulumi.Output[str]
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    public_ip_on_launch: bool
 
 
 def first_default_subnet(subnet_ids: list[str]) -> str:
@@ -44,17 +46,24 @@ def first_default_subnet(subnet_ids: list[str]) -> str:
     return sorted(subnet_ids)[0]
 
 
-def placement(settings: StackSettings, parent: pulumi.Resource) -> HostPlacement:
-    """Where the host, its interface and its queue volume live."""
-    invoke = pulumi.InvokeOutputOptions(parent=parent)
-    if settings.collector.subnet_id:
-        subnet = aws.ec2.get_subnet_output(id=settings.collector.subnet_id, opts=invoke)
-    else:
-        vpc_id = aws.ec2.get_vpc_output(default=True, opts=invoke).id
-        defaults = aws.ec2.get_subnets_output(filters=[{"name": "vpc-id", "values": [vpc_id]},
-                                                       {"name": "default-for-az", "values": ["true"]}], opts=invoke)
-        subnet = aws.ec2.get_subnet_output(id=defaults.ids.apply(first_default_subnet), opts=invoke)
-    return HostPlacement(subnet.id, subnet.vpc_id, subnet.availability_zone)
+def placement(settings: StackSettings) -> HostPlacement:
+    """Where the host, its interface and its queue volume live; looked up before anything is declared (invokes
+    run during preview too)."""
+    subnet_id = settings.collector.subnet_id
+    if not subnet_id:
+        vpc_id = aws.ec2.get_vpc(default=True).id
+        defaults = aws.ec2.get_subnets(filters=[{"name": "vpc-id", "values": [vpc_id]},
+                                                {"name": "default-for-az", "values": ["true"]}])
+        subnet_id = first_default_subnet(list(defaults.ids))
+    subnet = aws.ec2.get_subnet(id=subnet_id)
+    return HostPlacement(subnet.id, subnet.vpc_id, subnet.availability_zone, bool(subnet.map_public_ip_on_launch))
+
+
+def needs_public_address(settings: StackSettings, where: HostPlacement) -> bool:
+    """``collector.publicIp``, or a subnet that gives instances a public address (the default VPC's do): there
+    the host reaches Dynatrace, Ubuntu's mirrors and SSM through it. An interface created apart from the instance
+    gets none at launch, so the host keeps one as an Elastic IP on the interface instead."""
+    return settings.collector.public_ip or where.public_ip_on_launch
 
 
 def declare_network_interface(name: str, settings: StackSettings, where: HostPlacement,

@@ -129,16 +129,20 @@ OTHER_VPC_SUBNET_PREFIX = "subnet-0ff"
 """Subnets whose ID starts so lie in another VPC than every other subnet (to test the refusal)."""
 
 
+DEFAULT_SUBNETS = ("subnet-0d3fa0000000000b2", "subnet-0d3fa0000000000a1", "subnet-0d3fa0000000000c3")
+"""The default VPC's default subnets, one per zone, in the unsorted order EC2 may list them."""
+
+
 def subnet_facts(subnet_id: str) -> dict[str, Any]:
-    """What ``getSubnet`` answers: a /24 and a zone derived from the ID (its last hex digit picks a, b or c)."""
+    """What ``getSubnet`` answers: a /24 and a zone derived from the ID (its last hex digit picks a, b or c); the
+    default VPC's subnets give instances a public address, as AWS's default subnets do."""
     digits = subnet_id.removeprefix("subnet-")
     vpc = "vpc-0other000000002" if subnet_id.startswith(OTHER_VPC_SUBNET_PREFIX) else "vpc-0subnet0000000001"
     return {"id": subnet_id, "vpcId": vpc, "cidrBlock": f"10.0.{int(digits[-2:], 16)}.0/24",
-            "availabilityZone": f"eu-west-1{ZONES[int(digits[-1], 16) % len(ZONES)]}"}
+            "availabilityZone": f"eu-west-1{ZONES[int(digits[-1], 16) % len(ZONES)]}",
+            "mapPublicIpOnLaunch": subnet_id in DEFAULT_SUBNETS}
 
 
-DEFAULT_SUBNETS = ("subnet-0d3fa0000000000b2", "subnet-0d3fa0000000000a1", "subnet-0d3fa0000000000c3")
-"""The default VPC's default subnets, one per zone, in the unsorted order EC2 may list them."""
 
 
 def _default_subnets(args: dict[str, Any]) -> dict[str, Any]:

@@ -230,7 +230,9 @@ def check_outputs(run: ProgramRun, config: dict[str, Any]) -> None:
     assert run.output("otlp_http_url") == base.rstrip("/")
     assert run.output("traces_url") == f"{base.rstrip('/')}/v1/traces"
     assert run.output("logs_url") == f"{base.rstrip('/')}/v1/logs"
-    if collector.get("publicIp"):
+    subnet = collector.get("subnetId") or min(DEFAULT_SUBNETS)
+    if collector.get("publicIp") or subnet_facts(subnet)["mapPublicIpOnLaunch"]:
+        # Asked for, or the subnet gives instances a public address (which an interface made apart never gets).
         address = run.one(EIP)
         assert address.inputs["domain"] == "vpc"
         # On the kept interface: the public address survives a host replacement too.
@@ -341,3 +343,36 @@ def test_a_new_token_replaces_the_host() -> None:
     instance = run.one(INSTANCE)
     assert instance.replacement_trigger == 1, "the trigger is the token parameter's version"
     assert all(resource.replacement_trigger is None for resource in run.resources if resource is not instance)
+
+
+PRIVATE_SUBNET = "subnet-0a1b2c3d4e5f60701"
+
+
+@pytest.mark.parametrize(("collector", "public"), [
+    ({}, True),  # the default VPC's subnets give instances a public address: keep one, on the interface
+    ({"subnetId": PRIVATE_SUBNET}, False),  # a private subnet reaches out through its NAT
+    ({"subnetId": PRIVATE_SUBNET, "publicIp": True}, True),
+])
+def test_the_host_keeps_the_public_address_its_subnet_would_give_it(collector: dict[str, Any], public: bool) -> None:
+    run = run_program(aws_config(collector={"allowedCidrs": ["10.0.0.0/16"], **collector}), stack="dev")
+    assert [address.inputs["networkInterface"] for address in run.of_type(EIP)] == (
+        [created_id(INTERFACE, run.one(INTERFACE).name)] if public else [])
+    assert ("collector_public_ip" in run.outputs) is public
+
+
+def test_the_interface_and_the_queue_volume_are_the_same_whatever_the_apis_and_the_collector_settings() -> None:
+    """What a replacement must keep does not change with what rolls the instance."""
+    kept = (INTERFACE, VOLUME)
+    base = run_program(aws_config(), stack="dev")
+    rolled = run_program(aws_config(collector={"allowedCidrs": ["10.0.0.0/16"], "instanceType": "t3.large",
+                                                "traceSampling": 0.5},
+                                    apis=[{"name": "Orders"}, {"name": "Billing", "latency": {"thresholdMs": 300}}]),
+                         stack="dev")
+    assert run_user_data_differs(base, rolled)
+    for type_ in kept:
+        assert base.one(type_).inputs == rolled.one(type_).inputs
+
+
+def run_user_data_differs(first: ProgramRun, second: ProgramRun) -> bool:
+    return (first.one(INSTANCE).inputs.get("userData") != second.one(INSTANCE).inputs.get("userData")
+            or first.one(INSTANCE).inputs["instanceType"] != second.one(INSTANCE).inputs["instanceType"])

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from kong_slo.errors import KongSloError
 from kong_slo.infra import aws_plan
+from kong_slo.infra.aws_persistent import first_default_subnet
 from kong_slo.infra.aws_policies import ec2_assume_role_policy, host_policy
 from kong_slo.infra.tags import ownership_tags
 from tests.unit.settings_helpers import aws_config, parse
@@ -119,3 +120,10 @@ def test_the_host_may_read_no_parameter_but_its_token() -> None:
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         reads = [action for action in actions if action.startswith(("ssm:GetParameter", "kms:", "ssm:*"))]
         assert not reads or statement["Resource"] == arn, statement
+
+
+def test_the_default_subnet_is_the_same_on_every_run_and_its_absence_is_named() -> None:
+    assert first_default_subnet(["subnet-0c", "subnet-0a", "subnet-0b"]) == "subnet-0a"
+    with pytest.raises(KongSloError) as refused:
+        first_default_subnet([])
+    assert str(refused.value) == "the default VPC has no default subnet; set kong-slo:collector.subnetId"
