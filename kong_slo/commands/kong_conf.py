@@ -18,10 +18,9 @@ import tempfile
 from pathlib import Path
 
 from kong_slo.commands.common import EXIT_CHANGES, EXIT_OK, fail
-from kong_slo.doctor.kong_node import SPAN_MAKING
 from kong_slo.errors import KongSloError
 from kong_slo.kong.conf import ENCODING, KongConfError, patch_kong_conf
-from kong_slo.kong.tracing import TracingSettings, parse_instrumentations
+from kong_slo.kong.tracing import SPAN_MAKING, TracingSettings, parse_instrumentations
 from kong_slo.settings import KongVersion
 
 NAME = "kong-conf"

@@ -20,8 +20,6 @@ from kong_slo.kong.tracing import RENAMED_IN, format_rate, parse_instrumentation
 from kong_slo.settings import KongVersion, StackSettings
 
 LINK = "kong"
-SPAN_MAKING = ("all", "request")
-"""Instrumentations that give every request its root span (``all`` only counts as the first item)."""
 KONG_CONF_FIX = ("set {key} = {value} in kong.conf (`kong-slo kong-conf /etc/kong/kong.conf --write`, or "
                  "KONG_{env}={value} for Kong in a container) and restart Kong")
 

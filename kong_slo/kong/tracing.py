@@ -19,6 +19,8 @@ INSTRUMENTATIONS = (
     "off", "request", "all", "db_query", "dns_query", "router", "http_client", "balancer",
     "plugin_rewrite", "plugin_access", "plugin_header_filter",
 )
+SPAN_MAKING = ("all", "request")
+"""Instrumentations that give every request its root span (``all`` only counts as the first item)."""
 LOG_LEVELS = ("debug", "info", "notice", "warn", "error", "crit", "alert", "emerg")
 
 FIRST_TRACING_RELEASE = KongVersion(3, 0)

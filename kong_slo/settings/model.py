@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from kong_slo.secrets import Secret
 
+DEFAULT_ADMIN_URL = "http://127.0.0.1:8001"
+"""Kong's default ``admin_listen`` (kong.conf.default, 3.0 to 3.9): the Admin API on the node's loopback."""
+
 TARGETS = ("aws", "local", "external")
 DISTRIBUTIONS = ("dynatrace", "contrib")
 SLI_SOURCES = ("collector", "service")
@@ -110,7 +113,7 @@ class SshSettings:
     restart_command: str
     host_key: str | None = None
     """The host's public key (``ssh-ed25519 AAAA…``); when set, a host presenting another key is refused."""
-    admin_url: str = "http://127.0.0.1:8001"
+    admin_url: str = DEFAULT_ADMIN_URL
     """The node's own Admin API as the node itself reaches it (Kong's default ``admin_listen``): after the patch,
     what the node runs with is read back there, over the same SSH session."""
 

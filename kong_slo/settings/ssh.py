@@ -14,15 +14,13 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from kong_slo.secrets import Secret
-from kong_slo.settings.model import SshSettings
+from kong_slo.settings.model import DEFAULT_ADMIN_URL, SshSettings
 from kong_slo.settings.reader import Node, describe
 
 NODE_KEYS = ("host", "port", "hostKey", "acceptAnyHostKey", "confPath", "restartCommand", "adminUrl")
 SSH_KEYS = ("host", "nodes", "user", "port", "privateKey", "hostKey", "acceptAnyHostKey", "confPath",
             "restartCommand", "adminUrl")
 DEFAULT_CONF_PATH = "/etc/kong/kong.conf"
-DEFAULT_ADMIN_URL = "http://127.0.0.1:8001"
-"""Kong's default ``admin_listen`` (kong.conf.default, 3.0 to 3.9): the Admin API on the node's loopback."""
 HOST_KEY_LINE = re.compile(r"^(ssh-|ecdsa-)[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$")
 
 
