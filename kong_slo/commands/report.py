@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -23,7 +22,7 @@ from kong_slo.commands.common import (
 from kong_slo.commands.render import write_all
 from kong_slo.commands.report_html import render_html
 from kong_slo.dynatrace.classic.report import classic_report
-from kong_slo.dynatrace.credentials import TOKEN_ENV, MissingToken
+from kong_slo.dynatrace.credentials import MissingToken, token_from_environment
 from kong_slo.dynatrace.platform.report import platform_report
 from kong_slo.http import RetryPolicy
 from kong_slo.objectives.report_model import Report
@@ -49,9 +48,7 @@ def read_report(settings: StackSettings, url: str | None) -> Report:
     assert settings.dynatrace is not None
     if settings.dynatrace.flavour == "platform":
         return platform_report(settings, url, slo_definitions(settings))
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise MissingToken(f"set {TOKEN_ENV} to a Dynatrace API token with slo.read, metrics.read and problems.read")
+    token = token_from_environment("slo.read, metrics.read and problems.read")
     return classic_report(url or settings.dynatrace.environment_url, token, settings.stack, slo_definitions(settings),
                           POLICY)
 

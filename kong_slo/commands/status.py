@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import asdict
 
 from kong_slo.commands.common import (
@@ -18,7 +17,7 @@ from kong_slo.commands.common import (
     load,
 )
 from kong_slo.dynatrace.classic.status import classic_rows
-from kong_slo.dynatrace.credentials import TOKEN_ENV, MissingToken
+from kong_slo.dynatrace.credentials import MissingToken, token_from_environment
 from kong_slo.dynatrace.platform.status import platform_rows
 from kong_slo.http import RetryPolicy
 from kong_slo.objectives.sli import slo_definitions
@@ -64,15 +63,11 @@ def run(args: argparse.Namespace) -> int:
         print("The stack defines no objectives.")
         return EXIT_OK
     url = dynatrace_url(settings, args.environment_url)
-    if settings.dynatrace.flavour != "platform":
-        token = os.environ.get(TOKEN_ENV, "").strip()
-        if not token:
-            return fail(f"kong-slo status: set {TOKEN_ENV} to a Dynatrace API token with the slo.read scope")
     try:
         if settings.dynatrace.flavour == "platform":
             rows = platform_rows(settings, args.environment_url, definitions)
         else:
-            rows = classic_rows(url, token, settings.stack, definitions, POLICY)
+            rows = classic_rows(url, token_from_environment("the slo.read scope"), settings.stack, definitions, POLICY)
     except MissingToken as error:
         return fail(f"kong-slo status: {error}")
     except DYNATRACE_FAILURES as error:

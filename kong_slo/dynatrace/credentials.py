@@ -34,3 +34,12 @@ def resolve_token(configured: str | None) -> str:
         raise MissingToken(f"no Dynatrace API token: set {CONFIG_KEY}.apiToken as a Pulumi secret "
                            f"(pulumi config set --secret --path '{CONFIG_KEY}.apiToken' …) or {TOKEN_ENV}")
     return token
+
+
+def token_from_environment(scopes: str) -> str:
+    """``DT_API_TOKEN`` for a command run by hand (``status``, ``report``); raises ``MissingToken`` naming the
+    ``scopes`` the command reads with."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise MissingToken(f"set {TOKEN_ENV} to a Dynatrace API token with {scopes}")
+    return token
