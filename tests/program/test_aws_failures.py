@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from tests.program.conftest import is_tier, stack_files
-from tests.program.mocks import ProgramFailure, aws_config, read_config, run_program
+from tests.program.mocks import CALL_HANDLERS, ProgramFailure, aws_config, read_config, run_program
 
 INSTANCE = "aws:ec2/instance:Instance"
 
@@ -39,6 +39,15 @@ def test_missing_region_declares_no_resource() -> None:
     with pytest.raises(ProgramFailure) as failure:
         run_program(config, stack="dev")
     assert "aws:region" in str(failure.value.error)
+    assert failure.value.resources == []
+
+
+def test_a_default_vpc_without_a_default_subnet_declares_no_resource(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CALL_HANDLERS, "aws:ec2/getSubnets:getSubnets", lambda args: {"id": "eu-west-1", "ids": []})
+    with pytest.raises(ProgramFailure) as failure:
+        run_program(aws_config(), stack="dev")
+    assert str(failure.value.error) == "the default VPC has no default subnet; set kong-slo:collector.subnetId"
+    assert isinstance(failure.value.error, pulumi.RunError)
     assert failure.value.resources == []
 
 
