@@ -10,17 +10,12 @@ from kong_slo import telemetry
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.dynatrace.reads import query_series
 from kong_slo.objectives.report_model import FiredAlert
-from kong_slo.objectives.sli import AVAILABILITY, SloDefinition, selector_string, slo_name_prefix
-
-GOOD = {AVAILABILITY: (telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS)}
-GOOD_DEFAULT = (telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD)
+from kong_slo.objectives.sli import GOOD_CALLS, SloDefinition, api_calls, dimension_is, selector_string, slo_name_prefix
 
 
 def counter_selectors(definition: SloDefinition) -> tuple[str, str]:
     """(good calls, all calls) of one API's objective, summed per interval."""
-    dimension, value = GOOD.get(definition.objective, GOOD_DEFAULT)
-    service = f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(definition.api)})"
-    good = f"eq({selector_string(dimension)},{selector_string(value)})"
+    service, good = api_calls(definition.api), dimension_is(*GOOD_CALLS[definition.objective])
     metric = telemetry.CALLS_METRIC_KEY
     return (f"{metric}:filter(and({service},{good})):splitBy():sum:default(0)",
             f"{metric}:filter({service}):splitBy():sum")

@@ -22,6 +22,16 @@ from kong_slo.settings.model import Api, AvailabilityObjective, LatencyObjective
 
 LATENCY = "latency"
 AVAILABILITY = "availability"
+GOOD_CALLS = {
+    LATENCY: (telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD),
+    AVAILABILITY: (telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS),
+}
+"""Per objective, the dimension and value that mark a call as good (set by the collector's transform)."""
+BAD_CALLS = {
+    LATENCY: (telemetry.LATENCY_DIMENSION, telemetry.LATENCY_BAD),
+    AVAILABILITY: (telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE),
+}
+"""Per objective, the dimension and value that mark a call as bad (an availability ``unknown`` is neither)."""
 
 DEFAULT_SLI_SOURCE = "collector"
 DEFAULT_FAST_BURN_THRESHOLD = 10.0
@@ -109,9 +119,18 @@ def _failure_words(fail_on: tuple[str, ...]) -> str:
     return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " or " + codes[-1]
 
 
-def _collector_ratio(api: str, dimension: str, good_value: str) -> str:
-    service = f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(api)})"
-    good = f"eq({selector_string(dimension)},{selector_string(good_value)})"
+def dimension_is(dimension: str, value: str) -> str:
+    """The metric-selector condition ``dimension`` equals ``value``."""
+    return f"eq({selector_string(dimension)},{selector_string(value)})"
+
+
+def api_calls(api: str) -> str:
+    """The metric-selector condition that keeps one API's calls of the counter."""
+    return dimension_is(telemetry.SERVICE_DIMENSION, api)
+
+
+def _collector_ratio(api: str, objective: str) -> str:
+    service, good = api_calls(api), dimension_is(*GOOD_CALLS[objective])
     metric = telemetry.CALLS_METRIC_KEY
     return (f"(100)*({metric}:filter(and({service},{good})):splitBy():sum:default(0))"
             f"/({metric}:filter({service}):splitBy():sum)")
@@ -130,7 +149,7 @@ def latency_definition(settings: StackSettings, api: Api, objective: LatencyObje
         description = (f"share of minutes in which {api.name}'s average response time stayed under "
                        f"{threshold} ms, over {objective.window}")
     else:
-        expression = _collector_ratio(api.name, telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD)
+        expression = _collector_ratio(api.name, LATENCY)
         description = f"share of {api.name} requests answered within {threshold} ms, over {objective.window}"
     return _definition(settings, api, LATENCY, objective, expression, description)
 
@@ -143,7 +162,7 @@ def availability_definition(settings: StackSettings, api: Api,
         description = (f"share of {api.name} requests that Dynatrace's failure detection did not mark as "
                        f"failed, over {objective.window}")
     else:
-        expression = _collector_ratio(api.name, telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS)
+        expression = _collector_ratio(api.name, AVAILABILITY)
         description = (f"share of {api.name} requests not answered with {_failure_words(objective.fail_on)}, "
                        f"over {objective.window}")
     return _definition(settings, api, AVAILABILITY, objective, expression, description)

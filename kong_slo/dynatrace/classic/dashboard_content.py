@@ -18,7 +18,15 @@ from typing import Any
 
 from kong_slo import telemetry
 from kong_slo.dynatrace.dashboard_sections import Section, dashboard_name, dashboard_tags, sections
-from kong_slo.objectives.sli import SloDefinition, selector_string, slo_name_prefix
+from kong_slo.objectives.sli import (
+    AVAILABILITY,
+    GOOD_CALLS,
+    SloDefinition,
+    api_calls,
+    dimension_is,
+    selector_string,
+    slo_name_prefix,
+)
 
 GRID = 38
 COLUMN = 8 * GRID
@@ -44,23 +52,19 @@ def _chart(name: str, selectors: list[str], top: int, left: int, kind: str = "GR
     }
 
 
-def _service(api: str) -> str:
-    return f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(api)})"
-
-
 def request_rate_selector(api: str) -> str:
-    return f"{telemetry.CALLS_METRIC_KEY}:filter({_service(api)}):splitBy():sum"
+    return f"{telemetry.CALLS_METRIC_KEY}:filter({api_calls(api)}):splitBy():sum"
 
 
 def failure_rate_selector(api: str) -> str:
-    failed = f"not(eq({selector_string(telemetry.OUTCOME_DIMENSION)},{selector_string(telemetry.OUTCOME_SUCCESS)}))"
+    failed = f"not({dimension_is(*GOOD_CALLS[AVAILABILITY])})"
     metric = telemetry.CALLS_METRIC_KEY
-    return (f"(100)*({metric}:filter(and({_service(api)},{failed})):splitBy():sum:default(0))"
-            f"/({metric}:filter({_service(api)}):splitBy():sum)")
+    return (f"(100)*({metric}:filter(and({api_calls(api)},{failed})):splitBy():sum:default(0))"
+            f"/({metric}:filter({api_calls(api)}):splitBy():sum)")
 
 
 def latency_selector(api: str) -> str:
-    return (f"{telemetry.CALLS_METRIC_KEY}:filter({_service(api)})"
+    return (f"{telemetry.CALLS_METRIC_KEY}:filter({api_calls(api)})"
             f":splitBy({selector_string(telemetry.LATENCY_DIMENSION)}):sum")
 
 

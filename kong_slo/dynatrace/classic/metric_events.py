@@ -26,7 +26,7 @@ from typing import Any
 from kong_slo import telemetry
 from kong_slo.objectives.alert_text import alert_description, alert_title
 from kong_slo.objectives.burn_rate import BurnRateRule, allowed_share, decimal_text
-from kong_slo.objectives.sli import AVAILABILITY, SloDefinition, selector_string
+from kong_slo.objectives.sli import BAD_CALLS, SloDefinition, api_calls, dimension_is
 
 METRIC_EVENT_SCHEMA = "builtin:anomaly-detection.metric-events"
 SELECTOR_MAX = 10_000
@@ -40,17 +40,13 @@ COUNTED_DIMENSION = "kong_slo.requests"
 
 
 def _counter(api: str, condition: str | None, minutes: int) -> str:
-    service = f"eq({selector_string(telemetry.SERVICE_DIMENSION)},{selector_string(api)})"
+    service = api_calls(api)
     where = f"and({service},{condition})" if condition else service
     return f"({telemetry.CALLS_METRIC_KEY}:filter({where}):splitBy():sum:default(0):rollup(sum,{minutes}m))"
 
 
 def _bad_condition(definition: SloDefinition) -> str:
-    if definition.objective == AVAILABILITY:
-        dimension, bad = telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE
-    else:
-        dimension, bad = telemetry.LATENCY_DIMENSION, telemetry.LATENCY_BAD
-    return f"eq({selector_string(dimension)},{selector_string(bad)})"
+    return dimension_is(*BAD_CALLS[definition.objective])
 
 
 def window_failed_share(definition: SloDefinition, minutes: int, min_requests: int) -> str:

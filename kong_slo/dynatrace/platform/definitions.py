@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from kong_slo import telemetry
-from kong_slo.objectives.sli import AVAILABILITY, LATENCY, SloDefinition
+from kong_slo.objectives.sli import GOOD_CALLS, SloDefinition
 from kong_slo.settings.objectives import WINDOW_PATTERN
 
 GRAIL_CALLS_METRIC = telemetry.CALLS_METRIC
@@ -28,11 +28,6 @@ TAG_STACK = "kong-slo-stack"
 TAG_API = "kong-slo-api"
 TAG_OBJECTIVE = "kong-slo-objective"
 EXTERNAL_ID_MAX = 500
-GOOD_CALLS = {
-    LATENCY: (telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD),
-    AVAILABILITY: (telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS),
-}
-"""Per objective, the dimension and value that mark a call as good (set by the collector's transform)."""
 
 
 def dql_string(text: str) -> str:
