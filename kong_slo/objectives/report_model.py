@@ -8,9 +8,30 @@ the end of an interval is the share of the window's budget the calls so far have
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kong_slo.objectives.burn_rate import objective_minutes
 from kong_slo.objectives.status import ObjectiveStatus
+
+POINTS = 30
+"""Intervals per chart: the window divided into this many (one minute at least)."""
+NO_SLOS = "No SLO of this stack exists in this environment yet: run `pulumi up` first."
+
+
+def interval_minutes(window: str) -> int:
+    """The chart interval of an objective's window."""
+    return max(1, objective_minutes(window) // POINTS)
+
+
+def longest_window_minutes(windows: Iterable[str]) -> int:
+    """How far back the fired alerts are read: the longest objective window (an hour when there is none)."""
+    return max((objective_minutes(window) for window in windows), default=60)
+
+
+def deployment_notes(statuses: Iterable[ObjectiveStatus]) -> list[str]:
+    """What the page says when none of the stack's SLOs exists in the environment."""
+    return [NO_SLOS] if all(status.state == "missing" for status in statuses) else []
 
 
 @dataclass(frozen=True)

@@ -9,22 +9,21 @@ from kong_slo.dynatrace.classic.status import classic_rows
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.report_reads import counts, fired_alerts
 from kong_slo.http import RetryPolicy
-from kong_slo.objectives.burn_rate import objective_minutes
-from kong_slo.objectives.report_model import ObjectiveReport, Report, series_from_counts
+from kong_slo.objectives.report_model import (
+    ObjectiveReport,
+    Report,
+    deployment_notes,
+    interval_minutes,
+    longest_window_minutes,
+    series_from_counts,
+)
 from kong_slo.objectives.sli import SloDefinition
-
-POINTS = 30
-"""Intervals per chart: the window divided into this many (one minute at least)."""
-
-
-def resolution_minutes(window: str) -> int:
-    return max(1, objective_minutes(window) // POINTS)
 
 
 def objective_series(client: DynatraceClient, definition: SloDefinition, status: object) -> ObjectiveReport:
     if definition.sli_source != "collector":
         return ObjectiveReport(status, definition.window, 0.0)  # type: ignore[arg-type]
-    step = resolution_minutes(definition.window)
+    step = interval_minutes(definition.window)
     ends, good, total = counts(client, definition, f"now-{definition.window}", f"{step}m")
     starts = [end - step * 60_000 for end in ends]
     budget, burn, calls = series_from_counts(starts, step * 60_000, good, total, definition.target)
@@ -39,12 +38,11 @@ def classic_report(url: str, token: str, stack: str, definitions: list[SloDefini
     with DynatraceClient(url, token, policy=policy) as client:
         objectives = [objective_series(client, definition, row) for definition, row in zip(definitions, rows,
                                                                                              strict=True)]
-        longest = max((objective_minutes(d.window) for d in definitions), default=60)
+        longest = longest_window_minutes(definition.window for definition in definitions)
         try:
             alerts = fired_alerts(client, stack, f"now-{longest}m")
         except DynatraceError as error:
             alerts = []
             notes.append(f"The alerts could not be read ({error}); the token needs problems.read.")
-    if all(row.state == "missing" for row in rows):
-        notes.append("No SLO of this stack exists in this environment yet: run `pulumi up` first.")
+    notes += deployment_notes(rows)
     return Report(stack, "classic", url, int(time.time() * 1000), objectives, alerts, notes)

@@ -25,13 +25,19 @@ from kong_slo.dynatrace.platform.definitions import calls_timeseries, dql_string
 from kong_slo.dynatrace.platform.grail import QUERY_SCOPES, GrailClient, duration_ms, timestamp_ms
 from kong_slo.dynatrace.platform.status import POLICY, platform_rows
 from kong_slo.objectives.burn_rate import objective_minutes
-from kong_slo.objectives.report_model import FiredAlert, ObjectiveReport, Report, series_from_counts
+from kong_slo.objectives.report_model import (
+    FiredAlert,
+    ObjectiveReport,
+    Report,
+    deployment_notes,
+    interval_minutes,
+    longest_window_minutes,
+    series_from_counts,
+)
 from kong_slo.objectives.sli import SloDefinition, slo_name_prefix
 from kong_slo.objectives.status import ObjectiveStatus
 from kong_slo.settings import StackSettings
 
-POINTS = 30
-"""Intervals per chart: the window divided into this many (one minute at least)."""
 MINUTE_MS = 60_000
 
 
@@ -60,8 +66,7 @@ def fired_alerts(records: list[dict[str, Any]]) -> list[FiredAlert]:
 def objective_series(grail: GrailClient, definition: SloDefinition, status: ObjectiveStatus,
                      now_ms: int) -> ObjectiveReport:
     """Budget left and burn rate per interval of the window, from the counter in Grail."""
-    window = objective_minutes(definition.window)
-    step = max(1, window // POINTS)
+    window, step = objective_minutes(definition.window), interval_minutes(definition.window)
     query = calls_timeseries(definition.api, definition.objective, total_default=True, options=f", interval: {step}m")
     records = grail.query(query, now_ms - window * MINUTE_MS, now_ms, what=f"read {definition.api}'s calls")
     if not records:
@@ -98,7 +103,7 @@ def platform_report(settings: StackSettings, url: str | None, definitions: list[
             objectives = [ObjectiveReport(row, d.window, 0.0) for d, row in zip(definitions, rows, strict=True)]
             notes.append(f"The counter could not be read from Grail ({error}); the credentials need "
                          "storage:buckets:read and storage:metrics:read.")
-        longest = max((objective_minutes(d.window) for d in definitions), default=60)
+        longest = longest_window_minutes(definition.window for definition in definitions)
         try:
             alerts = fired_alerts(grail.query(events_query(settings.stack), now - longest * MINUTE_MS, now,
                                               what="read the burn-rate alerts"))
@@ -106,6 +111,5 @@ def platform_report(settings: StackSettings, url: str | None, definitions: list[
             alerts = []
             notes.append(f"The alerts could not be read ({error}); the credentials need storage:buckets:read and "
                          "storage:events:read.")
-    if all(row.state == "missing" for row in rows):
-        notes.append("No SLO of this stack exists in this environment yet: run `pulumi up` first.")
+    notes += deployment_notes(rows)
     return Report(settings.stack, "platform", platform_url, now, objectives, alerts, notes)
