@@ -41,11 +41,13 @@ def adoptable_occupant(kong: KongAdmin, kind: str, scope: str, stack: str,
 
 
 def _sits_in(plugin: dict[str, Any], kind: str, scope_id: str | None) -> bool:
+    """True for an ``opentelemetry`` plugin scoped to exactly this service or route (no other scope field set);
+    ``scope_id`` None: any service or route of that kind (the plugin was listed under the scope itself)."""
     others = ("route", "consumer") if kind == "service" else ("service", "consumer")
     own = plugin.get(kind)
     return plugin.get("name") == PLUGIN_NAME and all(plugin.get(other) is None for other in others) \
-        and plugin.get("consumer_group") is None and isinstance(own, dict) \
-        and (scope_id is None or own.get("id") == scope_id)
+        and plugin.get("consumer_group") is None \
+        and (scope_id is None or (isinstance(own, dict) and own.get("id") == scope_id))
 
 
 def listed_occupant(kong: KongAdmin, view: KongView, kind: str, scope: str) -> dict[str, Any] | None:
@@ -71,12 +73,7 @@ def owned_by_kong_slo(plugin: dict[str, Any]) -> bool:
 
 def occupant_of(kong: KongAdmin, kind: str, scope: str) -> dict[str, Any] | None:
     """The ``opentelemetry`` plugin sitting exactly in this scope (the tuple Kong keeps unique), if any."""
-    others = ("route", "consumer") if kind == "service" else ("service", "consumer")
-    for plugin in kong.scope_plugins(kind, scope):
-        if plugin.get("name") == PLUGIN_NAME and all(plugin.get(other) is None for other in others) \
-                and plugin.get("consumer_group") is None:
-            return plugin
-    return None
+    return next((plugin for plugin in kong.scope_plugins(kind, scope) if _sits_in(plugin, kind, None)), None)
 
 
 def adopt_or_create(kong: KongAdmin, kind: str, scope: str, own_id: str, occupant: dict[str, Any] | None,

@@ -74,11 +74,10 @@ def classify(plugins: list[dict[str, Any]], *, own_kind: str, service_id: str, r
              stack: str) -> list[OtherPlugin]:
     """The enabled ``opentelemetry`` plugins among ``plugins`` that can run for requests to the API: the service
     ``service_id``, reached through the routes ``route_ids`` (id → name; for a route API, that route only)."""
-    own_tag = f"{OWNER_TAG}-stack:{stack}"
     consumers_known = any(_may_identify_consumer(plugin, service_id, route_ids) for plugin in plugins)
     found = []
     for plugin in plugins:
-        if plugin.get("name") != PLUGIN_NAME or plugin.get("enabled") is False or own_tag in (plugin.get("tags") or ()):
+        if not _foreign(plugin, stack):
             continue
         service, route = _ref(plugin, "service"), _ref(plugin, "route")
         if (service is not None and service != service_id) or (route is not None and route not in route_ids):
@@ -128,11 +127,15 @@ class KongLists(Protocol):
     def service_routes(self, service_id: str) -> list[dict[str, Any]]: ...
 
 
+def _foreign(plugin: dict[str, Any], stack: str) -> bool:
+    """An enabled ``opentelemetry`` plugin that is not this stack's."""
+    return plugin.get("name") == PLUGIN_NAME and plugin.get("enabled") is not False \
+        and f"{OWNER_TAG}-stack:{stack}" not in (plugin.get("tags") or ())
+
+
 def _candidates(plugins: list[dict[str, Any]], stack: str) -> bool:
     """Whether any enabled ``opentelemetry`` plugin of another owner exists at all (else nothing can stop us)."""
-    own_tag = f"{OWNER_TAG}-stack:{stack}"
-    return any(plugin.get("name") == PLUGIN_NAME and plugin.get("enabled") is not False
-               and own_tag not in (plugin.get("tags") or ()) for plugin in plugins)
+    return any(_foreign(plugin, stack) for plugin in plugins)
 
 
 def find_others(kong: KongLists, kind: str, scope: str, stack: str) -> list[OtherPlugin] | None:
