@@ -43,12 +43,20 @@ def route(fake: FakeDynatrace, method: str, path: str, query: dict[str, str], bo
 
 
 def value_refusal(fake: FakeDynatrace, schema: str, value: dict[str, Any]) -> dict[str, Any] | None:
-    """The item error for a value its schema refuses (typed properties, the metric selector), or None."""
+    """The item error for a value its schema refuses, on a create or an update alike: typed properties, the metric
+    selector of a metric event, a detector's analyzer, a notification's alerting profile; or None."""
     problems = value_problems(schema, value)
     if problems:
         return item_error(400, "; ".join(problems), problems[0].split(":", 1)[0])
     refused = dynatrace_ingest.metric_event_refusal(fake, schema, value)
-    return item_error(400, refused, "queryDefinition/metricSelector") if refused else None
+    if refused:
+        return item_error(400, refused, "queryDefinition/metricSelector")
+    if schema == "builtin:davis.anomaly-detectors" and detector_problems(value):
+        return item_error(400, "; ".join(detector_problems(value)), "value")
+    if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in fake.settings:
+        return item_error(400, "Alerting profile does not exist", "alertingProfile")
+    return None
+
 
 def settings_item(fake: FakeDynatrace, item: dict[str, Any]) -> dict[str, Any]:
     schema, ext_id, value = item.get("schemaId"), item.get("externalId"), item.get("value")
@@ -62,18 +70,12 @@ def settings_item(fake: FakeDynatrace, item: dict[str, Any]) -> dict[str, Any]:
     refused = value_refusal(fake, schema, value)
     if refused:
         return refused
-    if schema == "builtin:davis.anomaly-detectors" and detector_problems(value):
-        return item_error(400, "; ".join(detector_problems(value)), "value")
-    if schema == "builtin:problem.notifications" and value.get("alertingProfile") not in fake.settings:
-        return item_error(400, "Alerting profile does not exist", "alertingProfile")
     object_id = f"vu9U3hXa3q0AAAA{uuid.uuid4().hex}"
     fake.settings[object_id] = {"objectId": object_id, "schemaId": schema, "scope": "environment",
                                 "externalId": ext_id, "schemaVersion": "1.0.0",
                                 "updateToken": uuid.uuid4().hex,
                                 "value": {**SETTINGS_DEFAULTS.get(schema, {}), **value}}
     return {"code": 200, "objectId": object_id}
-
-
 
 
 def _list(fake: FakeDynatrace, query: dict[str, str]) -> Reply:
@@ -88,6 +90,7 @@ def _list(fake: FakeDynatrace, query: dict[str, str]) -> Reply:
     next_key = json.dumps({**query, "start": start + size}) if start + size < len(found) else None
     return 200, {"items": found[start:start + size], "totalCount": len(found), "pageSize": size,
                  "nextPageKey": next_key}, {}
+
 
 def _one(fake: FakeDynatrace, method: str, object_id: str, body: Any) -> Reply:
     obj = fake.settings.get(object_id)

@@ -25,6 +25,8 @@ FLOAT_DRIFT = 0.0000015
 
 
 @dataclass
+
+
 class Evaluation:
     """What an evaluated read reports for one SLO."""
 
@@ -94,12 +96,14 @@ def violations(fake: FakeDynatrace, body: dict[str, Any], own_id: str | None) ->
         return 400, [violation("metricName", "metricName cannot be changed after creation")]
     return (400, conflicts) if conflicts else (0, [])
 
+
 def stored(body: dict[str, Any]) -> dict[str, Any]:
     slo = {key: value for key, value in body.items() if key not in ("id",)}
     slo.setdefault("enabled", False)
     for key in ("target", "warning"):
         slo[key] = float(slo[key]) + FLOAT_DRIFT
     return slo
+
 
 def visible(fake: FakeDynatrace, slo_id: str) -> bool:
     """Reads lag behind writes: the first ``read_lag`` reads after a create do not see the SLO."""
@@ -108,6 +112,7 @@ def visible(fake: FakeDynatrace, slo_id: str) -> bool:
         fake.hidden_reads[slo_id] = remaining - 1
         return False
     return slo_id in fake.slos
+
 
 def rendered(fake: FakeDynatrace, slo_id: str, evaluate: bool) -> dict[str, Any]:
     slo = dict(fake.slos[slo_id], id=slo_id)
@@ -133,9 +138,11 @@ def rendered(fake: FakeDynatrace, slo_id: str, evaluate: bool) -> dict[str, Any]
                                     "estimatedTimeToConsumeErrorBudget": 1.0, "sloValue": evaluation.percentage})
     return slo
 
+
 def evaluated(fake: FakeDynatrace, slo: dict[str, Any]) -> Evaluation | None:
     found = dynatrace_ingest.slo_evaluation(fake, slo)
     return Evaluation(*found) if found else None
+
 
 def matches(slo_id: str, slo: dict[str, Any], selector: str | None) -> bool:
     if not selector:
@@ -149,7 +156,6 @@ def matches(slo_id: str, slo: dict[str, Any], selector: str | None) -> bool:
         if kind == "text" and value.lower() not in slo["name"].lower():
             return False
     return True
-
 
 
 def _list(fake: FakeDynatrace, query: dict[str, str]) -> Reply:
@@ -170,6 +176,7 @@ def _list(fake: FakeDynatrace, query: dict[str, str]) -> Reply:
     if start + page_size < len(found):
         next_key = json.dumps({**query, "start": start + page_size})
     return 200, {"slo": page, "pageSize": page_size, "totalCount": len(found), "nextPageKey": next_key}, {}
+
 
 def _one(fake: FakeDynatrace, method: str, slo_id: str, body: Any) -> Reply:
     if slo_id not in fake.slos:

@@ -136,6 +136,20 @@ def test_notification_on_the_profile_and_its_rejection_message(fake, provider):
         create(provider, broken)
 
 
+def test_an_update_is_refused_what_a_create_is_refused(fake, provider):
+    """Settings 2.0 validates a PUT's value as it validates a POST's: an update to a missing alerting profile is
+    refused, not stored (the provider's update and adoption both PUT)."""
+    profile = create(provider, profile_props(fake))
+    notification = {"schema_id": NOTIFICATION_SCHEMA, "external_id": "kong-slo:test:email-notification",
+                    "value": email_notification_value("test", ["sre@example.com"], profile.id),
+                    "environment_url": fake.url}
+    created = create(provider, notification)
+    broken = dict(notification, value=email_notification_value("test", ["sre@example.com"], "no-such-profile"))
+    with pytest.raises(DynatraceError, match="Alerting profile does not exist"):
+        provider.update(created.id, created.outs, broken)
+    assert fake.settings[created.id]["value"]["alertingProfile"] == profile.id
+
+
 def test_a_value_not_known_yet_is_a_change_not_a_crash(fake, provider):
     """``pulumi preview`` of an update whose value is computed from another resource: the engine sends the value
     unknown (seen with the CLI 3.274.1: an e-mail notification after its profile changed)."""
