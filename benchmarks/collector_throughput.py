@@ -1,6 +1,6 @@
 """Kong requests per second one core of the real collector sustains through the rendered pipeline, and its memory.
 
-For 1, 10 and 100 APIs: the stack's rendered collector config runs on `.tools/bin/otelcol` (`make tools`) pinned
+For 1, 100 and 1,000 APIs: the stack's rendered collector config runs on `.tools/bin/otelcol` (`make tools`) pinned
 to one core (``taskset`` and ``GOMAXPROCS=1``), exporting to the Dynatrace emulator (traces accepted without being
 decoded, so the sink is not the limit). A generator on the other core posts Kong's OTLP exports (batches of 200
 requests, each a root span and its router, plugin and balancer children, as Kong 3.9 sends them) for a fixed time.
