@@ -57,9 +57,10 @@ APP_DIR = "/opt/kong-slo"
 FETCH_TOKEN_SCRIPT = "/usr/local/sbin/kong-slo-fetch-token"
 SERVICE_UNIT = "kong-slo-collector.service"
 DRAIN_SCRIPT = "/usr/local/sbin/kong-slo-drain"
-QUEUE_VOLUME_SCRIPT = "/usr/local/sbin/kong-slo-queue-volume"
 """Run when the collector stops (a restart, a shutdown, the host's replacement): refuse new OTLP connections,
 keep running past one flush of the span metrics connector, then stop the containers."""
+QUEUE_VOLUME_SCRIPT = "/usr/local/sbin/kong-slo-queue-volume"
+"""Run before the collector starts on a single host: mount its queue volume (``templates/queue-volume.sh.j2``)."""
 INIT_IMAGE = "busybox:1.37.0"
 """Runs once per start to give the queue volume to the collector's uid (the collector image has no shell)."""
 
@@ -106,7 +107,7 @@ def environment() -> jinja2.Environment:
         SPAN_METRICS=SPAN_METRICS, TOKEN_ENV_FILE=TOKEN_ENV_FILE, TOKEN_ENV_VAR=TOKEN_ENV_VAR,
         LOCAL_TOKEN_SOURCE=LOCAL_TOKEN_SOURCE, DRAIN_SCRIPT=DRAIN_SCRIPT, FLUSH_SECONDS=FLUSH_SECONDS,
         DRAIN_SECONDS=DRAIN_SECONDS, QUEUE_HOST_DIRECTORY=QUEUE_HOST_DIRECTORY, QUEUE_VOLUME_LABEL=QUEUE_VOLUME_LABEL,
-        QUEUE_VOLUME_SCRIPT=QUEUE_VOLUME_SCRIPT, QUEUE_VOLUME_WAIT_SECONDS=QUEUE_VOLUME_WAIT_SECONDS,
+        QUEUE_VOLUME_SCRIPT=QUEUE_VOLUME_SCRIPT,
         COUNTS_QUEUE_MIB=COUNTS_QUEUE_MIB, DATA_QUEUE_MIB=DATA_QUEUE_MIB, TELEMETRY_PORT=TELEMETRY_PORT,
     )
     return jinja
