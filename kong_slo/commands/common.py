@@ -39,9 +39,11 @@ def remote_failure(command: str, where: str, error: object, *, as_json: bool) ->
     return EXIT_UNREACHABLE
 
 
-DYNATRACE_FAILURES = (Unreachable, ApiError, *SHAPE_ERRORS)
-"""What reading Dynatrace may raise; ``dynatrace_failure`` turns each into its exit code."""
+DYNATRACE_FAILURES = (ApiError, *SHAPE_ERRORS)
+"""What reading Dynatrace may raise (``Unreachable`` is an ``ApiError``); ``dynatrace_failure`` turns each into
+its exit code."""
 REFUSED = (401, 403)
+"""The token was refused: bad input (exit 2), not a server that does not answer."""
 
 
 def dynatrace_failure(command: str, url: str, error: Exception, *, as_json: bool) -> int:

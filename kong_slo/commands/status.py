@@ -29,7 +29,6 @@ HELP = ("show each SLO's current value, error budget and burn rate (token from D
 
 POLICY = RetryPolicy(attempts=3, timeout=10.0)
 """Someone is waiting at a terminal: give up within seconds when Dynatrace cannot be reached."""
-"""The token was refused: bad input (exit 2), not a server that does not answer."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
