@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kong_slo.doctor.dynatrace_platform_reads import check_dashboard, check_report_reads
+from kong_slo.doctor.dynatrace_platform_reads import LINK, UP_FIX, check_dashboard, check_report_reads
 from kong_slo.doctor.report import Check, ok, problem, skipped
 from kong_slo.dynatrace.client import DynatraceError
 from kong_slo.dynatrace.credentials import MissingToken
@@ -19,9 +19,7 @@ from kong_slo.http import RetryPolicy
 from kong_slo.objectives.sli import SloDefinition, slo_definitions
 from kong_slo.settings import StackSettings
 
-LINK = "dynatrace"
 DETECTOR_READ_SCOPES = ("settings:objects:read",)
-UP_FIX = "pulumi up"
 CREDENTIALS_FIX = ("give the platform token or OAuth client the scopes slo:slos:read, slo:slos:write, "
                    "settings:objects:read and settings:objects:write, or export the right DT_PLATFORM_TOKEN")
 
