@@ -24,6 +24,7 @@ from kong_slo.commands.report_html import render_html
 from kong_slo.dynatrace.classic.report import classic_report
 from kong_slo.dynatrace.credentials import MissingToken, token_from_environment
 from kong_slo.dynatrace.platform.report import platform_report
+from kong_slo.dynatrace.report_reads import REPORT_SCOPES
 from kong_slo.http import RetryPolicy
 from kong_slo.objectives.report_model import Report
 from kong_slo.objectives.sli import slo_definitions
@@ -48,7 +49,7 @@ def read_report(settings: StackSettings, url: str | None) -> Report:
     assert settings.dynatrace is not None
     if settings.dynatrace.flavour == "platform":
         return platform_report(settings, url, slo_definitions(settings))
-    token = token_from_environment("slo.read, metrics.read and problems.read")
+    token = token_from_environment(REPORT_SCOPES)
     return classic_report(url or settings.dynatrace.environment_url, token, settings.stack, slo_definitions(settings),
                           POLICY)
 

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if settings.dynatrace.flavour == "platform":
             rows = platform_rows(settings, args.environment_url, definitions)
         else:
-            rows = classic_rows(url, token_from_environment("the slo.read scope"), settings.stack, definitions, POLICY)
+            rows = classic_rows(url, token_from_environment(("slo.read",)), settings.stack, definitions, POLICY)
     except MissingToken as error:
         return fail(f"kong-slo status: {error}")
     except DYNATRACE_FAILURES as error:

@@ -10,6 +10,7 @@ from kong_slo.doctor.report import Check, ok, problem
 from kong_slo.dynatrace.client import DynatraceClient, DynatraceError
 from kong_slo.dynatrace.credentials import TOKEN_ENV
 from kong_slo.dynatrace.reads import lookup_token
+from kong_slo.dynatrace.report_reads import REPORT_SCOPES
 from kong_slo.settings import StackSettings
 
 LINK = "dynatrace"
@@ -41,7 +42,7 @@ def required_scopes(settings: StackSettings) -> list[ScopeNeed]:
     needs.append(ScopeNeed("dashboard", "the stack's dashboard (`pulumi up`)", ("ReadConfig", "WriteConfig")))
     reads = ("slo.read", "metrics.read") + (("settings.read",) if alerting else ())
     needs.append(ScopeNeed("reads", "`kong-slo status` and doctor", reads))
-    needs.append(ScopeNeed("report", "`kong-slo report`", ("slo.read", "metrics.read", "problems.read")))
+    needs.append(ScopeNeed("report", "`kong-slo report`", REPORT_SCOPES))
     return needs
 
 

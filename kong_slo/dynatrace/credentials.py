@@ -36,10 +36,12 @@ def resolve_token(configured: str | None) -> str:
     return token
 
 
-def token_from_environment(scopes: str) -> str:
+def token_from_environment(scopes: tuple[str, ...]) -> str:
     """``DT_API_TOKEN`` for a command run by hand (``status``, ``report``); raises ``MissingToken`` naming the
     ``scopes`` the command reads with."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
-        raise MissingToken(f"set {TOKEN_ENV} to a Dynatrace API token with {scopes}")
+        words = f"the {scopes[0]} scope" if len(scopes) == 1 else \
+            f"the scopes {', '.join(scopes[:-1])} and {scopes[-1]}"
+        raise MissingToken(f"set {TOKEN_ENV} to a Dynatrace API token with {words}")
     return token

@@ -12,6 +12,9 @@ from kong_slo.dynatrace.reads import query_series
 from kong_slo.objectives.report_model import FiredAlert
 from kong_slo.objectives.sli import GOOD_CALLS, SloDefinition, api_calls, dimension_is, selector_string, slo_name_prefix
 
+REPORT_SCOPES = ("slo.read", "metrics.read", "problems.read")
+"""What a classic stack's ``kong-slo report`` reads with: the SLOs, the counter and the problems."""
+
 
 def counter_selectors(definition: SloDefinition) -> tuple[str, str]:
     """(good calls, all calls) of one API's objective, summed per interval."""
