@@ -3,9 +3,10 @@
 For N = 1, 10, 100 and 500 APIs, runs ``__main__.py`` (an ``aws`` stack) under Pulumi mocks, then two bare
 programs under the same mocks:
 
-- replay: declares the very resources the program registered (same types, names, parents and inputs, the
-  pickled dynamic providers included) with no program logic around them: the SDK's own cost of registering
-  them, which no program declaring these resources can go below;
+- replay: declares the very resources the program registered (same types, names, parents, inputs with their
+  secrets, the pickled dynamic providers included, and the options the engine is told: dependencies, aliases,
+  delete-first, ignored changes, replacement triggers) with no program logic around them: the SDK's own cost of
+  registering them;
 - plain: declares as many resources of two scalar inputs each, the SDK's cost per resource alone.
 
 It prints seconds per run and per resource and the program's ratio to each. Nothing is asserted: the figures
@@ -71,15 +72,26 @@ def bare_program(count: int) -> int:
 
 
 def replay_program(registered: list[RegisteredResource]) -> int:
-    """Declare exactly ``registered`` (type, name, parent, inputs) with no program around it; the number registered."""
+    """Declare exactly ``registered`` with no program around it: type, name, parent, inputs (secret ones as
+    secrets) and the options the engine is told (dependencies, aliases, replace-first or delete-first, ignored
+    changes, replacement trigger); the number registered."""
 
     def declare() -> None:
         declared: dict[str, pulumi.Resource] = {}
         for resource in registered:
-            opts = pulumi.ResourceOptions(parent=declared.get(resource.parent))
-            declared[resource.urn] = (pulumi.CustomResource(resource.type, resource.name, dict(resource.inputs), opts)
-                                      if resource.custom else
-                                      pulumi.ComponentResource(resource.type, resource.name, None, opts))
+            opts = pulumi.ResourceOptions(
+                parent=declared.get(resource.parent),
+                depends_on=[declared[urn] for urn in resource.dependencies if urn in declared],
+                aliases=[pulumi.Alias(type_=alias) for alias in resource.alias_types],
+                delete_before_replace=resource.delete_before_replace or None,
+                ignore_changes=list(resource.ignore_changes) or None,
+                replacement_trigger=resource.replacement_trigger)
+            if not resource.custom:
+                declared[resource.urn] = pulumi.ComponentResource(resource.type, resource.name, None, opts)
+                continue
+            inputs = {key: pulumi.Output.secret(value) if key in resource.secret_inputs else value
+                      for key, value in resource.inputs.items()}
+            declared[resource.urn] = pulumi.CustomResource(resource.type, resource.name, inputs, opts)
 
     return under_mocks(declare)
 
@@ -128,7 +140,7 @@ def main() -> int:
               f"{pure_seconds:>13.4f}")
     print()
     print("resources: registered by the program (components included); replay and plain declare as many.")
-    print("replay: the same resources and inputs without the program; plain: two scalar inputs each.")
+    print("replay: the same resources, inputs and options without the program; plain: two scalar inputs each.")
     print("ratio: program s/run over the bare program's. of it pure s: settings parsing and template rendering.")
     set_all_config({}, [])
     return 0
