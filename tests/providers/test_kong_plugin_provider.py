@@ -7,6 +7,7 @@ import requests
 
 from kong_slo.kong.admin import KongAdmin, KongAdminError
 from kong_slo.kong.payload import PluginVersionError, plugin_id
+from kong_slo.telemetry import FAIL_ON_ATTRIBUTE, LATENCY_OBJECTIVE_ATTRIBUTE
 from tests.fakes.kong_admin import FakeKong
 from tests.fakes.kong_schema import traces_key
 from tests.providers.kong_helpers import COLLECTOR, TOKEN, Sleeps, checked, fast_policy, inputs, provider
@@ -79,6 +80,26 @@ def test_lifecycle_create_read_noop_update_delete(kong: FakeKong) -> None:
     assert kong.writes == 1 and kong.plugins() == []
     plugins.delete(created.id, updated.outs)
     assert kong.plugins() == []
+
+
+def test_an_objective_travels_in_the_plugin_and_a_change_is_one_update(kong: FakeKong) -> None:
+    """The collector reads each request's objectives from the plugin's resource attributes: they are written
+    as given, an unchanged objective is no diff, and a new threshold is one PUT that leaves the rest alone."""
+    plugins = provider()
+    objectives = {LATENCY_OBJECTIVE_ATTRIBUTE: "600", FAIL_ON_ATTRIBUTE: "5xx,404"}
+    news = checked(plugins, kong.url, sampling_rate=sampling_for(kong.version), objectives=objectives)
+    created = plugins.create(news)
+    assert only_plugin(kong)["config"]["resource_attributes"] == {"service.name": "Orders", **objectives}
+    assert plugins.diff(created.id, created.outs, news).changes is False
+
+    faster = checked(plugins, kong.url, sampling_rate=sampling_for(kong.version),
+                     objectives={**objectives, LATENCY_OBJECTIVE_ATTRIBUTE: "400"})
+    assert plugins.diff(created.id, created.outs, faster).changes is True
+    kong.reset_counts()
+    plugins.update(created.id, created.outs, faster)
+    assert kong.writes == 1
+    assert only_plugin(kong)["config"]["resource_attributes"] == {
+        "service.name": "Orders", LATENCY_OBJECTIVE_ATTRIBUTE: "400", FAIL_ON_ATTRIBUTE: "5xx,404"}
 
 
 def test_refresh_detects_drift_and_update_repairs_it(kong: FakeKong) -> None:
