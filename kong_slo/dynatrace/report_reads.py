@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from kong_slo import telemetry
 from kong_slo.dynatrace.client import DynatraceClient
 from kong_slo.dynatrace.reads import query_series
 from kong_slo.objectives.report_model import FiredAlert
-from kong_slo.objectives.sli import GOOD_CALLS, SloDefinition, api_calls, dimension_is, selector_string, slo_name_prefix
+from kong_slo.objectives.sli import (
+    GOOD_CALLS,
+    SloDefinition,
+    calls_selector,
+    dimension_is,
+    selector_string,
+    slo_name_prefix,
+)
 
 REPORT_SCOPES = ("slo.read", "metrics.read", "problems.read")
 """What a classic stack's ``kong-slo report`` reads with: the SLOs, the counter and the problems."""
@@ -18,10 +24,8 @@ REPORT_SCOPES = ("slo.read", "metrics.read", "problems.read")
 
 def counter_selectors(definition: SloDefinition) -> tuple[str, str]:
     """(good calls, all calls) of one API's objective, summed per interval."""
-    service, good = api_calls(definition.api), dimension_is(*GOOD_CALLS[definition.objective])
-    metric = telemetry.CALLS_METRIC_KEY
-    return (f"{metric}:filter(and({service},{good})):splitBy():sum:default(0)",
-            f"{metric}:filter({service}):splitBy():sum")
+    good = dimension_is(*GOOD_CALLS[definition.objective])
+    return calls_selector(definition.api, good), calls_selector(definition.api)
 
 
 def counts(client: DynatraceClient, definition: SloDefinition, since: str,

@@ -129,11 +129,22 @@ def api_calls(api: str) -> str:
     return dimension_is(telemetry.SERVICE_DIMENSION, api)
 
 
-def _collector_ratio(api: str, objective: str) -> str:
-    service, good = api_calls(api), dimension_is(*GOOD_CALLS[objective])
+def calls_selector(api: str, condition: str | None = None) -> str:
+    """The counter's calls of one API, summed over the API; only those meeting ``condition`` (then 0, not no
+    data, when none did)."""
     metric = telemetry.CALLS_METRIC_KEY
-    return (f"(100)*({metric}:filter(and({service},{good})):splitBy():sum:default(0))"
-            f"/({metric}:filter({service}):splitBy():sum)")
+    if condition is None:
+        return f"{metric}:filter({api_calls(api)}):splitBy():sum"
+    return f"{metric}:filter(and({api_calls(api)},{condition})):splitBy():sum:default(0)"
+
+
+def share_selector(api: str, condition: str) -> str:
+    """The percentage of one API's calls that meet ``condition``."""
+    return f"(100)*({calls_selector(api, condition)})/({calls_selector(api)})"
+
+
+def _collector_ratio(api: str, objective: str) -> str:
+    return share_selector(api, dimension_is(*GOOD_CALLS[objective]))
 
 
 def _service_filter(api: str) -> str:

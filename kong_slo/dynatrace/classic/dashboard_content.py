@@ -23,8 +23,10 @@ from kong_slo.objectives.sli import (
     GOOD_CALLS,
     SloDefinition,
     api_calls,
+    calls_selector,
     dimension_is,
     selector_string,
+    share_selector,
     slo_name_prefix,
 )
 
@@ -53,14 +55,11 @@ def _chart(name: str, selectors: list[str], top: int, left: int, kind: str = "GR
 
 
 def request_rate_selector(api: str) -> str:
-    return f"{telemetry.CALLS_METRIC_KEY}:filter({api_calls(api)}):splitBy():sum"
+    return calls_selector(api)
 
 
 def failure_rate_selector(api: str) -> str:
-    failed = f"not({dimension_is(*GOOD_CALLS[AVAILABILITY])})"
-    metric = telemetry.CALLS_METRIC_KEY
-    return (f"(100)*({metric}:filter(and({api_calls(api)},{failed})):splitBy():sum:default(0))"
-            f"/({metric}:filter({api_calls(api)}):splitBy():sum)")
+    return share_selector(api, f"not({dimension_is(*GOOD_CALLS[AVAILABILITY])})")
 
 
 def latency_selector(api: str) -> str:
