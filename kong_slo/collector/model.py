@@ -150,7 +150,8 @@ SLO_RULES = (
         set_attribute(telemetry.LATENCY_DIMENSION, telemetry.LATENCY_GOOD,
                       f"{SPAN_DURATION_NS} <= Int({LATENCY}) * 1000000"),
         f"delete_key(span.attributes, {ottl_string(telemetry.LATENCY_DIMENSION)}) where {LATENCY} == {OFF}",
-    ), "latency: good within the API's threshold (sent by its plugin; 600 ms when it sends none)"),
+    ), f"latency: good within the API's threshold (sent by its plugin; {telemetry.DEFAULT_LATENCY_MS} ms when it "
+       "sends none)"),
     SloRule("span", (
         STATUS_FALLBACK,
         *_objective(telemetry.FAIL_ON_ATTRIBUTE, ",".join(telemetry.DEFAULT_FAIL_ON)),
@@ -158,7 +159,8 @@ SLO_RULES = (
         set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_SUCCESS, f"{STATUS_CODE} != nil"),
         set_attribute(telemetry.OUTCOME_DIMENSION, telemetry.OUTCOME_FAILURE, FAILED),
         f"delete_key(span.attributes, {ottl_string(telemetry.OUTCOME_DIMENSION)}) where {FAIL_ON} == {OFF}",
-    ), "availability: fails on the API's failOn list (sent by its plugin; 5xx when it sends none)"),
+    ), f"availability: fails on the API's failOn list (sent by its plugin; {','.join(telemetry.DEFAULT_FAIL_ON)} "
+       "when it sends none)"),
     SloRule("span", tuple(f"delete_key(span.attributes, {ottl_string(name)})" for name in (
         telemetry.LATENCY_OBJECTIVE_ATTRIBUTE, telemetry.FAIL_ON_ATTRIBUTE)), "the objectives, once read"),
     SloRule("resource", tuple(f"delete_key(resource.attributes, {ottl_string(name)})" for name in (

@@ -9,6 +9,7 @@ from typing import Any
 
 from kong_slo.settings.model import AvailabilityObjective, LatencyObjective
 from kong_slo.settings.reader import Node, Problems, describe
+from kong_slo.telemetry import DEFAULT_FAIL_ON, DEFAULT_LATENCY_MS
 
 WINDOW_PATTERN = re.compile(r"^([1-9][0-9]*)([mhdw])$")
 WINDOW_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -22,8 +23,9 @@ MAX_THRESHOLD_MS = 2_147_483_646
 MAX_WINDOW_SECONDS = 5 * 365 * 86400
 """Dynatrace keeps metric data for at most five years, so a longer window has nothing to evaluate."""
 
-BUILTIN_LATENCY: dict[str, Any] = {"thresholdMs": 600, "target": 99.0, "warning": 99.5, "window": "1h"}
-BUILTIN_AVAILABILITY: dict[str, Any] = {"target": 99.0, "warning": 99.5, "window": "1h", "failOn": ["5xx"]}
+BUILTIN_LATENCY: dict[str, Any] = {"thresholdMs": DEFAULT_LATENCY_MS, "target": 99.0, "warning": 99.5, "window": "1h"}
+BUILTIN_AVAILABILITY: dict[str, Any] = {"target": 99.0, "warning": 99.5, "window": "1h",
+                                        "failOn": list(DEFAULT_FAIL_ON)}
 
 
 def window_seconds(window: str) -> int:
@@ -101,15 +103,15 @@ def _window(node: Node) -> str:
 
 def latency(layer: Layer, path: str, problems: Problems) -> LatencyObjective:
     node = Node(layer.values, path, problems, layer.origins)
-    threshold = node.integer("thresholdMs", 600)
+    threshold = node.integer("thresholdMs", DEFAULT_LATENCY_MS)
     if threshold is None or threshold <= 0:
         node.problem("thresholdMs", f"{describe(node.raw('thresholdMs'))} is not a positive number of "
                                     "milliseconds")
-        threshold = 600
+        threshold = DEFAULT_LATENCY_MS
     elif threshold > MAX_THRESHOLD_MS:
         node.problem("thresholdMs", f"{describe(node.raw('thresholdMs'))} is more than {MAX_THRESHOLD_MS} ms, "
                                     "Kong's longest timeout (about 24.8 days)")
-        threshold = 600
+        threshold = DEFAULT_LATENCY_MS
     target, warning = _percentages(node)
     return LatencyObjective(threshold, target, warning, _window(node))
 
@@ -129,7 +131,7 @@ def availability(layer: Layer, path: str, problems: Problems) -> AvailabilityObj
             fail_on.append(normalised)
     if not codes:
         node.problem("failOn", 'must name at least one status, e.g. ["5xx"]')
-        fail_on = ["5xx"]
+        fail_on = list(DEFAULT_FAIL_ON)
     return AvailabilityObjective(target, warning, window, tuple(fail_on))
 
 
