@@ -54,16 +54,15 @@ CONFIG_API_PATH = "/api/config/v1"
 """The configuration API v1 (classic dashboards): same host and token as the Environment API v2."""
 
 
-def api_base(environment_url: str) -> str:
-    """``<environment URL>/api/v2``. Any base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in)
-    except the platform ``.apps.`` host, which does not serve this API, and plain http to another machine."""
+def api_base(environment_url: str, api_path: str = ENVIRONMENT_API_PATH) -> str:
+    """``<environment URL>/api/v2`` (or another ``api_path`` of the environment, such as ``/api/config/v1``). Any
+    base works (SaaS, Managed ``/e/<id>``, ActiveGate, a local stand-in, one already ending in ``/api/v2``) except
+    the platform ``.apps.`` host, which does not serve these APIs, and plain http to another machine."""
     url, parts = checked_url(environment_url, "API token")
     if ".apps." in (parts.hostname or ""):
         raise DynatraceError(f"{environment_url!r} is the platform (apps) host; the SLO and settings APIs "
                              "live on the environment (.live.) host")
-    if url.endswith("/api/v2"):
-        return url
-    return f"{url}/api/v2"
+    return url.removesuffix(ENVIRONMENT_API_PATH) + api_path
 
 
 def rate_limit_wait(response: requests.Response, now: float | None = None) -> float | None:
@@ -108,7 +107,7 @@ class DynatraceClient:
 
     def __init__(self, environment_url: str, token: str, *, policy: RetryPolicy | None = None,
                  api_path: str = ENVIRONMENT_API_PATH) -> None:
-        self.base = api_base(environment_url).removesuffix(ENVIRONMENT_API_PATH) + api_path
+        self.base = api_base(environment_url, api_path)
         self.policy = policy or DEFAULT_POLICY
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Api-Token {token}", "Accept": "application/json"})
