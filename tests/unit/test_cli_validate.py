@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from kong_slo.cli import main
+from tests.conftest import EXAMPLES
 from tests.unit.stack_files import CIPHERTEXT, sealed_copy, write_aws_stack
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "stacks"
 
 
 def test_validate_accepts_the_dev_stack_once_its_secret_is_set(tmp_path: Path,

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
-from tests.unit.stack_files import CIPHERTEXT
+from tests.conftest import EXAMPLES, ROOT
+from tests.unit.stack_files import sealed_copy
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ROLES = {("pull-request.yml", "preview"): "${{ secrets.AWS_PREVIEW_ROLE_ARN }}",
@@ -245,10 +245,8 @@ def repo(tmp_path: Path) -> Path:
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     local = (ROOT / "stacks" / "Pulumi.local.yaml").read_text()
-    dev = (ROOT / "examples" / "stacks" / "Pulumi.dev.yaml").read_text().replace(
-        "v1:placeholder-replace-with-pulumi-config-set-secret", CIPHERTEXT)
+    dev = sealed_copy(EXAMPLES / "Pulumi.dev.yaml", stacks).read_text()
     (stacks / "Pulumi.local.yaml").write_text(local)
-    (stacks / "Pulumi.dev.yaml").write_text(dev)
     (stacks / "Pulumi.prod.yaml").write_text(dev.replace("kong-slo:target: aws", "kong-slo:target: 'aws'  # prod"))
     (stacks / "Pulumi.pr-12.yaml").write_text(dev)
     (stacks / "Pulumi.pr-template.yaml").write_text(dev)
