@@ -59,14 +59,22 @@ def find_document(client: PlatformClient, external_id: str) -> dict[str, Any] | 
         params = {"page-key": body["nextPageKey"]}
 
 
+def document_path(document_id: str) -> str:
+    return f"/documents/{quote(document_id, safe='')}"
+
+
+def read_metadata(client: PlatformClient, document_id: str) -> dict[str, Any] | None:
+    """The document's metadata (its version among them), or None when it does not exist."""
+    return client.read_or_none(f"{document_path(document_id)}/metadata", what=f"read dashboard {document_id}")
+
+
 def read_document(client: PlatformClient, document_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(metadata, content) of the document, or None when it does not exist."""
-    path = f"/documents/{quote(document_id, safe='')}"
-    what = f"read dashboard {document_id}"
-    metadata = client.read_or_none(f"{path}/metadata", what=what)
+    metadata = read_metadata(client, document_id)
     if metadata is None:
         return None
-    content = client.expect(client.request("GET", f"{path}/content", what=what), what, 200)
+    what = f"read dashboard {document_id}"
+    content = client.expect(client.request("GET", f"{document_path(document_id)}/content", what=what), what, 200)
     try:
         return metadata, content.json()
     except ValueError:
@@ -120,13 +128,13 @@ class PlatformDashboardProvider(PlatformProvider):
         return UpdateResult({**news, "version": version, "adopted": bool(olds.get("adopted"))})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        path = f"/documents/{quote(id_, safe='')}"
         with self.client(props["platform_url"]) as client:
             for _ in range(LOCKED_WRITE_ATTEMPTS):
-                metadata = client.read_or_none(f"{path}/metadata", what=f"read dashboard {id_}")
+                metadata = read_metadata(client, id_)
                 if metadata is None:
                     break
-                response = client.request("DELETE", path, params={"optimistic-locking-version": metadata["version"]},
+                response = client.request("DELETE", document_path(id_),
+                                          params={"optimistic-locking-version": metadata["version"]},
                                           what=f"delete dashboard {id_}")
                 if response.status_code in (200, 204, 404):
                     break
@@ -134,9 +142,10 @@ class PlatformDashboardProvider(PlatformProvider):
                     client.expect(response, f"delete dashboard {id_}", 204)
             else:
                 raise DynatraceError(f"delete dashboard {id_}: it kept changing (409 each time)", status=409)
-            response = client.request("DELETE", f"/trash{path}", what=f"empty dashboard {id_} from the trash")
+            what = f"empty dashboard {id_} from the trash"
+            response = client.request("DELETE", f"/trash{document_path(id_)}", what=what)
             if response.status_code != 404:
-                client.expect(response, f"empty dashboard {id_} from the trash", 204, 200)
+                client.expect(response, what, 204, 200)
 
     def _converge(self, client: PlatformClient, document_id: str, props: dict[str, Any], *,
                   force: bool = False) -> str:
@@ -151,7 +160,7 @@ class PlatformDashboardProvider(PlatformProvider):
             if metadata.get("name") == props["name"] and not differing_keys(props["content"], content) \
                     and (not force or not set(content) - set(props["content"])):
                 return str(metadata.get("version"))
-            response = client.request("PATCH", f"/documents/{quote(document_id, safe='')}",
+            response = client.request("PATCH", document_path(document_id),
                                       params={"optimistic-locking-version": metadata["version"]},
                                       files=_form(props["name"], props["content"]), what=what)
             if response.status_code == 200:
