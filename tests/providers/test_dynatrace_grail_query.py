@@ -53,6 +53,14 @@ def test_a_query_is_started_polled_and_its_records_read(fake: FakeDynatrace) -> 
     assert record["total"] == [50, 50] and record["good"] == [45, 45]
 
 
+def test_a_query_that_finishes_within_the_wait_is_answered_by_execute_alone(fake: FakeDynatrace) -> None:
+    fake.grail.query_milliseconds = 0  # finishes at once: execute answers the result, nothing to poll
+    with GrailClient(fake.url, PLATFORM_TOKEN) as client:
+        records = client.query("timeseries sum(kong.slo.calls)", 0, 10 * MINUTE)
+    assert isinstance(records, list)
+    assert fake.count("POST", EXECUTE) == 1 and fake.count("GET", POLL) == 0
+
+
 def test_the_emulator_refuses_what_the_api_does(fake: FakeDynatrace) -> None:
     start, end = iso_timestamp(0), iso_timestamp(MINUTE)
 
