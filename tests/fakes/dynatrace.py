@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +43,7 @@ from tests.fakes.dynatrace_tokens import (
     missing_scope,
     token_route,
 )
+from tests.fakes.loopback_server import LoopbackServer
 
 
 @dataclass
@@ -92,23 +93,18 @@ class FakeDynatrace:
         self.calls: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
         self.lock = threading.RLock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.http = LoopbackServer(_handler(self), poll_interval=0.05)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{self.prefix}"
+        return f"{self.http.url}{self.prefix}"
 
     def __enter__(self) -> FakeDynatrace:
-        self.thread.start()
+        self.http.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.http.stop()
 
     # -- controls -----------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from kong_slo.telemetry import CALLS_METRIC_KEY
 from tests.fakes.dynatrace import FakeDynatrace
 from tests.fakes.kong_admin import FakeKong
 from tests.fakes.kong_schema import RELEASES
+from tests.fakes.loopback_server import LoopbackServer
 from tests.unit.stack_files import write_aws_stack
 
 DT_TOKEN = "dt0c01.DOCTORPUBLIC.DOCTORSECRETPARTNEVERSHOWN"
@@ -67,26 +67,18 @@ class StandInCollector:
     the context manager stops it in any case."""
 
     def __init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _CollectorHandler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.stopped = False
+        self.http = LoopbackServer(_CollectorHandler)
+        self.url = self.http.url
 
     def __enter__(self) -> StandInCollector:
-        self.thread.start()
+        self.http.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self.stop()
 
     def stop(self) -> None:
-        if not self.stopped:
-            self.stopped = True
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join(timeout=5)
+        self.http.stop()
 
 
 def closed_port_url() -> str:

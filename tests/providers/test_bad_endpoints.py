@@ -9,10 +9,9 @@ URL, and exits 1. Every case runs against a small HTTP server on 127.0.0.1 that 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from kong_slo.cli import main
 from kong_slo.dynatrace.platform.credentials import PLATFORM_TOKEN_ENV
 from kong_slo.secrets import Secret
+from tests.fakes.loopback_server import LoopbackServer
 from tests.providers.doctor_chain import DT_TOKEN, Chain, closed_port_url
 from tests.unit.settings_helpers import TOKEN
 from tests.unit.stack_files import write_aws_stack
@@ -92,20 +92,15 @@ class BadEndpoint:
             do_GET = do_POST = do_PUT = _answer
 
         self.requests = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
+        self.http = LoopbackServer(Handler)
+        self.url = self.http.url
 
     def __enter__(self) -> BadEndpoint:
-        self.thread.start()
+        self.http.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.http.stop()
 
 
 @pytest.fixture(params=sorted(CASES), ids=sorted(CASES))
